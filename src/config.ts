@@ -1,0 +1,92 @@
+import { parseArgs } from 'node:util';
+
+/** Everything a Millrace process can be told, from flags or the environment. */
+export interface Config {
+  host: string;
+  port: number;
+  /** Directory of the embedded store; undefined with `memory`. */
+  dataDir?: string;
+  memory: boolean;
+  region: string;
+  account: string;
+  /** AWS-style account shard limit (KINESIS-SPEC §3.1, §3.21). */
+  shardLimit: number;
+  createStreamMs: number;
+  deleteStreamMs: number;
+  updateStreamMs: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  logLevel: string;
+}
+
+interface Setting {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  kind: 'string' | 'integer' | 'boolean';
+  fallback?: string | number | boolean;
+  help: string;
+}
+
+/** One table for flags, environment variables, defaults and `--help`. */
+export const SETTINGS: Setting[] = [
+  { key: 'port', flag: 'port', env: 'MILLRACE_PORT', kind: 'integer', fallback: 4567, help: 'TCP port (0 picks a free one)' },
+  { key: 'host', flag: 'host', env: 'MILLRACE_HOST', kind: 'string', fallback: '127.0.0.1', help: 'address to listen on' },
+  { key: 'dataDir', flag: 'data', env: 'MILLRACE_DATA', kind: 'string', fallback: './millrace-data', help: 'directory of the durable store' },
+  { key: 'memory', flag: 'memory', env: 'MILLRACE_MEMORY', kind: 'boolean', fallback: false, help: 'keep everything in memory (nothing on disk)' },
+  { key: 'region', flag: 'region', env: 'MILLRACE_REGION', kind: 'string', fallback: 'us-east-1', help: 'region for unsigned requests' },
+  { key: 'account', flag: 'account', env: 'MILLRACE_ACCOUNT', kind: 'string', fallback: '000000000000', help: 'account for access keys that are not 12 digits' },
+  { key: 'shardLimit', flag: 'shard-limit', env: 'MILLRACE_SHARD_LIMIT', kind: 'integer', fallback: 500, help: 'open shards allowed per account and region' },
+  { key: 'createStreamMs', flag: 'create-stream-ms', env: 'MILLRACE_CREATE_STREAM_MS', kind: 'integer', fallback: 0, help: 'time a stream spends CREATING' },
+  { key: 'deleteStreamMs', flag: 'delete-stream-ms', env: 'MILLRACE_DELETE_STREAM_MS', kind: 'integer', fallback: 0, help: 'time a stream spends DELETING' },
+  { key: 'updateStreamMs', flag: 'update-stream-ms', env: 'MILLRACE_UPDATE_STREAM_MS', kind: 'integer', fallback: 0, help: 'time a stream spends UPDATING' },
+  { key: 'tlsCert', flag: 'tls-cert', env: 'MILLRACE_TLS_CERT', kind: 'string', help: 'PEM certificate file: also serve TLS on the same port' },
+  { key: 'tlsKey', flag: 'tls-key', env: 'MILLRACE_TLS_KEY', kind: 'string', help: 'PEM private key file for --tls-cert' },
+  { key: 'logLevel', flag: 'log-level', env: 'MILLRACE_LOG_LEVEL', kind: 'string', fallback: 'info', help: 'fatal, error, warn, info, debug or trace' },
+];
+
+export class ConfigError extends Error {}
+
+export const DEFAULT_CONFIG: Config = Object.fromEntries(
+  SETTINGS.filter((s) => s.fallback !== undefined).map((s) => [s.key, s.fallback]),
+) as unknown as Config;
+
+/** Flags win over environment variables, which win over defaults. */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config & { help: boolean } {
+  const options = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: s.kind === 'boolean' ? 'boolean' : 'string' }] as const));
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const setting of SETTINGS) {
+    const raw = (parsed.values as Record<string, unknown>)[setting.flag] ?? env[setting.env];
+    if (raw === undefined) continue;
+    config[setting.key] = convert(setting, raw);
+  }
+  if (config.memory) delete config.dataDir;
+  if (!/^\d{12}$/.test(String(config.account))) throw new ConfigError(`--account must be 12 digits, got ${config.account}`);
+  if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
+  return { ...(config as unknown as Config), help: Boolean(parsed.values.help) };
+}
+
+function convert(setting: Setting, raw: unknown): unknown {
+  if (setting.kind === 'boolean') return raw === true || /^(1|true|yes)$/i.test(String(raw));
+  if (setting.kind === 'integer') {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`--${setting.flag} takes a whole number ≥ 0, got ${raw}`);
+    return n;
+  }
+  return String(raw);
+}
+
+export function helpText(): string {
+  const lines = SETTINGS.map((s) => {
+    const flag = `--${s.flag}${s.kind === 'boolean' ? '' : ' VALUE'}`;
+    const fallback = s.fallback !== undefined && s.kind !== 'boolean' ? ` (default ${s.fallback})` : '';
+    return `  ${flag.padEnd(26)} ${s.help}${fallback}  [${s.env}]`;
+  });
+  return ['Usage: millrace [options]', '', 'A Kinesis-compatible server.', '', ...lines, '  --help                     this text', ''].join('\n');
+}

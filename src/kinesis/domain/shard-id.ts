@@ -1,0 +1,18 @@
+/** Shard ids: `shardId-` and a 12-digit zero-padded index (KINESIS-SPEC §4.3). */
+export function formatShardId(index: number): string {
+  return 'shardId-' + String(index).padStart(12, '0');
+}
+
+const MAX_SHARD_INDEX = 2147483647;
+
+/**
+ * AWS's lenient parse (§2.2): the text after the first `-` (or all of it) must be a decimal
+ * integer in [0, 2^31 − 1]; `shardId-0`, `shard-0` and `5` all name a shard. Undefined otherwise.
+ */
+export function parseShardId(given: string): number | undefined {
+  const dash = given.indexOf('-');
+  const digits = dash === -1 ? given : given.slice(dash + 1);
+  if (!/^\d+$/.test(digits)) return undefined;
+  const index = Number(digits);
+  return index <= MAX_SHARD_INDEX ? index : undefined;
+}

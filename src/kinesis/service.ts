@@ -1,0 +1,60 @@
+import { readdir } from 'node:fs/promises';
+import model from '../model/kinesis-2013-12-02.json' with { type: 'json' };
+import type { ServiceModel } from '../model/service-model.js';
+import { ModelValidator } from '../model/validate.js';
+import type { Credentials } from '../protocol/auth.js';
+import { internalFailure } from '../protocol/errors.js';
+import type { RequestContext, ServerRequest, Service } from '../protocol/pipeline.js';
+import type { Store } from '../store/store.js';
+import type { Config } from '../config.js';
+import { Streams } from './domain/streams.js';
+
+export const KINESIS_MODEL = model as unknown as ServiceModel;
+
+/** What every Kinesis operation works with: the configuration and the domain over the store. */
+export interface Kinesis {
+  config: Config;
+  store: Store;
+  streams: Streams;
+}
+
+export interface KinesisContext extends RequestContext {
+  kinesis: Kinesis;
+}
+
+/** One file per operation under `operations/`, named as the API names it, default-exporting this. */
+export type Operation = (input: any, context: KinesisContext) => Promise<unknown>;
+
+/** Loads every operation module: adding an operation is adding its file. */
+async function loadOperations(): Promise<Map<string, Operation>> {
+  const dir = new URL('./operations/', import.meta.url);
+  const operations = new Map<string, Operation>();
+  for (const file of await readdir(dir)) {
+    if (!file.endsWith('.js')) continue;
+    const name = file.slice(0, -3);
+    if (!KINESIS_MODEL.operations[name]) throw new Error(`operations/${file} names no operation of the model`);
+    const module = (await import(new URL(file, dir).href)) as { default: Operation };
+    operations.set(name, module.default);
+  }
+  return operations;
+}
+
+export async function createKinesisService(kinesis: Kinesis): Promise<Service> {
+  const operations = await loadOperations();
+  const validator = new ModelValidator(KINESIS_MODEL, 'com.amazonaws.kinesis.v20131202');
+  return {
+    targetPrefix: KINESIS_MODEL.metadata.targetPrefix,
+    hasOperation: (name) => validator.hasOperation(name),
+    async authenticate(_request: ServerRequest, _body: Buffer, credentials: Credentials) {
+      const account = /^\d{12}$/.test(credentials.accessKeyId) ? credentials.accessKeyId : kinesis.config.account;
+      return { account, region: credentials.region ?? kinesis.config.region };
+    },
+    async invoke(name: string, body: Record<string, unknown>, context: RequestContext) {
+      const input = validator.parseInput(name, body);
+      const operation = operations.get(name);
+      // Every operation of the model has its file; reaching this is a packaging fault.
+      if (!operation) throw internalFailure();
+      return operation(input, { ...context, kinesis });
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { invalidArgument } from '../protocol/errors.js';
+import { parseStreamArn } from './domain/arn.js';
+import type { Scope } from './domain/streams.js';
+import type { StreamMeta } from './domain/stream.js';
+import { noStreamIdentifier, streamNotFound } from './errors.js';
+import type { KinesisContext } from './service.js';
+
+/** The stream an operation addresses, by `StreamName`, `StreamARN` or both (KINESIS-SPEC §2.1). */
+export interface StreamTarget extends Scope {
+  name: string;
+}
+
+export function streamTarget(input: { StreamName?: string; StreamARN?: string }, context: KinesisContext): StreamTarget {
+  const caller = { account: context.account, region: context.region };
+  if (input.StreamARN === undefined) {
+    if (input.StreamName === undefined) throw noStreamIdentifier();
+    return { ...caller, name: input.StreamName };
+  }
+  const location = parseStreamArn(input.StreamARN);
+  if (!location) throw invalidArgument(`Invalid StreamARN ${input.StreamARN}`);
+  if (input.StreamName !== undefined && input.StreamName !== location.streamName) {
+    throw invalidArgument(`StreamName ${input.StreamName} does not match the stream of StreamARN ${input.StreamARN}`);
+  }
+  return { account: location.account, region: location.region, name: location.streamName };
+}
+
+/** The addressed stream, or AWS's not-found error (named by stream, even when addressed by ARN). */
+export async function requireStream(target: StreamTarget, context: KinesisContext): Promise<StreamMeta> {
+  const stream = await context.kinesis.streams.find(target, target.name);
+  if (!stream) throw streamNotFound(target.name, target.account);
+  return stream;
+}

@@ -1,0 +1,206 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type http2 from 'node:http2';
+import type { Logger } from 'pino';
+import { readCredentials, type Credentials } from './auth.js';
+import { CONTENT_TYPE, decodeBody, encodeBody, type Encoding } from './codec.js';
+import { AwsError, internalFailure, serializationError, unknownOperation } from './errors.js';
+import type { RequestHandler } from '../transport/listener.js';
+
+/**
+ * The protocol layer: one POST with an X-Amz-Target in, one AWS-shaped response out, with the
+ * checks in the order AWS applies them (KINESIS-SPEC §1.6). Services plug in below it.
+ */
+export type ServerRequest = http.IncomingMessage | http2.Http2ServerRequest;
+export type ServerResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+export interface RequestContext {
+  requestId: string;
+  encoding: Encoding;
+  account: string;
+  region: string;
+  credentials: Credentials;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** A result that writes its own response body (SubscribeToShard's event stream). */
+export abstract class StreamingResult {
+  abstract readonly contentType: string;
+  /** Called after the 200 head is written; must end `res` eventually. */
+  abstract pipe(res: ServerResponse, context: RequestContext): void;
+}
+
+export interface Service {
+  /** e.g. `Kinesis_20131202` */
+  targetPrefix: string;
+  hasOperation(name: string): boolean;
+  /** Validates and runs an operation; undefined means an empty 200 body. */
+  invoke(operation: string, body: Record<string, unknown>, context: RequestContext): Promise<unknown>;
+  /** Verifies signatures when credentials are configured; resolves to the caller's account. */
+  authenticate(request: ServerRequest, body: Buffer, credentials: Credentials): Promise<{ account: string; region: string }>;
+}
+
+/** Decoded request bodies are bounded: 10 MiB of record data is ~14 MiB of base64 (§1.6). */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+const CORS_EXPOSE = 'x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date';
+const CORS_MAX_AGE = '172800';
+const ACCESS_DENIED_XML =
+  '<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n';
+
+export function createPipeline(service: Service, log: Logger): RequestHandler {
+  return (req, res) => {
+    handle(service, log, req, res).catch((err) => {
+      log.error({ err }, 'unhandled error while answering a request');
+      if (!res.headersSent) sendRaw(res, 500, undefined, '');
+      else res.end();
+    });
+  };
+}
+
+async function handle(service: Service, log: Logger, req: ServerRequest, res: ServerResponse): Promise<void> {
+  const requestId = randomUUID();
+  res.setHeader('x-amzn-RequestId', requestId);
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (req.method === 'OPTIONS') return preflight(req, res);
+    res.setHeader('Access-Control-Expose-Headers', CORS_EXPOSE);
+  }
+  res.setHeader('x-amz-id-2', randomBytes(72).toString('base64'));
+
+  if (req.method !== 'POST') {
+    await drain(req);
+    return sendRaw(res, 403, undefined, ACCESS_DENIED_XML);
+  }
+
+  const body = await readBody(req);
+  if (body === undefined) {
+    // Oversized: answer and stop reading (kinesalite recorded 413 with an empty body).
+    res.setHeader('Connection', 'close');
+    return sendRaw(res, 413, undefined, '');
+  }
+
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const dot = target.indexOf('.');
+  const targetService = dot === -1 ? target : target.slice(0, dot);
+  const operation = dot === -1 ? '' : target.slice(dot + 1);
+  const knownOperation = targetService === service.targetPrefix && service.hasOperation(operation);
+  const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const encoding: Encoding | 'legacy-json' | undefined =
+    contentType === CONTENT_TYPE.json ? 'json' : contentType === CONTENT_TYPE.cbor ? 'cbor' : contentType === 'application/json' ? 'legacy-json' : undefined;
+
+  if (body.length === 0) {
+    const fallback: Encoding = encoding === 'json' ? 'json' : 'cbor';
+    return sendError(res, fallback, knownOperation ? serializationError() : unknownOperation(), log);
+  }
+  if (encoding === undefined) {
+    if (dot === -1) return sendRaw(res, 403, undefined, ACCESS_DENIED_XML);
+    return sendRaw(res, 404, undefined, '<UnknownOperationException/>\n');
+  }
+
+  let decoded: unknown;
+  try {
+    decoded = decodeBody(encoding === 'cbor' ? 'cbor' : 'json', body);
+  } catch {
+    decoded = undefined;
+  }
+  const isObject = typeof decoded === 'object' && decoded !== null && !Array.isArray(decoded) && !Buffer.isBuffer(decoded);
+  if (encoding === 'legacy-json') {
+    if (!isObject) return sendRaw(res, 400, 'application/json', '{"Output":{"__type":"com.amazon.coral.service#SerializationException"},"Version":"1.0"}');
+    return sendRaw(res, 404, 'application/json', '{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}');
+  }
+  if (!isObject) return sendError(res, encoding, serializationError(), log);
+  if (!knownOperation) return sendError(res, encoding, unknownOperation(), log);
+
+  const controller = new AbortController();
+  res.on('close', () => controller.abort());
+  let context: RequestContext | undefined;
+  try {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const credentials = readCredentials(req.headers as Record<string, string | string[] | undefined>, url.searchParams);
+    const caller = await service.authenticate(req, body, credentials);
+    context = { requestId, encoding, ...caller, credentials, signal: controller.signal, log };
+    const result = await service.invoke(operation, decoded as Record<string, unknown>, context);
+    log.debug({ requestId, operation, account: caller.account }, 'request');
+    if (result instanceof StreamingResult) {
+      res.writeHead(200, { 'Content-Type': result.contentType });
+      return result.pipe(res, context);
+    }
+    const payload = result === undefined ? Buffer.alloc(0) : encodeBody(encoding, result);
+    sendRaw(res, 200, CONTENT_TYPE[encoding], payload);
+  } catch (err) {
+    if (err instanceof AwsError) {
+      log.debug({ requestId, operation, type: err.type, message: err.message }, 'request failed');
+      return sendError(res, encoding, err, log);
+    }
+    log.warn({ err, requestId, operation }, 'internal failure');
+    return sendError(res, encoding, internalFailure(), log);
+  }
+}
+
+function preflight(req: ServerRequest, res: ServerResponse): void {
+  const allowHeaders = req.headers['access-control-request-headers'];
+  const allowMethods = req.headers['access-control-request-method'];
+  if (allowHeaders) res.setHeader('Access-Control-Allow-Headers', allowHeaders);
+  if (allowMethods) res.setHeader('Access-Control-Allow-Methods', allowMethods);
+  res.setHeader('Access-Control-Max-Age', CORS_MAX_AGE);
+  sendRaw(res, 200, undefined, '');
+}
+
+function sendError(res: ServerResponse, encoding: Encoding, error: AwsError, log: Logger): void {
+  if (res.headersSent) {
+    log.warn({ type: error.type }, 'error after the response had started');
+    return void res.end();
+  }
+  res.setHeader('x-amzn-ErrorType', error.type);
+  sendRaw(res, error.status, CONTENT_TYPE[encoding], encodeBody(encoding, error.toBody()));
+}
+
+function sendRaw(res: ServerResponse, status: number, contentType: string | undefined, payload: Buffer | string): void {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  if (contentType) res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', bytes.length);
+  res.writeHead(status);
+  res.end(bytes);
+}
+
+/** The whole body, or undefined when it exceeds MAX_BODY_BYTES. */
+function readBody(req: ServerRequest): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > MAX_BODY_BYTES) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        done = true;
+        req.pause();
+        return resolve(undefined);
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    });
+    req.on('error', (err) => {
+      if (!done) reject(err);
+    });
+    req.on('aborted', () => {
+      if (!done) reject(new Error('request aborted'));
+    });
+  });
+}
+
+function drain(req: ServerRequest): Promise<void> {
+  return new Promise((resolve) => {
+    req.resume();
+    req.on('end', resolve);
+    req.on('error', () => resolve());
+  });
+}

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { DEFAULT_CONFIG, type Config } from './config.js';
+import { createLogger } from './log.js';
+import { createPipeline } from './protocol/pipeline.js';
+import { listen, type Listener } from './transport/listener.js';
+import { openLmdbStore } from './store/lmdb-store.js';
+import { openMemoryStore } from './store/memory-store.js';
+import type { Store } from './store/store.js';
+import { createKinesisService, type Kinesis } from './kinesis/service.js';
+import { Streams } from './kinesis/domain/streams.js';
+import { startBackgroundWork } from './kinesis/background.js';
+
+export interface Millrace {
+  /** `http://host:port` */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly kinesis: Kinesis;
+  close(): Promise<void>;
+}
+
+/** Opens the store and serves Kinesis on one port until closed. */
+export async function startMillrace(overrides: Partial<Config> = {}, logger?: Logger): Promise<Millrace> {
+  const config: Config = { ...DEFAULT_CONFIG, ...overrides };
+  if (config.memory) delete config.dataDir;
+  const log = logger ?? createLogger(config.logLevel);
+  const store: Store = config.memory || !config.dataDir ? openMemoryStore() : openLmdbStore({ path: config.dataDir });
+  const streams = new Streams(store, config);
+  const kinesis: Kinesis = { config, store, streams };
+  const service = await createKinesisService(kinesis);
+  const background = startBackgroundWork(kinesis, log);
+  let listener: Listener;
+  try {
+    listener = await listen(
+      {
+        host: config.host,
+        port: config.port,
+        tls: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
+      },
+      createPipeline(service, log),
+    );
+  } catch (err) {
+    background.stop();
+    await store.close();
+    throw err;
+  }
+  const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
+  return {
+    endpoint: `http://${host}:${listener.port}`,
+    port: listener.port,
+    kinesis,
+    async close() {
+      await listener.close();
+      await background.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { EventEmitter } from 'node:events';
+import { SealedLogError, type NewRecord, type StoredRecord } from './store.js';
+
+/**
+ * What a single-process store keeps in memory per shard log to assign positions without a read:
+ * the next index, the newest arrival time and whether the log is sealed. Both embedded stores
+ * share it, so index assignment and arrival-time monotonicity are written once.
+ */
+export interface LogState {
+  tip: number;
+  lastArrival: number;
+  sealed: boolean;
+}
+
+export class LogStates {
+  private readonly states = new Map<string, LogState>();
+  private readonly notifier = new EventEmitter();
+
+  constructor(private readonly load: (log: string) => LogState) {
+    this.notifier.setMaxListeners(0);
+  }
+
+  get(log: string): LogState {
+    let state = this.states.get(log);
+    if (!state) {
+      state = this.load(log);
+      this.states.set(log, state);
+    }
+    return state;
+  }
+
+  /**
+   * Assigns indexes and one arrival time to a batch, synchronously, so that concurrent appends
+   * to one log are ordered by call order. The clock never runs backwards within a log (§4.8).
+   */
+  assign(log: string, records: NewRecord[]): StoredRecord[] {
+    const state = this.get(log);
+    if (state.sealed) throw new SealedLogError(log);
+    const arrival = Math.max(Date.now(), state.lastArrival);
+    const first = state.tip;
+    state.tip += records.length;
+    state.lastArrival = arrival;
+    return records.map((record, i) => ({ ...record, index: first + i, arrival }));
+  }
+
+  seal(log: string): number {
+    const state = this.get(log);
+    state.sealed = true;
+    return state.tip;
+  }
+
+  forget(log: string): void {
+    this.states.delete(log);
+  }
+
+  watch(log: string, listener: () => void): () => void {
+    this.notifier.on(log, listener);
+    return () => this.notifier.off(log, listener);
+  }
+
+  notify(log: string): void {
+    this.notifier.emit(log);
+  }
+}
+
+/** Size of a record for read budgets: data plus partition key bytes (§4.6, §4.9). */
+export function recordSize(record: NewRecord): number {
+  return record.data.length + Buffer.byteLength(record.partitionKey);
+}

@@ -1,0 +1,124 @@
+import { LogStates, recordSize } from './log-state.js';
+import type { MetadataStore, NewRecord, ReadOptions, ReadResult, RecordLog, Store, StoredRecord, Versioned } from './store.js';
+
+/** Everything in memory: `--memory` and quick tests. Same semantics as the durable stores. */
+export function openMemoryStore(): Store {
+  const meta = new MemoryMetadata();
+  const records = new MemoryRecordLog();
+  return { kind: 'memory', meta, records, close: async () => {} };
+}
+
+class MemoryMetadata implements MetadataStore {
+  private readonly entries = new Map<string, { value: unknown; revision: number }>();
+
+  async get<T>(key: string): Promise<Versioned<T> | undefined> {
+    const entry = this.entries.get(key);
+    return entry && { key, value: structuredClone(entry.value) as T, revision: entry.revision };
+  }
+
+  async list<T>(prefix: string): Promise<Versioned<T>[]> {
+    const keys = [...this.entries.keys()].filter((k) => k.startsWith(prefix)).sort();
+    return keys.map((key) => {
+      const entry = this.entries.get(key)!;
+      return { key, value: structuredClone(entry.value) as T, revision: entry.revision };
+    });
+  }
+
+  async put<T>(key: string, value: T, expectedRevision: number): Promise<number | undefined> {
+    const current = this.entries.get(key)?.revision ?? 0;
+    if (current !== expectedRevision) return undefined;
+    this.entries.set(key, { value: structuredClone(value), revision: current + 1 });
+    return current + 1;
+  }
+
+  async delete(key: string, expectedRevision: number): Promise<boolean> {
+    const current = this.entries.get(key)?.revision ?? 0;
+    if (current !== expectedRevision) return false;
+    return this.entries.delete(key);
+  }
+}
+
+class MemoryRecordLog implements RecordLog {
+  private readonly logs = new Map<string, StoredRecord[]>();
+  private readonly states = new LogStates(() => ({ tip: 0, lastArrival: 0, sealed: false }));
+
+  private entries(log: string): StoredRecord[] {
+    let entries = this.logs.get(log);
+    if (!entries) {
+      entries = [];
+      this.logs.set(log, entries);
+    }
+    return entries;
+  }
+
+  async append(log: string, records: NewRecord[]): Promise<StoredRecord[]> {
+    const stored = this.states.assign(log, records);
+    this.entries(log).push(...stored);
+    queueMicrotask(() => this.states.notify(log));
+    return stored;
+  }
+
+  async read(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult> {
+    const entries = this.logs.get(log) ?? [];
+    const state = this.states.get(log);
+    let i = firstAtOrAfter(entries, (r) => r.index >= fromIndex);
+    const records: StoredRecord[] = [];
+    let bytes = 0;
+    let nextIndex = fromIndex;
+    for (; i < entries.length && records.length < options.limit; i++) {
+      const record = entries[i];
+      nextIndex = record.index + 1;
+      if (record.arrival < options.notBefore) continue;
+      const size = recordSize(record);
+      if (records.length > 0 && bytes + size > options.maxBytes) {
+        nextIndex = record.index;
+        break;
+      }
+      bytes += size;
+      records.push(record);
+    }
+    return { records, nextIndex, tipIndex: state.tip, lastArrival: entries.at(-1)?.arrival };
+  }
+
+  async indexAtTime(log: string, time: number): Promise<number> {
+    const entries = this.logs.get(log) ?? [];
+    const i = firstAtOrAfter(entries, (r) => r.arrival >= time);
+    return i < entries.length ? entries[i].index : this.states.get(log).tip;
+  }
+
+  async tip(log: string): Promise<number> {
+    return this.states.get(log).tip;
+  }
+
+  async seal(log: string): Promise<number> {
+    return this.states.seal(log);
+  }
+
+  async trim(log: string, time: number): Promise<void> {
+    const entries = this.logs.get(log);
+    if (!entries) return;
+    const keep = firstAtOrAfter(entries, (r) => r.arrival >= time);
+    if (keep > 0) entries.splice(0, keep);
+  }
+
+  async drop(log: string): Promise<void> {
+    this.logs.delete(log);
+    this.states.forget(log);
+  }
+
+  watch(log: string, listener: () => void): () => void {
+    return this.states.watch(log, listener);
+  }
+}
+
+/** Binary search: the first position whose entry satisfies a predicate that is monotonic along the log. */
+function firstAtOrAfter(entries: StoredRecord[], test: (record: StoredRecord) => boolean): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (test(entries[mid])) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}

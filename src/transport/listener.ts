@@ -1,0 +1,111 @@
+import net from 'node:net';
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * One TCP port for every way clients speak to Kinesis (KINESIS-SPEC §1.1, §9 item 1):
+ * HTTP/1.1, cleartext HTTP/2 with prior knowledge (the JS SDK v3 and Java SDK v2 defaults), and —
+ * when a certificate is configured — TLS with ALPN h2 / http/1.1. The first bytes of a connection
+ * decide: the 24-byte HTTP/2 preface goes to the h2 server, a TLS handshake record to the TLS
+ * server, anything else to the HTTP/1.1 server. Nothing here knows about Kinesis.
+ */
+export type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** How long a connection may take to send its first bytes or a request's headers. */
+  headersTimeoutMs?: number;
+}
+
+export interface Listener {
+  readonly port: number;
+  readonly host: string;
+  close(): Promise<void>;
+}
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const TLS_HANDSHAKE_RECORD = 0x16;
+/** Generous bound on HTTP/2 streams per session; SDKs open one at a time. */
+const MAX_CONCURRENT_STREAMS = 1000;
+const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+
+export async function listen(options: ListenOptions, handler: RequestHandler): Promise<Listener> {
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const h1 = http.createServer({ keepAliveTimeout: 65_000, headersTimeout, requestTimeout: 0 }, handler);
+  const h2settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
+  const h2 = http2.createServer({ settings: h2settings }, handler);
+  const tls = options.tls
+    ? http2.createSecureServer(
+        { cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, settings: h2settings, ALPNProtocols: ['h2', 'http/1.1'] },
+        handler,
+      )
+    : undefined;
+  for (const server of [h2, tls]) server?.on('sessionError', () => {});
+
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  for (const server of [h2, tls]) {
+    server?.on('session', (session: http2.ServerHttp2Session) => {
+      sessions.add(session);
+      session.on('close', () => sessions.delete(session));
+    });
+  }
+
+  const front = net.createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(headersTimeout, () => socket.destroy());
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = head.length ? Buffer.concat([head, chunk]) : chunk;
+      const isTls = head[0] === TLS_HANDSHAKE_RECORD;
+      const prefixLength = Math.min(head.length, H2_PREFACE.length);
+      const mayBeH2 = head.subarray(0, prefixLength).equals(H2_PREFACE.subarray(0, prefixLength));
+      if (!isTls && mayBeH2 && head.length < H2_PREFACE.length) return; // wait for the whole preface
+      socket.off('data', onData);
+      socket.pause();
+      socket.setTimeout(0);
+      socket.unshift(head);
+      // The HTTP/2 and TLS servers read the bytes already buffered on the socket themselves and
+      // must find them there; only the HTTP/1.1 parser needs the socket flowing again.
+      if (isTls) {
+        if (!tls) return void socket.destroy();
+        tls.emit('connection', socket);
+      } else if (mayBeH2) {
+        h2.emit('connection', socket);
+      } else {
+        h1.emit('connection', socket);
+        socket.resume();
+      }
+    };
+    socket.on('data', onData);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(options.port, options.host, () => {
+      front.off('error', reject);
+      resolve();
+    });
+  });
+  const address = front.address() as AddressInfo;
+
+  return {
+    port: address.port,
+    host: options.host,
+    async close() {
+      const closed = new Promise<void>((resolve) => front.close(() => resolve()));
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+      h1.closeAllConnections();
+      await closed;
+    },
+  };
+}
