@@ -14,6 +14,10 @@ export interface Config {
   createStreamMs: number;
   deleteStreamMs: number;
   updateStreamMs: number;
+  createConsumerMs: number;
+  deleteConsumerMs: number;
+  /** How long a SubscribeToShard response lasts before it completes normally (§6.4). */
+  subscriptionLifetimeMs: number;
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
@@ -40,6 +44,9 @@ export const SETTINGS: Setting[] = [
   { key: 'createStreamMs', flag: 'create-stream-ms', env: 'MILLRACE_CREATE_STREAM_MS', kind: 'integer', fallback: 0, help: 'time a stream spends CREATING' },
   { key: 'deleteStreamMs', flag: 'delete-stream-ms', env: 'MILLRACE_DELETE_STREAM_MS', kind: 'integer', fallback: 0, help: 'time a stream spends DELETING' },
   { key: 'updateStreamMs', flag: 'update-stream-ms', env: 'MILLRACE_UPDATE_STREAM_MS', kind: 'integer', fallback: 0, help: 'time a stream spends UPDATING' },
+  { key: 'createConsumerMs', flag: 'create-consumer-ms', env: 'MILLRACE_CREATE_CONSUMER_MS', kind: 'integer', fallback: 0, help: 'time a stream consumer spends CREATING' },
+  { key: 'deleteConsumerMs', flag: 'delete-consumer-ms', env: 'MILLRACE_DELETE_CONSUMER_MS', kind: 'integer', fallback: 0, help: 'time a stream consumer spends DELETING' },
+  { key: 'subscriptionLifetimeMs', flag: 'subscription-lifetime-ms', env: 'MILLRACE_SUBSCRIPTION_LIFETIME_MS', kind: 'integer', fallback: 300000, help: 'lifetime of a SubscribeToShard response' },
   { key: 'tlsCert', flag: 'tls-cert', env: 'MILLRACE_TLS_CERT', kind: 'string', help: 'PEM certificate file: also serve TLS on the same port' },
   { key: 'tlsKey', flag: 'tls-key', env: 'MILLRACE_TLS_KEY', kind: 'string', help: 'PEM private key file for --tls-cert' },
   { key: 'logLevel', flag: 'log-level', env: 'MILLRACE_LOG_LEVEL', kind: 'string', fallback: 'info', help: 'fatal, error, warn, info, debug or trace' },
