@@ -92,9 +92,9 @@ class LmdbRecordLog implements RecordLog {
   private loadState(log: string): LogState {
     const sealed = this.sealedDb.get(log) === true;
     for (const { key, value } of this.db.getRange({ start: [log, END_OF_LOG], end: [log, -1], reverse: true, limit: 1 })) {
-      return { tip: key[1] + 1, lastArrival: decodeRecord(key[1], value).arrival, sealed };
+      return { tip: key[1] + 1, durable: key[1] + 1, lastArrival: decodeRecord(key[1], value).arrival, sealed };
     }
-    return { tip: 0, lastArrival: 0, sealed };
+    return { tip: 0, durable: 0, lastArrival: 0, sealed };
   }
 
   async append(log: string, records: NewRecord[]): Promise<StoredRecord[]> {
@@ -103,48 +103,65 @@ class LmdbRecordLog implements RecordLog {
     for (const record of stored) committed = this.db.put([log, record.index], encodeRecord(record));
     await committed;
     await this.root.flushed;
+    this.states.markDurable(log, stored[stored.length - 1].index + 1);
     this.states.notify(log);
     return stored;
   }
 
   async read(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult> {
     const state = this.states.get(log);
+    const end = state.durable;
+    let from = fromIndex;
+    // Arrival times never decrease along a log: if the first record is past retention, a binary
+    // search finds the first live one, so expired records that trimming has not yet removed are
+    // skipped without being read one by one.
+    const first = this.firstFrom(log, from, end);
+    if (first && first.arrival < options.notBefore) from = Math.max(from, this.indexAtTimeSync(log, options.notBefore, end));
     const records: StoredRecord[] = [];
     let bytes = 0;
-    let nextIndex = fromIndex;
-    for (const { key, value } of this.db.getRange({ start: [log, fromIndex], end: [log, END_OF_LOG] })) {
-      if (records.length >= options.limit) break;
-      const record = decodeRecord(key[1], value);
-      if (record.arrival < options.notBefore) {
-        nextIndex = record.index + 1;
-        continue;
+    let nextIndex = from;
+    let exhausted = true;
+    for (const { key, value } of this.db.getRange({ start: [log, from], end: [log, end] })) {
+      if (records.length >= options.limit) {
+        exhausted = false;
+        break;
       }
-      const size = recordSize(record);
-      if (records.length > 0 && bytes + size > options.maxBytes) break;
+      const size = value.length - HEADER - value.readUInt8(10);
+      if (records.length > 0 && bytes + size > options.maxBytes) {
+        exhausted = false;
+        break;
+      }
       bytes += size;
-      records.push(record);
-      nextIndex = record.index + 1;
+      records.push(decodeRecord(key[1], value));
+      nextIndex = key[1] + 1;
     }
-    return { records, nextIndex, tipIndex: state.tip, lastArrival: state.lastArrival || undefined };
+    // Reading through to the durable end means every position below it was seen (gaps included).
+    if (exhausted) nextIndex = Math.max(nextIndex, end);
+    return { records, nextIndex, tipIndex: end, lastArrival: state.lastArrival || undefined };
   }
 
   async indexAtTime(log: string, time: number): Promise<number> {
-    // Arrival times are non-decreasing along the log, and stored positions may have gaps (trimmed
-    // or never committed): binary search for the first position whose next stored record is new enough.
-    const tip = this.states.get(log).tip;
-    let lo = this.firstFrom(log, 0)?.index ?? tip;
-    let hi = tip;
+    return this.indexAtTimeSync(log, time, this.states.get(log).durable);
+  }
+
+  /**
+   * Arrival times are non-decreasing along the log, and stored positions may have gaps (trimmed):
+   * binary search for the first position whose next stored record is new enough; `end` if none is.
+   */
+  private indexAtTimeSync(log: string, time: number, end: number): number {
+    let lo = this.firstFrom(log, 0, end)?.index ?? end;
+    let hi = end;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      const found = this.firstFrom(log, mid);
+      const found = this.firstFrom(log, mid, end);
       if (!found || found.arrival >= time) hi = mid;
       else lo = found.index + 1;
     }
-    return this.firstFrom(log, lo)?.index ?? tip;
+    return this.firstFrom(log, lo, end)?.index ?? end;
   }
 
-  private firstFrom(log: string, index: number): StoredRecord | undefined {
-    for (const { key, value } of this.db.getRange({ start: [log, index], end: [log, END_OF_LOG], limit: 1 })) {
+  private firstFrom(log: string, index: number, end: number): StoredRecord | undefined {
+    for (const { key, value } of this.db.getRange({ start: [log, index], end: [log, end], limit: 1 })) {
       return decodeRecord(key[1], value);
     }
     return undefined;
@@ -162,14 +179,15 @@ class LmdbRecordLog implements RecordLog {
   }
 
   async trim(log: string, time: number): Promise<void> {
+    // The newest durable record always stays: it is how a restart recovers the log's tip, so that
+    // sequence numbers are never reused even after everything aged out (reads hide it by time).
+    const keepFrom = this.states.get(log).durable - 1;
     let last: Promise<boolean> | undefined;
-    let count = 0;
-    for (const { key, value } of this.db.getRange({ start: [log, 0], end: [log, END_OF_LOG], limit: TRIM_BATCH })) {
+    for (const { key, value } of this.db.getRange({ start: [log, 0], end: [log, keepFrom], limit: TRIM_BATCH })) {
       if (decodeArrival(value) >= time) break;
       last = this.db.remove(key);
-      count++;
     }
-    if (count) await last;
+    if (last) await last;
   }
 
   async drop(log: string): Promise<void> {

@@ -7,7 +7,13 @@ import { SealedLogError, type NewRecord, type StoredRecord } from './store.js';
  * share it, so index assignment and arrival-time monotonicity are written once.
  */
 export interface LogState {
+  /** The index the next appended record gets. */
   tip: number;
+  /**
+   * Every record below this index is durable. Reads stop here, so no reader ever sees a record
+   * that a crash could still take back (it would be "stored but not acknowledged").
+   */
+  durable: number;
   lastArrival: number;
   sealed: boolean;
 }
@@ -40,7 +46,21 @@ export class LogStates {
     const first = state.tip;
     state.tip += records.length;
     state.lastArrival = arrival;
-    return records.map((record, i) => ({ ...record, index: first + i, arrival }));
+    const stored = new Array<StoredRecord>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      stored[i] = { partitionKey: record.partitionKey, data: record.data, keyRef: record.keyRef, index: first + i, arrival };
+    }
+    return stored;
+  }
+
+  /**
+   * Marks records up to `end` (exclusive) durable. Stores commit batches in the order `assign`
+   * ordered them, so the durable prefix only grows.
+   */
+  markDurable(log: string, end: number): void {
+    const state = this.get(log);
+    if (end > state.durable) state.durable = end;
   }
 
   seal(log: string): number {

@@ -40,7 +40,7 @@ class MemoryMetadata implements MetadataStore {
 
 class MemoryRecordLog implements RecordLog {
   private readonly logs = new Map<string, StoredRecord[]>();
-  private readonly states = new LogStates(() => ({ tip: 0, lastArrival: 0, sealed: false }));
+  private readonly states = new LogStates(() => ({ tip: 0, durable: 0, lastArrival: 0, sealed: false }));
 
   private entries(log: string): StoredRecord[] {
     let entries = this.logs.get(log);
@@ -53,7 +53,9 @@ class MemoryRecordLog implements RecordLog {
 
   async append(log: string, records: NewRecord[]): Promise<StoredRecord[]> {
     const stored = this.states.assign(log, records);
-    this.entries(log).push(...stored);
+    const entries = this.entries(log);
+    for (const record of stored) entries.push(record);
+    this.states.markDurable(log, this.states.get(log).tip);
     queueMicrotask(() => this.states.notify(log));
     return stored;
   }
@@ -61,22 +63,24 @@ class MemoryRecordLog implements RecordLog {
   async read(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult> {
     const entries = this.logs.get(log) ?? [];
     const state = this.states.get(log);
-    let i = firstAtOrAfter(entries, (r) => r.index >= fromIndex);
+    // Both searches are binary: expired records are skipped without being looked at.
+    let i = Math.max(
+      firstAtOrAfter(entries, (r) => r.index >= fromIndex),
+      firstAtOrAfter(entries, (r) => r.arrival >= options.notBefore),
+    );
     const records: StoredRecord[] = [];
     let bytes = 0;
-    let nextIndex = fromIndex;
-    for (; i < entries.length && records.length < options.limit; i++) {
+    let nextIndex = i < entries.length ? Math.max(fromIndex, entries[i].index) : Math.max(fromIndex, state.tip);
+    for (; i < entries.length; i++) {
       const record = entries[i];
-      nextIndex = record.index + 1;
-      if (record.arrival < options.notBefore) continue;
       const size = recordSize(record);
-      if (records.length > 0 && bytes + size > options.maxBytes) {
-        nextIndex = record.index;
-        break;
-      }
+      if (records.length >= options.limit || (records.length > 0 && bytes + size > options.maxBytes)) break;
       bytes += size;
       records.push(record);
+      nextIndex = record.index + 1;
     }
+    // Reading through to the end of the log means everything up to the tip was seen.
+    if (i >= entries.length) nextIndex = Math.max(nextIndex, state.tip);
     return { records, nextIndex, tipIndex: state.tip, lastArrival: entries.at(-1)?.arrival };
   }
 
