@@ -53,6 +53,8 @@ export const DEFAULT_RETENTION_HOURS = 24;
 export const DEFAULT_MAX_RECORD_SIZE_KIB = 1024;
 /** On-demand streams start with four shards (§5.3); so does CreateStream without a count (§3.1). */
 export const ON_DEMAND_INITIAL_SHARDS = 4;
+/** Default on-demand stream count limit per account and region (§3.21, §4.9). */
+export const ON_DEMAND_STREAM_LIMIT = 50;
 
 export const shardLogName = (stream: StreamMeta, shard: ShardMeta) => `${stream.id}/${shard.index}`;
 

@@ -6,15 +6,15 @@ import {
   DEFAULT_MAX_RECORD_SIZE_KIB,
   DEFAULT_RETENTION_HOURS,
   ON_DEMAND_INITIAL_SHARDS,
+  ON_DEMAND_STREAM_LIMIT,
   openShards,
   type StreamMeta,
   type StreamMode,
 } from '../domain/stream.js';
 import { shardLimitExceeded, streamExists } from '../errors.js';
 import type { KinesisContext } from '../service.js';
+import { addTags, checkNewTags } from '../tags.js';
 
-/** Default on-demand stream count limit per account and region (KINESIS-SPEC §4.9). */
-export const ON_DEMAND_STREAM_LIMIT = 50;
 /** Initial shards get a creation time two seconds before the stream's, as kinesalite recorded (§4.4). */
 const INITIAL_SHARD_AGE_MS = 2_000;
 
@@ -39,6 +39,9 @@ export default async function createStream(input: Input, context: KinesisContext
   }
   const shardCount = input.ShardCount ?? ON_DEMAND_INITIAL_SHARDS;
   const scope = { account, region };
+  // Tags given at creation follow the rules of AddTagsToStream (§3.17).
+  const tagged = { kind: 'stream', name: input.StreamName, account } as const;
+  const tags = input.Tags === undefined ? {} : (checkNewTags(input.Tags, tagged), addTags({}, input.Tags, tagged));
 
   const existing = await kinesis.streams.list(scope);
   if (existing.some((s) => s.name === input.StreamName)) throw streamExists(input.StreamName, account);
@@ -74,7 +77,7 @@ export default async function createStream(input: Input, context: KinesisContext
       createdAt: shardCreatedAt,
     })),
     nextShardIndex: shardCount,
-    tags: { ...input.Tags },
+    tags,
     encryption: { type: 'NONE' },
     shardLevelMetrics: [],
     maxRecordSizeKiB: input.MaxRecordSizeInKiB ?? DEFAULT_MAX_RECORD_SIZE_KIB,

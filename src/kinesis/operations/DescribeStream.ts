@@ -1,6 +1,6 @@
 import { epochDate } from '../domain/time.js';
 import { describeShard, enhancedMonitoring, visibleShards } from '../domain/stream.js';
-import { formatShardId } from '../domain/shard-id.js';
+import { afterShardId } from '../domain/shard-filter.js';
 import { requireStream, streamTarget } from '../stream-target.js';
 import type { KinesisContext } from '../service.js';
 
@@ -20,7 +20,7 @@ export default async function describeStream(input: Input, context: KinesisConte
   // While CREATING a stream shows no shards (recorded: `Shards: []`).
   const all = stream.status === 'CREATING' ? [] : visibleShards(stream, Date.now());
   const after = input.ExclusiveStartShardId;
-  const candidates = after === undefined ? all : all.filter((shard) => formatShardId(shard.index) > after);
+  const candidates = after === undefined ? all : all.filter(afterShardId(after));
   const limit = Math.min(input.Limit ?? DESCRIBE_STREAM_MAX_SHARDS, DESCRIBE_STREAM_MAX_SHARDS);
   const page = candidates.slice(0, limit);
   return {

@@ -1,0 +1,7 @@
+import { changeRetention, type RetentionInput } from '../retention.js';
+import type { KinesisContext } from '../service.js';
+
+/** KINESIS-SPEC §3.14 */
+export default async function decreaseStreamRetentionPeriod(input: RetentionInput, context: KinesisContext): Promise<void> {
+  await changeRetention(input, context, 'decrease');
+}

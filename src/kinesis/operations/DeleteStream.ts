@@ -1,0 +1,40 @@
+import { resourceInUse } from '../../protocol/errors.js';
+import { consumerPrefix } from '../domain/consumers.js';
+import { streamNotActive, streamNotFound } from '../errors.js';
+import type { KinesisContext } from '../service.js';
+import { requireStream, streamTarget } from '../stream-target.js';
+
+interface Input {
+  StreamName?: string;
+  StreamARN?: string;
+  EnforceConsumerDeletion?: boolean;
+}
+
+/** KINESIS-SPEC §3.2, §5.1: ACTIVE or UPDATING → DELETING → gone; CREATING refuses. */
+export default async function deleteStream(input: Input, context: KinesisContext): Promise<void> {
+  const { kinesis } = context;
+  const target = streamTarget(input, context);
+  const found = await requireStream(target, context);
+  const consumers = await kinesis.store.meta.list(consumerPrefix(found.id));
+  if (consumers.length > 0 && input.EnforceConsumerDeletion !== true) {
+    throw resourceInUse(
+      `DeleteStream can't delete ${target.account}:${found.name} because there are consumers associated with this data stream. ` +
+        `To delete ${found.name} anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.`,
+    );
+  }
+  let deleting = false;
+  await kinesis.streams.update(target, target.name, (stream) => {
+    if (stream.id !== found.id) throw streamNotFound(target.name, target.account);
+    if (stream.status === 'CREATING') throw streamNotActive(stream.name, target.account, stream.status);
+    deleting = true;
+    // Deleting a stream that is already DELETING succeeds and leaves its deadline alone.
+    if (stream.status === 'DELETING') return undefined;
+    return { ...stream, status: 'DELETING', statusUntil: Date.now() + kinesis.config.deleteStreamMs, pending: undefined };
+  });
+  if (!deleting) throw streamNotFound(target.name, target.account);
+  // Consumers go with their stream (§3.2); their keys stay valid after the stream itself is purged.
+  // A consumer's entry may change under us (CREATING → ACTIVE completes on read): retry on conflict.
+  for (let entries = consumers; entries.length > 0; entries = await kinesis.store.meta.list(consumerPrefix(found.id))) {
+    for (const consumer of entries) await kinesis.store.meta.delete(consumer.key, consumer.revision);
+  }
+}

@@ -1,0 +1,16 @@
+import type { KinesisContext } from '../service.js';
+import { streamTarget } from '../stream-target.js';
+import { changeStreamTags, checkTagTexts, removeTags } from '../tags.js';
+
+interface Input {
+  StreamName?: string;
+  StreamARN?: string;
+  TagKeys: string[];
+}
+
+/** KINESIS-SPEC §3.17: removes tags of an ACTIVE stream; missing keys are ignored. */
+export default async function removeTagsFromStream(input: Input, context: KinesisContext): Promise<void> {
+  const target = streamTarget(input, context);
+  checkTagTexts(input.TagKeys, 'remove', { kind: 'stream', name: target.name, account: target.account }, input.TagKeys);
+  await changeStreamTags(target, context, (tags) => removeTags(tags, input.TagKeys));
+}
