@@ -29,7 +29,7 @@ export function readCredentials(headers: Record<string, string | string[] | unde
     const params = parseAuthorization(authorization);
     let problems = '';
     for (const name of HEADER_PARAMS) {
-      if (!params.has(name)) problems += `Authorization header requires '${name}' parameter. `;
+      if (!params.get(name)) problems += `Authorization header requires '${name}' parameter. `;
     }
     if (header(headers, 'x-amz-date') === undefined && header(headers, 'date') === undefined) {
       problems += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
@@ -39,13 +39,16 @@ export function readCredentials(headers: Record<string, string | string[] | unde
   }
   let problems = '';
   for (const name of QUERY_PARAMS) {
-    if (!query.has(name)) problems += `AWS query-string parameters must include '${name}'. `;
+    if (!query.get(name)) problems += `AWS query-string parameters must include '${name}'. `;
   }
   if (problems) throw new AwsError('IncompleteSignatureException', `${problems}Re-examine the query-string parameters.`);
   return { ...scope(query.get('X-Amz-Credential')!), form: 'query' };
 }
 
-/** `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`: key=value pairs after the first token. */
+/**
+ * `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`: key=value pairs after the first
+ * token. A key with an empty value counts as missing, as in AWS's recorded checks (§1.7).
+ */
 function parseAuthorization(value: string): Map<string, string> {
   const params = new Map<string, string>();
   const parts = value.trim().split(/[\s,]+/).slice(1);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type http2 from 'node:http2';
+import { constants as http2constants } from 'node:http2';
 import type { Logger } from 'pino';
 import { readCredentials, type Credentials } from './auth.js';
 import { CONTENT_TYPE, decodeBody, encodeBody, type Encoding } from './codec.js';
@@ -44,6 +45,8 @@ export interface Service {
 
 /** Decoded request bodies are bounded: 10 MiB of record data is ~14 MiB of base64 (§1.6). */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** How much of an oversized HTTP/2 upload is read and dropped before the stream is reset. */
+const DISCARD_LIMIT_BYTES = 4 * MAX_BODY_BYTES;
 
 const CORS_EXPOSE = 'x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date';
 const CORS_MAX_AGE = '172800';
@@ -77,11 +80,7 @@ async function handle(service: Service, log: Logger, req: ServerRequest, res: Se
   }
 
   const body = await readBody(req);
-  if (body === undefined) {
-    // Oversized: answer and stop reading (kinesalite recorded 413 with an empty body).
-    res.setHeader('Connection', 'close');
-    return sendRaw(res, 413, undefined, '');
-  }
+  if (body === undefined) return refuseOversized(req, res);
 
   const target = String(req.headers['x-amz-target'] ?? '');
   const dot = target.indexOf('.');
@@ -148,6 +147,26 @@ function preflight(req: ServerRequest, res: ServerResponse): void {
   if (allowMethods) res.setHeader('Access-Control-Allow-Methods', allowMethods);
   res.setHeader('Access-Control-Max-Age', CORS_MAX_AGE);
   sendRaw(res, 200, undefined, '');
+}
+
+/**
+ * 413 with an empty body (kinesalite's recording), keeping none of the upload. HTTP/1.1 answers at
+ * once and closes the connection. HTTP/2 must let the upload finish first: Node answers DATA that
+ * keeps arriving after an early response with RST_STREAM ENHANCE_YOUR_CALM, and the client would
+ * see that instead of the 413. An upload that goes on past DISCARD_LIMIT_BYTES is reset.
+ */
+function refuseOversized(req: ServerRequest, res: ServerResponse): void {
+  if (!('stream' in req)) {
+    res.setHeader('Connection', 'close');
+    return sendRaw(res, 413, undefined, '');
+  }
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > DISCARD_LIMIT_BYTES) req.stream.close(http2constants.NGHTTP2_REFUSED_STREAM);
+  });
+  req.on('end', () => sendRaw(res, 413, undefined, ''));
+  req.resume();
 }
 
 function sendError(res: ServerResponse, encoding: Encoding, error: AwsError, log: Logger): void {

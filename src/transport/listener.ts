@@ -34,10 +34,16 @@ const TLS_HANDSHAKE_RECORD = 0x16;
 /** Generous bound on HTTP/2 streams per session; SDKs open one at a time. */
 const MAX_CONCURRENT_STREAMS = 1000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+/** Node's own period for checking headersTimeout; a small configured timeout needs a finer one. */
+const MAX_CONNECTIONS_CHECK_MS = 30_000;
 
 export async function listen(options: ListenOptions, handler: RequestHandler): Promise<Listener> {
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
-  const h1 = http.createServer({ keepAliveTimeout: 65_000, headersTimeout, requestTimeout: 0 }, handler);
+  const connectionsCheckingInterval = Math.max(1, Math.min(MAX_CONNECTIONS_CHECK_MS, Math.ceil(headersTimeout / 4)));
+  const h1 = http.createServer({ keepAliveTimeout: 65_000, headersTimeout, requestTimeout: 0, connectionsCheckingInterval }, handler);
+  // Node enforces headersTimeout from a checker it starts on 'listening'; this server never listens
+  // itself (the front hands it sockets), so start the checker here or slow clients are never cut.
+  h1.emit('listening');
   const h2settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const h2 = http2.createServer({ settings: h2settings }, handler);
   const tls = options.tls
@@ -105,6 +111,7 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
       for (const session of sessions) session.destroy();
       for (const socket of sockets) socket.destroy();
       h1.closeAllConnections();
+      h1.close(() => {}); // stops the headers-timeout checker; the server itself never listened
       await closed;
     },
   };
