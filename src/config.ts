@@ -21,6 +21,8 @@ export interface Config {
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
+  /** How long a connection may take to send a request's headers before it is dropped. */
+  headersTimeoutMs: number;
 }
 
 interface Setting {
@@ -49,6 +51,7 @@ export const SETTINGS: Setting[] = [
   { key: 'subscriptionLifetimeMs', flag: 'subscription-lifetime-ms', env: 'MILLRACE_SUBSCRIPTION_LIFETIME_MS', kind: 'integer', fallback: 300000, help: 'lifetime of a SubscribeToShard response' },
   { key: 'tlsCert', flag: 'tls-cert', env: 'MILLRACE_TLS_CERT', kind: 'string', help: 'PEM certificate file: also serve TLS on the same port' },
   { key: 'tlsKey', flag: 'tls-key', env: 'MILLRACE_TLS_KEY', kind: 'string', help: 'PEM private key file for --tls-cert' },
+  { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'MILLRACE_HEADERS_TIMEOUT_MS', kind: 'integer', fallback: 60_000, help: 'drop connections whose request headers take longer' },
   { key: 'logLevel', flag: 'log-level', env: 'MILLRACE_LOG_LEVEL', kind: 'string', fallback: 'info', help: 'fatal, error, warn, info, debug or trace' },
 ];
 

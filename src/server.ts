@@ -35,6 +35,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       {
         host: config.host,
         port: config.port,
+        headersTimeoutMs: config.headersTimeoutMs,
         tls: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
       },
       createPipeline(service, log),
