@@ -117,3 +117,27 @@ export function registerEncryption(streams: Streams): void {
     return { ...stream, encryption: type === 'KMS' ? { type, keyId } : { type: 'NONE' } };
   });
 }
+
+/**
+ * For a batch of puts: a synchronous encrypter bound to the stream's data key (loaded once), or
+ * undefined when the stream is not encrypted. Returns the record fields to store.
+ */
+export async function recordSealer(kinesis: Kinesis, stream: StreamMeta): Promise<((data: Buffer) => { data: Buffer; keyRef: string }) | undefined> {
+  if (stream.encryption.type !== 'KMS' || !stream.encryption.keyId) return undefined;
+  const keyRef = keyRefFor(stream, stream.encryption.keyId);
+  const key = (await dataKey(kinesis.store, keyRef, true))!;
+  const aad = Buffer.from(keyRef);
+  return (data) => {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(aad);
+    const body = Buffer.concat([cipher.update(data), cipher.final()]);
+    return { data: Buffer.concat([iv, body, cipher.getAuthTag()]), keyRef };
+  };
+}
+
+/** Stored records with their data in clear; encrypted ones keep `keyRef` (EncryptionType KMS on the wire). */
+export async function decryptRecords<T extends Pick<StoredRecord, 'data' | 'keyRef'>>(kinesis: Kinesis, records: T[]): Promise<T[]> {
+  if (!records.some((record) => record.keyRef !== undefined)) return records;
+  return Promise.all(records.map(async (record) => (record.keyRef === undefined ? record : { ...record, data: await decryptRecordData(kinesis, record) })));
+}
