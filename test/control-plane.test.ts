@@ -21,7 +21,10 @@ import {
   waitUntilStreamExists,
   waitUntilStreamNotExists,
 } from '@aws-sdk/client-kinesis';
-import { kinesisJson, startTestServer, type TestServer } from './helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { javaCbor, kinesisJson, rawRequest, startTestServer, type TestServer } from './helpers.js';
 import { filterShards, type ShardFilter } from '../src/kinesis/domain/shard-filter.js';
 import type { ShardMeta, StreamMeta } from '../src/kinesis/domain/stream.js';
 import { sealToken, tokenKey } from '../src/kinesis/domain/tokens.js';
@@ -108,10 +111,9 @@ describe('control plane over the SDK', () => {
   after(() => server.stop());
 
   const client = (account: string, http1 = false) => server.client({ accessKeyId: account, http1 });
-  const raw = (account: string, op: string, body: unknown) =>
-    kinesisJson(server.endpoint, op, body, {
-      Authorization: `AWS4-HMAC-SHA256 Credential=${account}/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=abc`,
-    });
+  const authorization = (account: string) =>
+    `AWS4-HMAC-SHA256 Credential=${account}/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=abc`;
+  const raw = (account: string, op: string, body: unknown) => kinesisJson(server.endpoint, op, body, { Authorization: authorization(account) });
 
   test('CreateStream: ON_DEMAND and no count give 4 shards; mode is reported everywhere', async () => {
     const account = newAccount();
@@ -382,7 +384,16 @@ describe('control plane over the SDK', () => {
     assert.deepEqual(shardIds(first.Shards), [id(1), id(2)]);
     const rest = await kinesis.send(new ListShardsCommand({ NextToken: first.NextToken }));
     assert.deepEqual(shardIds(rest.Shards), [id(3)]);
-    // CBOR-free raw JSON sends the timestamp as epoch seconds.
+    // Java SDK v2 CBOR sends the filter's timestamp as tag 1 with integer milliseconds.
+    const cbor = await rawRequest(server.endpoint, {
+      target: 'Kinesis_20131202.ListShards',
+      contentType: 'application/x-amz-cbor-1.1',
+      body: javaCbor({ StreamName: 'split', ShardFilter: { Type: 'AT_TIMESTAMP', Timestamp: new Date(closedAt + 2000) } }),
+      headers: { Authorization: authorization(account) },
+    });
+    assert.equal(cbor.status, 200);
+    assert.deepEqual(shardIds(cbor.json.Shards), [id(1), id(2), id(3)]);
+    // Raw JSON sends the timestamp as epoch seconds.
     const rawList = await raw(account, 'ListShards', { StreamName: 'split', ShardFilter: { Type: 'AT_TIMESTAMP', Timestamp: (closedAt + 2000) / 1000 } });
     assert.equal(rawList.status, 200);
     assert.deepEqual(shardIds(rawList.json.Shards), [id(1), id(2), id(3)]);
@@ -590,5 +601,44 @@ describe('lifecycle with delays', () => {
     const gone = await waitUntilStreamNotExists({ client: kinesis, maxWaitTime: 20, minDelay: 1, maxDelay: 1 }, { StreamName: 'slow' });
     assert.equal(gone.state, 'SUCCESS');
     await rejects(kinesis.send(new DescribeStreamCommand({ StreamName: 'slow' })), 'ResourceNotFoundException', `Stream slow under account ${account} not found.`);
+  });
+});
+
+describe('restart', () => {
+  test('streams, retention and tags survive a restart of the server', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'millrace-control-plane-'));
+    const account = newAccount();
+    try {
+      let server = await startTestServer({ dataDir });
+      try {
+        const kinesis = server.client({ accessKeyId: account });
+        await kinesis.send(new CreateStreamCommand({ StreamName: 'durable', ShardCount: 2, Tags: { keep: 'me' } }));
+        await kinesis.send(new AddTagsToStreamCommand({ StreamName: 'durable', Tags: { also: 'this' } }));
+        await kinesis.send(new IncreaseStreamRetentionPeriodCommand({ StreamName: 'durable', RetentionPeriodHours: 72 }));
+      } finally {
+        await server.stop();
+      }
+      server = await startTestServer({ dataDir });
+      try {
+        const kinesis = server.client({ accessKeyId: account, http1: true });
+        const { StreamDescription } = await kinesis.send(new DescribeStreamCommand({ StreamName: 'durable' }));
+        assert.equal(StreamDescription?.RetentionPeriodHours, 72);
+        assert.equal(StreamDescription?.Shards?.length, 2);
+        assert.deepEqual((await kinesis.send(new ListTagsForStreamCommand({ StreamName: 'durable' }))).Tags, [
+          { Key: 'also', Value: 'this' },
+          { Key: 'keep', Value: 'me' },
+        ]);
+        // NextTokens are sealed with a key kept in the store, so they survive too.
+        const { NextToken } = await kinesis.send(new ListShardsCommand({ StreamName: 'durable', MaxResults: 1 }));
+        await server.stop();
+        server = await startTestServer({ dataDir });
+        const next = await server.client({ accessKeyId: account }).send(new ListShardsCommand({ NextToken }));
+        assert.deepEqual(shardIds(next.Shards), [id(1)]);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { resourceInUse } from '../../protocol/errors.js';
-import { consumerPrefix } from '../domain/consumers.js';
+import { consumerPrefix, listConsumers } from '../domain/consumers.js';
 import { streamNotActive, streamNotFound } from '../errors.js';
 import type { KinesisContext } from '../service.js';
 import { requireStream, streamTarget } from '../stream-target.js';
@@ -15,8 +15,9 @@ export default async function deleteStream(input: Input, context: KinesisContext
   const { kinesis } = context;
   const target = streamTarget(input, context);
   const found = await requireStream(target, context);
-  const consumers = await kinesis.store.meta.list(consumerPrefix(found.id));
-  if (consumers.length > 0 && input.EnforceConsumerDeletion !== true) {
+  // Settled first: a consumer whose deregistration delay has passed is no longer associated.
+  const associated = await listConsumers(kinesis.store, found.id);
+  if (associated.length > 0 && input.EnforceConsumerDeletion !== true) {
     throw resourceInUse(
       `DeleteStream can't delete ${target.account}:${found.name} because there are consumers associated with this data stream. ` +
         `To delete ${found.name} anyway, set the EnforceConsumerDeletion parameter to true to force the deletion of all the consumers that are associated with it.`,
@@ -34,7 +35,8 @@ export default async function deleteStream(input: Input, context: KinesisContext
   if (!deleting) throw streamNotFound(target.name, target.account);
   // Consumers go with their stream (§3.2); their keys stay valid after the stream itself is purged.
   // A consumer's entry may change under us (CREATING → ACTIVE completes on read): retry on conflict.
-  for (let entries = consumers; entries.length > 0; entries = await kinesis.store.meta.list(consumerPrefix(found.id))) {
+  const remaining = () => kinesis.store.meta.list(consumerPrefix(found.id));
+  for (let entries = await remaining(); entries.length > 0; entries = await remaining()) {
     for (const consumer of entries) await kinesis.store.meta.delete(consumer.key, consumer.revision);
   }
 }

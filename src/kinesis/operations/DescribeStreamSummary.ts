@@ -1,4 +1,5 @@
 import { epochDate } from '../domain/time.js';
+import { listConsumers } from '../domain/consumers.js';
 import { enhancedMonitoring, openShards } from '../domain/stream.js';
 import { requireStream, streamTarget } from '../stream-target.js';
 import type { KinesisContext } from '../service.js';
@@ -11,7 +12,8 @@ interface Input {
 /** KINESIS-SPEC §3.4 */
 export default async function describeStreamSummary(input: Input, context: KinesisContext) {
   const stream = await requireStream(streamTarget(input, context), context);
-  const consumers = await context.kinesis.store.meta.list(`consumer/${stream.id}/`);
+  // Settled, so that a consumer whose deregistration is complete no longer counts.
+  const consumers = await listConsumers(context.kinesis.store, stream.id);
   return {
     StreamDescriptionSummary: {
       StreamName: stream.name,
