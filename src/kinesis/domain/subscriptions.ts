@@ -1,3 +1,4 @@
+import { decryptRecords } from './encryption.js';
 import { randomUUID } from 'node:crypto';
 import { resourceInUse } from '../../protocol/errors.js';
 import { EVENT_STREAM_CONTENT_TYPE, eventFrame, exceptionFrame, initialResponseFrame } from '../../protocol/event-stream.js';
@@ -181,9 +182,13 @@ export class ShardSubscription extends StreamingResult {
     this.ended = true;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     if (local.get(this.lease.key) === this) local.delete(this.lease.key);
-    // Compare-and-set on our revision: a lease another subscription took over stays theirs.
-    this.kinesis.store.meta.delete(this.lease.key, this.lease.revision).catch(() => undefined);
-    this.res?.end();
+    // Compare-and-set on our revision: a lease another subscription took over stays theirs. The
+    // response ends once the lease is free, so a client resubscribing at once is not refused.
+    const res = this.res;
+    this.kinesis.store.meta
+      .delete(this.lease.key, this.lease.revision)
+      .catch((err) => this.logger?.warn({ err, lease: this.lease.key }, 'could not release a subscription lease'))
+      .finally(() => res?.end());
   }
 
   private write(frame: Buffer): void {
@@ -246,9 +251,11 @@ export class ShardSubscription extends StreamingResult {
       this.continuation = recordSequenceNumber(this.shard, last.index, last.arrival);
       this.millisBehind = atTip ? 0 : Math.max(0, time - last.arrival);
       this.allowance -= records.reduce((sum, record) => sum + recordBytes(record), 0);
+      const clear = await decryptRecords(this.kinesis, records);
+      if (this.ended) return;
       this.write(
         eventFrame(this.encoding, 'SubscribeToShardEvent', {
-          Records: toApiRecords(this.shard, records),
+          Records: toApiRecords(this.shard, clear),
           ContinuationSequenceNumber: this.continuation,
           MillisBehindLatest: this.millisBehind,
         }),
