@@ -1,0 +1,56 @@
+import { invalidArgument, limitExceeded } from '../../protocol/errors.js';
+import { STREAM_MODE, type StreamModeChange } from '../domain/on-demand.js';
+import { ON_DEMAND_STREAM_LIMIT, openShards, type StreamMeta, type StreamMode } from '../domain/stream.js';
+import { streamNotActive, streamNotFound } from '../errors.js';
+import { accountOpenShards, checkAccountShardLimit } from '../reshard-checks.js';
+import type { KinesisContext } from '../service.js';
+import { streamTarget } from '../stream-target.js';
+
+interface Input {
+  StreamARN: string;
+  StreamModeDetails: { StreamMode: StreamMode };
+  WarmThroughputMiBps?: number;
+}
+
+/**
+ * KINESIS-SPEC §3.23: ACTIVE → UPDATING (configured delay) → ACTIVE in the new mode, shards kept.
+ * Choices where AWS is UNVERIFIED: asking for the mode the stream already has succeeds without a
+ * change (it stays ACTIVE), so that declarative tools may re-apply their state; switching to
+ * ON_DEMAND obeys the on-demand stream count limit (CreateStream's text), switching to PROVISIONED
+ * the account shard limit with the stream's open shards; WarmThroughputMiBps with PROVISIONED is
+ * refused as CreateStream refuses ShardCount with ON_DEMAND. No switch-frequency limit.
+ */
+export default async function updateStreamMode(input: Input, context: KinesisContext): Promise<void> {
+  const target = streamTarget(input, context);
+  const mode = input.StreamModeDetails.StreamMode;
+  if (mode === 'PROVISIONED' && input.WarmThroughputMiBps !== undefined) {
+    throw invalidArgument('WarmThroughputMiBps is not expected when StreamMode=PROVISIONED');
+  }
+  const { streams, config } = context.kinesis;
+  const check = (stream: StreamMeta | undefined): stream is StreamMeta => {
+    if (!stream) throw streamNotFound(target.name, target.account);
+    if (stream.status !== 'ACTIVE') throw streamNotActive(stream.name, stream.account, stream.status);
+    return stream.mode !== mode;
+  };
+
+  const stream = await streams.find(target, target.name);
+  if (!check(stream)) return;
+  const others = (await streams.list(target)).filter((s) => s.id !== stream.id);
+  if (mode === 'ON_DEMAND') {
+    const onDemand = others.filter((s) => s.mode === 'ON_DEMAND').length;
+    if (onDemand >= ON_DEMAND_STREAM_LIMIT) {
+      throw limitExceeded(
+        `This request would exceed the on-demand stream count limit for the account ${target.account} in ${target.region}. ` +
+          `Current on-demand stream count for the account: ${onDemand}. Limit: ${ON_DEMAND_STREAM_LIMIT}.`,
+      );
+    }
+  } else {
+    checkAccountShardLimit(context, target, await accountOpenShards(context, target), openShards(stream).length);
+  }
+
+  const pending: StreamModeChange = { kind: STREAM_MODE, mode, warmThroughputMiBps: input.WarmThroughputMiBps };
+  await streams.update(target, target.name, (latest) => {
+    if (!check(latest)) return undefined;
+    return { ...latest, status: 'UPDATING', statusUntil: Date.now() + config.updateStreamMs, pending };
+  });
+}
