@@ -6,6 +6,7 @@ import { formatShardId } from '../domain/shard-id.js';
 import { visibleShards } from '../domain/stream.js';
 import { shardDoesNotExist } from '../errors.js';
 import type { KinesisContext } from '../service.js';
+import { throughput } from '../domain/throughput.js';
 
 interface Input {
   ShardIterator: string;
@@ -24,7 +25,9 @@ export default async function getRecords(input: Input, context: KinesisContext) 
   const shard = stream?.id === iterator.streamId ? visibleShards(stream, at).find((s) => s.index === iterator.shardIndex) : undefined;
   if (!stream || !shard) throw shardDoesNotExist(formatShardId(iterator.shardIndex), iterator.streamName, iterator.account);
 
+  throughput(kinesis).admitRead(stream, shard); // §4.6, with --enforce-limits
   const read = await readShard(kinesis, stream, shard, iterator.position, input.Limit ?? GET_RECORDS_MAX_RECORDS, at);
+  throughput(kinesis).chargeRead(stream, shard, read.records.reduce((sum, r) => sum + r.data.length + Buffer.byteLength(r.partitionKey), 0));
   return {
     Records: toApiRecords(shard, await decryptRecords(kinesis, read.records)),
     // §4.7 and §9.6: at the end of a closed shard, no iterator and the children; never both.

@@ -5,6 +5,7 @@ import { visibleShards } from '../domain/stream.js';
 import { couldNotFindShard, shardDoesNotExist } from '../errors.js';
 import type { KinesisContext } from '../service.js';
 import { streamTarget } from '../stream-target.js';
+import { throughput } from '../domain/throughput.js';
 
 interface Input {
   StreamName?: string;
@@ -25,6 +26,7 @@ export default async function getShardIterator(input: Input, context: KinesisCon
   const shard =
     stream && stream.status !== 'CREATING' ? visibleShards(stream, now()).find((s) => s.index === shardIndex) : undefined;
   if (!stream || !shard) throw shardDoesNotExist(formatShardId(shardIndex), target.name, target.account);
+  throughput(context.kinesis).admitShardIterator(stream, shard); // §4.9, with --enforce-limits
   const position = await resolveStartingPosition(context.kinesis, stream, shard, {
     type: input.ShardIteratorType,
     sequenceNumber: input.StartingSequenceNumber,

@@ -4,6 +4,7 @@ import { streamNotFound } from '../errors.js';
 import { checkedHashKey, checkSequenceNumberForOrdering, maxRecordBytes, putRecordSize, recordTooLarge } from '../put-validation.js';
 import type { KinesisContext } from '../service.js';
 import { streamTarget } from '../stream-target.js';
+import { admitRecord } from '../domain/throughput.js';
 
 interface Input {
   StreamName?: string;
@@ -24,7 +25,9 @@ export default async function putRecord(input: Input, context: KinesisContext) {
   }
   const hashKey = checkedHashKey(input.PartitionKey, input.ExplicitHashKey);
   if (input.SequenceNumberForOrdering !== undefined) checkSequenceNumberForOrdering(input.SequenceNumberForOrdering, stream);
-  const [outcome] = await appendRecords(context.kinesis, stream, [{ data: input.Data, partitionKey: input.PartitionKey, hashKey }]);
+  const entry = { data: input.Data, partitionKey: input.PartitionKey, hashKey };
+  admitRecord(context.kinesis, stream, entry); // §4.9, with --enforce-limits
+  const [outcome] = await appendRecords(context.kinesis, stream, [entry]);
   return {
     ShardId: formatShardId(outcome.shard.index),
     SequenceNumber: outcome.sequenceNumber,

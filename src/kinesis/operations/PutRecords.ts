@@ -1,5 +1,6 @@
 import { invalidArgument } from '../../protocol/errors.js';
-import { appendRecords, isWritable, type PutEntry } from '../domain/records.js';
+import { isWritable, type PutEntry } from '../domain/records.js';
+import { appendWithinLimits } from '../domain/throughput.js';
 import { formatShardId } from '../domain/shard-id.js';
 import { DEFAULT_MAX_RECORD_SIZE_KIB, type StreamMeta } from '../domain/stream.js';
 import { streamNotFound } from '../errors.js';
@@ -45,14 +46,22 @@ export default async function putRecords(input: Input, context: KinesisContext) 
   const limitMiB = requestLimitMiB(stream);
   if (total > limitMiB * 1024 * 1024) throw invalidArgument(`Records size exceeds ${limitMiB} MB limit`);
 
-  const outcomes = await appendRecords(context.kinesis, stream, entries);
-  const records = new Array<{ SequenceNumber: string; ShardId: string }>(outcomes.length);
+  // With --enforce-limits, throttled entries fail alone, inside a 200 answer (§3.10).
+  const outcomes = await appendWithinLimits(context.kinesis, stream, entries);
+  const records = new Array<{ SequenceNumber: string; ShardId: string } | { ErrorCode: string; ErrorMessage: string }>(outcomes.length);
+  let failed = 0;
   for (let i = 0; i < outcomes.length; i++) {
-    records[i] = { SequenceNumber: outcomes[i].sequenceNumber, ShardId: formatShardId(outcomes[i].shard.index) };
+    const outcome = outcomes[i];
+    if ('errorMessage' in outcome) {
+      failed++;
+      records[i] = { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: outcome.errorMessage };
+    } else {
+      records[i] = { SequenceNumber: outcome.sequenceNumber, ShardId: formatShardId(outcome.shard.index) };
+    }
   }
   return {
     // §9.5: 0 on success, although the model's minimum is 1.
-    FailedRecordCount: 0,
+    FailedRecordCount: failed,
     Records: records,
     EncryptionType: stream.encryption.type === 'KMS' ? 'KMS' : undefined,
   };
