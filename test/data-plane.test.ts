@@ -22,6 +22,7 @@ import { recordSequenceNumber, shardLogName, type StreamMeta } from '../src/kine
 import { appendRecords, ShardSequences } from '../src/kinesis/domain/records.js';
 import { javaDateString, setClockOffset } from '../src/kinesis/domain/clock.js';
 import { uniformRanges } from '../src/kinesis/domain/hash-key.js';
+import { recordHashKey } from '../src/kinesis/domain/routing.js';
 
 const ACCOUNT = '000000000000';
 const HOUR = 3_600_000;
@@ -526,4 +527,9 @@ print(json.dumps({'seq': put['SequenceNumber'], 'got': r['SequenceNumber'], 'dat
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('record hash keys: MD5 of the UTF-8 partition key, or the ExplicitHashKey (§4.1)', () => {
+  for (const key of ['a', 'hello', 'ключ', '🐟'.repeat(60)]) assert.equal(recordHashKey(key), hashPartitionKey(key));
+  assert.equal(recordHashKey('a', '42'), 42n);
 });
