@@ -7,6 +7,14 @@ export interface Config {
   /** Directory of the embedded store; undefined with `memory`. */
   dataDir?: string;
   memory: boolean;
+  /** `nats://HOST:PORT[,HOST:PORT...]`: run as a stateless node over a NATS JetStream cluster (issue 7). */
+  store?: string;
+  /** JetStream replicas of every shard log and of the metadata bucket. */
+  replicas: number;
+  natsUser?: string;
+  natsPass?: string;
+  natsCreds?: string;
+  natsTlsCa?: string;
   region: string;
   account: string;
   /** AWS-style account shard limit (KINESIS-SPEC §3.1, §3.21). */
@@ -52,6 +60,12 @@ export const SETTINGS: Setting[] = [
   { key: 'tlsCert', flag: 'tls-cert', env: 'MILLRACE_TLS_CERT', kind: 'string', help: 'PEM certificate file: also serve TLS on the same port' },
   { key: 'tlsKey', flag: 'tls-key', env: 'MILLRACE_TLS_KEY', kind: 'string', help: 'PEM private key file for --tls-cert' },
   { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'MILLRACE_HEADERS_TIMEOUT_MS', kind: 'integer', fallback: 60_000, help: 'drop connections whose request headers take longer' },
+  { key: 'store', flag: 'store', env: 'MILLRACE_STORE', kind: 'string', help: 'nats://HOST:PORT[,HOST:PORT...]: keep everything in a NATS JetStream cluster (distributed mode)' },
+  { key: 'replicas', flag: 'replicas', env: 'MILLRACE_REPLICAS', kind: 'integer', fallback: 3, help: 'JetStream replicas of each shard log and of the metadata (distributed mode)' },
+  { key: 'natsUser', flag: 'nats-user', env: 'MILLRACE_NATS_USER', kind: 'string', help: 'user for the NATS connection' },
+  { key: 'natsPass', flag: 'nats-pass', env: 'MILLRACE_NATS_PASS', kind: 'string', help: 'password for --nats-user' },
+  { key: 'natsCreds', flag: 'nats-creds', env: 'MILLRACE_NATS_CREDS', kind: 'string', help: 'NATS .creds file (JWT and nkey seed)' },
+  { key: 'natsTlsCa', flag: 'nats-tls-ca', env: 'MILLRACE_NATS_TLS_CA', kind: 'string', help: 'PEM CA file: connect to NATS over TLS' },
   { key: 'logLevel', flag: 'log-level', env: 'MILLRACE_LOG_LEVEL', kind: 'string', fallback: 'info', help: 'fatal, error, warn, info, debug or trace' },
 ];
 
@@ -79,6 +93,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config & { 
   if (config.memory) delete config.dataDir;
   if (!/^\d{12}$/.test(String(config.account))) throw new ConfigError(`--account must be 12 digits, got ${config.account}`);
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (config.store !== undefined && !/^(nats|tls):\/\/[^,\s]+(,[^,\s]+)*$/.test(String(config.store))) {
+    throw new ConfigError(`--store takes nats://HOST:PORT[,HOST:PORT...], got ${config.store}`);
+  }
+  if (config.store !== undefined && (config.replicas as number) < 1) throw new ConfigError('--replicas must be at least 1');
   return { ...(config as unknown as Config), help: Boolean(parsed.values.help) };
 }
 

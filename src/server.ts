@@ -6,6 +6,7 @@ import { createPipeline } from './protocol/pipeline.js';
 import { listen, type Listener } from './transport/listener.js';
 import { openLmdbStore } from './store/lmdb-store.js';
 import { openMemoryStore } from './store/memory-store.js';
+import { openNatsStore } from './store/nats-store.js';
 import type { Store } from './store/store.js';
 import { createKinesisService, type Kinesis } from './kinesis/service.js';
 import { Streams } from './kinesis/domain/streams.js';
@@ -24,7 +25,18 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   const config: Config = { ...DEFAULT_CONFIG, ...overrides };
   if (config.memory) delete config.dataDir;
   const log = logger ?? createLogger(config.logLevel);
-  const store: Store = config.memory || !config.dataDir ? openMemoryStore() : openLmdbStore({ path: config.dataDir });
+  const store: Store = config.store
+    ? await openNatsStore({
+        url: config.store,
+        replicas: config.replicas,
+        user: config.natsUser,
+        pass: config.natsPass,
+        creds: config.natsCreds,
+        tlsCa: config.natsTlsCa,
+      })
+    : config.memory || !config.dataDir
+      ? openMemoryStore()
+      : openLmdbStore({ path: config.dataDir });
   const streams = new Streams(store, config);
   const kinesis: Kinesis = { config, store, streams };
   const service = await createKinesisService(kinesis);
