@@ -31,8 +31,13 @@ export const SHARD_WRITE_RECORDS_PER_SECOND = 1000;
 /** §4.9 "Provisioned read per shard (shared)": 2 MiB/s and 5 GetRecords calls/s. */
 export const SHARD_READ_BYTES_PER_SECOND = 2 * MiB;
 export const SHARD_READ_CALLS_PER_SECOND = 5;
-/** §4.6: a call returning 10 MiB makes the shard's calls within the next 5 s fail. */
-export const LARGE_READ_BYTES = 10 * MiB;
+/**
+ * §4.6: a call returning 10 MiB makes the shard's calls within the next 5 s fail. A read stops
+ * before the record that would take it past 10 MiB, so a call counts as a 10 MiB call once less
+ * than one default-size record (1 MiB) of room was left.
+ */
+export const GET_RECORDS_MAX_BYTES = 10 * MiB;
+export const LARGE_READ_BYTES = GET_RECORDS_MAX_BYTES - 1 * MiB;
 export const LARGE_READ_PENALTY_MS = 5000;
 /** §4.9 / §3.7: GetShardIterator 5 TPS per open shard. */
 export const SHARD_ITERATOR_CALLS_PER_SECOND = 5;
@@ -189,7 +194,7 @@ export class Throughput {
     const at = this.clock();
     const limits = this.shard(stream, shard, at);
     limits.readBytes.take(bytes, at);
-    if (bytes >= LARGE_READ_BYTES) limits.readBlockedUntil = at + LARGE_READ_PENALTY_MS;
+    if (bytes > LARGE_READ_BYTES) limits.readBlockedUntil = at + LARGE_READ_PENALTY_MS;
   }
 
   admitShardIterator(stream: StreamMeta, shard: ShardMeta): void {
