@@ -508,6 +508,23 @@ test('ValidationException: at most ten items, list-of-structure paths, blobs, li
   await assertUnchanged();
 });
 
+test('null list elements are ValidationExceptions, and map keys like __proto__ stay keys', async () => {
+  const records = await kinesisJson(server.endpoint, 'PutRecords', { StreamName: BASE, Records: [{ Data: 'YQ==', PartitionKey: 'a' }, null] });
+  assertJsonError(records, 400, 'ValidationException', "1 validation error detected: Value null at 'records.2.member' failed to satisfy constraint: Member must not be null");
+  const keys = await kinesisJson(server.endpoint, 'RemoveTagsFromStream', { StreamName: BASE, TagKeys: [null, ''] });
+  assertJsonError(
+    keys,
+    400,
+    'ValidationException',
+    "2 validation errors detected: Value null at 'tagKeys.1.member' failed to satisfy constraint: Member must not be null; " +
+      "Value '[null, ]' at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]",
+  );
+  const validator = new ModelValidator(KINESIS_MODEL, 'com.amazonaws.kinesis.v20131202');
+  const input = validator.parseInput('AddTagsToStream', JSON.parse('{"StreamName":"s","Tags":{"__proto__":"v","k":null}}'));
+  assert.deepEqual(Object.entries(input.Tags as object), [['__proto__', 'v']]);
+  await assertUnchanged();
+});
+
 // ---- CBOR as the Java SDK v2 speaks it (§1.3, A.2) -------------------------------------------
 
 test('CBOR: Java-style requests work; responses carry tag 1 + integer milliseconds, never C1 FB', async () => {

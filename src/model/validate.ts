@@ -82,12 +82,13 @@ export class ModelValidator {
       case 'map': {
         if (Array.isArray(value)) throw serializationError('Start of list found where not expected');
         if (!isPlainObject(value)) throw serializationError('Expected map or null');
-        const out: Record<string, unknown> = {};
+        const entries: Array<[string, unknown]> = [];
         for (const [key, element] of Object.entries(value as Record<string, Json>)) {
           const coerced = this.coerce(shape.value!.shape, element);
-          if (coerced !== undefined) out[key] = coerced;
+          if (coerced !== undefined) entries.push([key, coerced]);
         }
-        return out;
+        // fromEntries defines own properties, so a key such as `__proto__` stays a plain key.
+        return Object.fromEntries(entries);
       }
       case 'string':
         if (typeof value === 'string') return value;
@@ -147,6 +148,11 @@ export class ModelValidator {
     if (shape.type === 'structure') this.constraints(shapeName, value, path, out);
     if (shape.type === 'list' && Array.isArray(value)) {
       const elementShape = shape.member!.shape;
+      // A null element cannot reach an operation. AWS's answer is UNVERIFIED; a ValidationException
+      // at the element's path keeps it a client error in the §1.9 format.
+      value.forEach((element, i) => {
+        if (element === null) this.report(out, 'null', `${path}.${i + 1}.member`, 'Member must not be null');
+      });
       if (this.shape(elementShape).type === 'structure') {
         value.forEach((element, i) => this.constraints(elementShape, element, `${path}.${i + 1}.member`, out));
       } else if (value.some((element) => this.scalarViolations(elementShape, element).length > 0)) {

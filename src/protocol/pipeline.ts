@@ -79,7 +79,12 @@ async function handle(service: Service, log: Logger, req: ServerRequest, res: Se
     return sendRaw(res, 403, undefined, ACCESS_DENIED_XML);
   }
 
-  const body = await readBody(req);
+  let body: Buffer | undefined;
+  try {
+    body = await readBody(req);
+  } catch {
+    return; // the client went away mid-body: nobody to answer
+  }
   if (body === undefined) return refuseOversized(req, res);
 
   const target = String(req.headers['x-amz-target'] ?? '');
