@@ -1,4 +1,4 @@
-import { cpus, totalmem, platform, release } from 'node:os';
+import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Target } from './targets.js';
@@ -36,7 +36,8 @@ interface Row {
   metric: Omit<Metric, 'value'>;
   millrace?: number;
   kinesalite?: number;
-  /** Replaces the kinesalite cell, e.g. when it was capped or skipped. */
+  /** Replace the cells, e.g. with a breakdown, or when kinesalite was capped or skipped. */
+  millraceText?: string;
   kinesaliteText?: string;
   errors: string[];
 }
@@ -102,12 +103,18 @@ async function measureBoth(key: string, scenario: Scenario, targets: Targets, ro
 }
 
 /** RSS of a fresh server after it has taken `gigabytes` of record data. */
-async function retainedRss(kind: TargetKind, gigabytes: number): Promise<{ idle: number; after: number; mbPerSecond: number }> {
+async function retainedRss(kind: TargetKind, gigabytes: number): Promise<{ idle: number; after: number; parts: string; mbPerSecond: number }> {
   const target = await Target.start(kind);
   try {
-    const idle = await target.rss();
+    const idle = (await target.memory()).rss;
     const written = await retain(target.endpoint, gigabytes);
-    return { idle, after: await target.rss(), mbPerSecond: written.bytes / 1e6 / written.seconds };
+    const after = await target.memory();
+    const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+    process.stderr.write(
+      `    ${kind}: idle RSS ${mb(idle)}; after ${gigabytes} GB written at ${(written.bytes / 1e6 / written.seconds).toFixed(0)} MB/s: ` +
+        `RSS ${mb(after.rss)}, heap ${mb(after.heapUsed)}/${mb(after.heapTotal)}, external ${mb(after.external)}, array buffers ${mb(after.arrayBuffers)}; ${after.status}\n`,
+    );
+    return { idle, after: after.rss, parts: after.status, mbPerSecond: written.bytes / 1e6 / written.seconds };
   } finally {
     await target.stop();
   }
@@ -123,7 +130,9 @@ async function memoryRows(rows: Row[]): Promise<void> {
     process.stderr.write(`  memory on millrace (${retainGb} GB)…\n`);
     const millrace = await retainedRss('millrace', retainGb);
     row.millrace = millrace.after / 1e6;
-    process.stderr.write(`    idle ${(millrace.idle / 1e6).toFixed(0)} MB, written at ${millrace.mbPerSecond.toFixed(0)} MB/s\n`);
+    // Mapped pages of LMDB's data file count in RSS but are page cache the kernel can reclaim.
+    const kb = (field: string) => Number(new RegExp(`${field}: (\\d+) kB`).exec(millrace.parts)?.[1] ?? NaN) * 1024;
+    row.millraceText = `${fmt(row.millrace, 'MB')} (anonymous ${fmt(kb('RssAnon') / 1e6, 'MB')}, mapped file ${fmt(kb('RssFile') / 1e6, 'MB')})`;
   } catch (err) {
     row.errors.push(`millrace: ${(err as Error).message.slice(0, 200)}`);
   }
@@ -164,7 +173,7 @@ function table(rows: Row[]): string {
     '|---|---:|---:|---:|---|',
     ...rows.map((row) => {
       const errors = row.errors.length ? ` ⚠ ${row.errors.join('; ').replaceAll('|', '/')}` : '';
-      return `| ${row.metric.label.trim()}${errors} | ${fmt(row.millrace, row.metric.unit)} | ${row.kinesaliteText ?? fmt(row.kinesalite, row.metric.unit)} | ${ratio(row)} | ${row.metric.goal ?? ''} |`;
+      return `| ${row.metric.label.trim()}${errors} | ${row.millraceText ?? fmt(row.millrace, row.metric.unit)} | ${row.kinesaliteText ?? fmt(row.kinesalite, row.metric.unit)} | ${ratio(row)} | ${row.metric.goal ?? ''} |`;
     }),
   ];
   return lines.join('\n');
@@ -173,6 +182,7 @@ function table(rows: Row[]): string {
 async function benchmark(): Promise<void> {
   const rows: Row[] = [];
   const started = new Date();
+  const loadBefore = loadavg()[0]!;
   process.stderr.write(`Millrace vs kinesalite, ${seconds} s per scenario\n`);
   const targets: Targets = {
     millrace: await startTarget('millrace'),
@@ -200,7 +210,8 @@ async function benchmark(): Promise<void> {
   if (wanted('memory')) await memoryRows(rows);
 
   const markdown = [
-    `Machine: ${machine()}`,
+    `Machine: ${machine()}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end ` +
+      '(other work on the machine lowers every number).',
     '',
     `Run ${started.toISOString()}, \`npm run bench\`, ${seconds} s per scenario. Millrace: durable LMDB store ` +
       `(each acknowledged write committed and flushed). kinesalite ${kinesaliteVersion()}: in memory (memdown). ` +

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +13,16 @@ export type TargetKind = 'millrace' | 'kinesalite';
 
 /** Same lifecycle timings for both: streams are usable at once. */
 const LIFECYCLE = { createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 };
+
+/** Linux splits RSS into anonymous memory and mapped file pages (LMDB's data file is mapped). */
+function residentParts(): string {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    return ['RssAnon', 'RssFile', 'RssShmem'].map((field) => new RegExp(`${field}:\\s+(\\d+ kB)`).exec(status)?.[0].replace(/\s+/, ' ') ?? '').join(', ');
+  } catch {
+    return '';
+  }
+}
 
 async function main(kind: TargetKind): Promise<void> {
   let close: () => Promise<void>;
@@ -35,7 +45,7 @@ async function main(kind: TargetKind): Promise<void> {
   }
   process.on('message', async (message: { type: string }) => {
     if (message.type === 'rss') {
-      process.send!({ type: 'rss', rss: process.memoryUsage().rss });
+      process.send!({ type: 'rss', usage: process.memoryUsage(), status: residentParts() });
     } else if (message.type === 'stop') {
       await close();
       // A normal exit, so that --cpu-prof writes its profile.

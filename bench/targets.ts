@@ -37,13 +37,13 @@ export class Target {
     return this.child.pid!;
   }
 
-  /** Resident set size of the server process, bytes. */
-  rss(): Promise<number> {
+  /** Resident set size of the server process, bytes (and the rest of its process.memoryUsage()). */
+  memory(): Promise<NodeJS.MemoryUsage & { status: string }> {
     return new Promise((resolve) => {
-      const onMessage = (message: { type: string; rss: number }) => {
+      const onMessage = (message: { type: string; usage: NodeJS.MemoryUsage; status: string }) => {
         if (message.type !== 'rss') return;
         this.child.off('message', onMessage);
-        resolve(message.rss);
+        resolve({ ...message.usage, status: message.status });
       };
       this.child.on('message', onMessage);
       this.child.send({ type: 'rss' });
