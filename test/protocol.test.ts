@@ -574,7 +574,7 @@ test('CBOR: Java-style requests work; responses carry tag 1 + integer millisecon
   baseline = await snapshot();
 });
 
-test('CBOR timestamps decode from tag 1 integer ms, tag 1 float seconds and untagged seconds', () => {
+test('CBOR timestamps decode from tag 1 integer ms, tag 1 seconds and untagged seconds', () => {
   const validator = new ModelValidator(KINESIS_MODEL, 'com.amazonaws.kinesis.v20131202');
   const ms = 1787036486712;
   const head = Buffer.concat([Buffer.from([0xa2, 0x6a]), Buffer.from('StreamName'), Buffer.from([0x61, 0x73, 0x77]), Buffer.from('StreamCreationTimestamp')]);
@@ -592,6 +592,9 @@ test('CBOR timestamps decode from tag 1 integer ms, tag 1 float seconds and unta
     const input = validator.parseInput('ListShards', decodeBody('cbor', body) as Record<string, unknown>);
     assert.equal((input.StreamCreationTimestamp as Date).getTime(), ms, label);
   }
+  // RFC 8949 encoders such as Python's cbor2 put integer seconds in tag 1.
+  const seconds = validator.parseInput('ListShards', decodeBody('cbor', Buffer.concat([head, Buffer.from('c11a6a840346', 'hex')])) as Record<string, unknown>);
+  assert.equal((seconds.StreamCreationTimestamp as Date).getTime(), 1787036486000);
   const data = validator.parseInput('PutRecord', decodeBody('cbor', javaCbor({ StreamName: 's', PartitionKey: 'k', Data: Buffer.from([1, 2, 3]) })) as Record<string, unknown>);
   assert.deepEqual(data.Data, Buffer.from([1, 2, 3]));
 });

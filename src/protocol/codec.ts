@@ -13,8 +13,10 @@ export const CONTENT_TYPE: Record<Encoding, string> = {
   cbor: 'application/x-amz-cbor-1.1',
 };
 
-// AWS's CBOR dialect puts integer epoch *milliseconds* in tag 1 (§1.3, A.2). Other encoders send
-// float seconds there, so a non-integer below 1e11 is read as seconds.
+// AWS's CBOR dialect puts integer epoch *milliseconds* in tag 1 (§1.3, A.2). RFC 8949 encoders
+// (e.g. Python's cbor2) send seconds there, as an integer or a float, so anything below 1e11 — in
+// milliseconds a date before March 1973 — is read as seconds.
+const SECONDS_BELOW = 1e11;
 addExtension({
   // Decode only: Dates are encoded through toCborValue below, because cbor-x writes Dates itself.
   Class: class CborTimestamp {},
@@ -22,7 +24,7 @@ addExtension({
   tag: 1,
   decode(value: unknown) {
     const n = typeof value === 'bigint' ? Number(value) : Number(value);
-    const ms = !Number.isInteger(n) && Math.abs(n) < 1e11 ? Math.round(n * 1000) : Math.round(n);
+    const ms = Math.abs(n) < SECONDS_BELOW ? Math.round(n * 1000) : Math.round(n);
     return new Date(ms);
   },
 });
