@@ -21,7 +21,9 @@ import { sleep, startTestServer, type TestServer } from './helpers.js';
 import { MAX_HASH_KEY, uniformRanges } from '../src/kinesis/domain/hash-key.js';
 import { applySteps, uniformScalingPlan } from '../src/kinesis/domain/resharding.js';
 import { parseSequenceNumber } from '../src/kinesis/domain/sequence-number.js';
-import { openShards, type StreamMeta } from '../src/kinesis/domain/stream.js';
+import { openShards, shardLogName, type StreamMeta } from '../src/kinesis/domain/stream.js';
+import { appendRecords } from '../src/kinesis/domain/records.js';
+import { SealedLogError } from '../src/store/store.js';
 
 const ACCOUNT = '000000000000';
 const MAX = MAX_HASH_KEY.toString();
@@ -135,6 +137,24 @@ test('SplitShard closes the parent and adds two children with the next ids (§3.
     ['shardId-000000000002', 'shardId-000000000000', undefined, '2', MAX, false],
   ]);
   assertSequenceRanges((await describe(client, name)).Shards!);
+
+  // ListShards filters over a closed parent (§3.6): only the children are open now; at the trim
+  // horizon only the parent existed.
+  const filtered = async (Type: 'AT_LATEST' | 'AT_TRIM_HORIZON' | 'FROM_TRIM_HORIZON') =>
+    (await client.send(new ListShardsCommand({ StreamName: name, ShardFilter: { Type } }))).Shards!.map((s) => s.ShardId);
+  assert.deepEqual(await filtered('AT_LATEST'), ['shardId-000000000001', 'shardId-000000000002']);
+  assert.deepEqual(await filtered('AT_TRIM_HORIZON'), ['shardId-000000000000']);
+  assert.deepEqual(await filtered('FROM_TRIM_HORIZON'), ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002']);
+
+  // A writer still holding the pre-split shard list: the parent's log is sealed, so its append
+  // is refused and the record is routed again, to the child that now holds its hash key.
+  const scope = { account: ACCOUNT, region: 'us-east-1' };
+  const after = (await server.kinesis.streams.find(scope, name))!;
+  const stale: StreamMeta = { ...after, shards: [{ ...after.shards[0], closedAt: undefined }], nextShardIndex: 1 };
+  await assert.rejects(server.kinesis.store.records.append(shardLogName(after, after.shards[0]), [{ partitionKey: 'p', data: Buffer.from('x') }]), SealedLogError);
+  const [outcome] = await appendRecords(server.kinesis, stale, [{ partitionKey: 'late', data: Buffer.from('late'), hashKey: 5n }]);
+  assert.equal(outcome.shard.index, 2);
+  assert.equal((await server.kinesis.store.records.tip(shardLogName(after, after.shards[0]))), 0);
 
   // Lenient ids name shards too (§2.2); the lower shard is ShardToMerge.
   await client.send(new MergeShardsCommand({ StreamName: name, ShardToMerge: 'shard-1', AdjacentShardToMerge: '2' }));
@@ -568,4 +588,26 @@ test('an on-demand stream under sustained load splits its hot shards by itself, 
   assert.equal((await describe(client, name)).StreamModeDetails?.StreamMode, 'ON_DEMAND');
   const received = await consumer;
   assertExactlyOnceInOrder(producer.sent, received);
+});
+
+test('writes continue while UPDATING; the reshard lands when the delay ends, under concurrent writers (§5.1)', async () => {
+  const name = 'slow-live';
+  await slowClient.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+  let done = false;
+  const producer = produce(slowClient, name, 3, 4);
+  const consumer = consume(slowClient, name, () => done);
+  await sleep(200);
+  await slowClient.send(new SplitShardCommand({ StreamName: name, ShardToSplit: '0', NewStartingHashKey: (1n << 127n).toString() }));
+  // Every writer's request now races to settle the change once it is due: one applies it.
+  let status = (await describe(slowClient, name)).StreamStatus;
+  assert.equal(status, 'UPDATING');
+  while (status === 'UPDATING') {
+    await sleep(100);
+    status = (await describe(slowClient, name)).StreamStatus;
+  }
+  await sleep(200);
+  await producer.stop();
+  done = true;
+  assertExactlyOnceInOrder(producer.sent, await consumer);
+  assert.deepEqual(openRanges(await listShards(slowClient, name)), uniform(2));
 });
