@@ -71,6 +71,9 @@ export const SETTINGS: Setting[] = [
 
 export class ConfigError extends Error {}
 
+/** pino's levels; anything else would only fail later, inside the logger. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export const DEFAULT_CONFIG: Config = Object.fromEntries(
   SETTINGS.filter((s) => s.fallback !== undefined).map((s) => [s.key, s.fallback]),
 ) as unknown as Config;
@@ -93,6 +96,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config & { 
   if (config.memory) delete config.dataDir;
   if (!/^\d{12}$/.test(String(config.account))) throw new ConfigError(`--account must be 12 digits, got ${config.account}`);
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
+  if (!LOG_LEVELS.includes(String(config.logLevel))) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${config.logLevel}`);
   if (config.store !== undefined && !/^(nats|tls):\/\/[^,\s]+(,[^,\s]+)*$/.test(String(config.store))) {
     throw new ConfigError(`--store takes nats://HOST:PORT[,HOST:PORT...], got ${config.store}`);
   }

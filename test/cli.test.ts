@@ -128,6 +128,7 @@ test('bad flags and values exit 2 with the usage text; --help exits 0', async ()
     [[], { MILLRACE_SHARD_LIMIT: '-3' }, /--shard-limit takes a whole number ≥ 0, got -3/],
     [['--account', '12'], {}, /--account must be 12 digits, got 12/],
     [['--tls-cert', '/nonexistent.pem'], {}, /--tls-cert and --tls-key go together/],
+    [[], { MILLRACE_LOG_LEVEL: 'loud' }, /--log-level must be one of fatal, error, warn, info, debug, trace, silent, got loud/],
   ];
   for (const [args, env, message] of cases) {
     const child = run(args, env);
