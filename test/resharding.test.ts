@@ -362,7 +362,9 @@ test('the stream is UPDATING for the configured time, then the change applies; a
     'LimitExceededException',
     limitText(1).replace('account: 3.', 'account: 5.'),
   );
+  // Give the small account limit back to the tests that follow.
   await slowClient.send(new DeleteStreamCommand({ StreamName: 'slow-two' }));
+  await slowClient.send(new DeleteStreamCommand({ StreamName: name }));
 });
 
 test('UpdateStreamMode switches both ways through UPDATING and keeps the shards (§3.23)', async () => {
