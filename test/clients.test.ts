@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
+import tls from 'node:tls';
 import http2 from 'node:http2';
 import { KinesisClient, CreateStreamCommand, DescribeStreamCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -130,7 +131,7 @@ test('boto3 creates, waits for, describes and lists streams and parses errors', 
   ]);
 });
 
-test('TLS with ALPN h2 and http/1.1 shares the port with plain HTTP/1.1 and h2c', async (t) => {
+test('TLS with ALPN h2 and http/1.1 shares the port with plain HTTP/1.1 and h2c', { timeout: 30_000 }, async (t) => {
   if (!(await available('openssl', ['version']))) return t.skip('`openssl version` does not run here');
   const dir = mkdtempSync(join(tmpdir(), 'millrace-tls-'));
   const cert = join(dir, 'cert.pem');
@@ -141,7 +142,7 @@ test('TLS with ALPN h2 and http/1.1 shares the port with plain HTTP/1.1 and h2c'
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   assert.equal(made.status, 0, made.stderr?.toString());
-  const tlsServer = await startTestServer({ tlsCert: cert, tlsKey: key });
+  const tlsServer = await startTestServer({ tlsCert: cert, tlsKey: key, headersTimeoutMs: 500 });
   const secure = tlsServer.endpoint.replace('http://', 'https://');
   const previousReject = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
   try {
@@ -209,6 +210,17 @@ test('TLS with ALPN h2 and http/1.1 shares the port with plain HTTP/1.1 and h2c'
       assert.deepEqual((await plain.send(new ListStreamsCommand({}))).StreamNames, ['tls-h2']);
     }
     assert.equal((await kinesisJson(tlsServer.endpoint, 'ListStreams', {})).status, 200);
+
+    // A TLS client that never finishes its HTTP/1.1 headers is cut like a cleartext one.
+    const slow = tls.connect({ port: tlsServer.port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    slow.on('error', () => {});
+    const slowClosed = new Promise<void>((resolve) => slow.on('close', () => resolve()));
+    await new Promise<void>((resolve) => slow.once('secureConnect', () => resolve()));
+    slow.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const trickle = setInterval(() => slow.writable && slow.write('X-Slow: 1\r\n'), 50);
+    assert.equal((await kinesisJson(tlsServer.endpoint, 'ListStreams', {})).status, 200);
+    await slowClosed;
+    clearInterval(trickle);
 
     if (await available('aws', ['--version'])) {
       const viaCli = await exec('aws', ['--endpoint-url', secure, '--no-verify-ssl', 'kinesis', 'list-streams']);

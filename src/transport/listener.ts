@@ -1,6 +1,7 @@
 import net from 'node:net';
 import http from 'node:http';
 import http2 from 'node:http2';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -46,18 +47,23 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   h1.emit('listening');
   const h2settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const h2 = http2.createServer({ settings: h2settings }, handler);
+  // TLS only decrypts; ALPN then hands the connection to the same HTTP/1.1 or HTTP/2 server as
+  // cleartext, so their timeouts (headersTimeout, session limits) guard TLS clients too. Node's
+  // secure HTTP/2 server would serve its HTTP/1.1 fallback without any headers timeout.
   const tls = options.tls
-    ? http2.createSecureServer(
-        { cert: options.tls.cert, key: options.tls.key, allowHTTP1: true, settings: h2settings, ALPNProtocols: ['h2', 'http/1.1'] },
-        handler,
-      )
+    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, ALPNProtocols: ['h2', 'http/1.1'], handshakeTimeout: headersTimeout })
     : undefined;
-  for (const server of [h2, tls]) server?.on('sessionError', () => {});
+  tls?.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
+    else h1.emit('connection', socket);
+  });
+  tls?.on('tlsClientError', () => {});
+  h2.on('sessionError', () => {});
 
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
-  for (const server of [h2, tls]) {
-    server?.on('session', (session: http2.ServerHttp2Session) => {
+  for (const server of [h2]) {
+    server.on('session', (session: http2.ServerHttp2Session) => {
       sessions.add(session);
       session.on('close', () => sessions.delete(session));
     });
