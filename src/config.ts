@@ -22,15 +22,25 @@ export interface Config {
   createStreamMs: number;
   deleteStreamMs: number;
   updateStreamMs: number;
+  /** On-demand streams split a shard whose writes exceed either rate, averaged over the window (§5.3). */
+  onDemandScaleRecords: number;
+  onDemandScaleBytes: number;
+  onDemandScaleSeconds: number;
   createConsumerMs: number;
   deleteConsumerMs: number;
   /** How long a SubscribeToShard response lasts before it completes normally (§6.4). */
   subscriptionLifetimeMs: number;
   tlsCert?: string;
   tlsKey?: string;
+  /** Serve TLS with a self-signed certificate generated at startup when no --tls-cert is given. */
+  tls: boolean;
+  /** JSON array of {accessKeyId, secretAccessKey, accountId}, or a file holding it: verify SigV4 (§1.7). */
+  credentials?: string;
   logLevel: string;
   /** How long a connection may take to send a request's headers before it is dropped. */
   headersTimeoutMs: number;
+  /** Enforce Kinesis's per-shard and control-plane rates (KINESIS-SPEC §4.9; kinesis/domain/throughput.ts). */
+  enforceLimits: boolean;
 }
 
 interface Setting {
@@ -54,12 +64,18 @@ export const SETTINGS: Setting[] = [
   { key: 'createStreamMs', flag: 'create-stream-ms', env: 'MILLRACE_CREATE_STREAM_MS', kind: 'integer', fallback: 0, help: 'time a stream spends CREATING' },
   { key: 'deleteStreamMs', flag: 'delete-stream-ms', env: 'MILLRACE_DELETE_STREAM_MS', kind: 'integer', fallback: 0, help: 'time a stream spends DELETING' },
   { key: 'updateStreamMs', flag: 'update-stream-ms', env: 'MILLRACE_UPDATE_STREAM_MS', kind: 'integer', fallback: 0, help: 'time a stream spends UPDATING' },
+  { key: 'onDemandScaleRecords', flag: 'on-demand-scale-records', env: 'MILLRACE_ON_DEMAND_SCALE_RECORDS', kind: 'integer', fallback: 1000, help: 'records/s per shard above which an on-demand stream splits it' },
+  { key: 'onDemandScaleBytes', flag: 'on-demand-scale-bytes', env: 'MILLRACE_ON_DEMAND_SCALE_BYTES', kind: 'integer', fallback: 1_048_576, help: 'bytes/s per shard above which an on-demand stream splits it' },
+  { key: 'onDemandScaleSeconds', flag: 'on-demand-scale-seconds', env: 'MILLRACE_ON_DEMAND_SCALE_SECONDS', kind: 'integer', fallback: 30, help: 'seconds a shard must stay above those rates' },
   { key: 'createConsumerMs', flag: 'create-consumer-ms', env: 'MILLRACE_CREATE_CONSUMER_MS', kind: 'integer', fallback: 0, help: 'time a stream consumer spends CREATING' },
   { key: 'deleteConsumerMs', flag: 'delete-consumer-ms', env: 'MILLRACE_DELETE_CONSUMER_MS', kind: 'integer', fallback: 0, help: 'time a stream consumer spends DELETING' },
   { key: 'subscriptionLifetimeMs', flag: 'subscription-lifetime-ms', env: 'MILLRACE_SUBSCRIPTION_LIFETIME_MS', kind: 'integer', fallback: 300000, help: 'lifetime of a SubscribeToShard response' },
   { key: 'tlsCert', flag: 'tls-cert', env: 'MILLRACE_TLS_CERT', kind: 'string', help: 'PEM certificate file: also serve TLS on the same port' },
   { key: 'tlsKey', flag: 'tls-key', env: 'MILLRACE_TLS_KEY', kind: 'string', help: 'PEM private key file for --tls-cert' },
   { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'MILLRACE_HEADERS_TIMEOUT_MS', kind: 'integer', fallback: 60_000, help: 'drop connections whose request headers take longer' },
+  { key: 'tls', flag: 'tls', env: 'MILLRACE_TLS', kind: 'boolean', fallback: false, help: 'also serve TLS on the same port (self-signed for localhost unless --tls-cert)' },
+  { key: 'credentials', flag: 'credentials', env: 'MILLRACE_CREDENTIALS', kind: 'string', help: 'JSON array of {accessKeyId, secretAccessKey, accountId} or a file holding it: verify SigV4 signatures' },
+  { key: 'enforceLimits', flag: 'enforce-limits', env: 'MILLRACE_ENFORCE_LIMITS', kind: 'boolean', fallback: false, help: 'throttle as Kinesis does: 1 MiB/s and 1,000 records/s in, 2 MiB/s and 5 reads/s out per shard, control-plane TPS' },
   { key: 'store', flag: 'store', env: 'MILLRACE_STORE', kind: 'string', help: 'nats://HOST:PORT[,HOST:PORT...]: keep everything in a NATS JetStream cluster (distributed mode)' },
   { key: 'replicas', flag: 'replicas', env: 'MILLRACE_REPLICAS', kind: 'integer', fallback: 3, help: 'JetStream replicas of each shard log and of the metadata (distributed mode)' },
   { key: 'natsUser', flag: 'nats-user', env: 'MILLRACE_NATS_USER', kind: 'string', help: 'user for the NATS connection' },

@@ -11,6 +11,9 @@ import type { Store } from './store/store.js';
 import { createKinesisService, type Kinesis } from './kinesis/service.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
+import { registerEncryption } from './kinesis/domain/encryption.js';
+import { registerWarmThroughput } from './kinesis/domain/account-settings.js';
+import { selfSignedCertificate } from './transport/self-signed.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -39,16 +42,24 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       : openLmdbStore({ path: config.dataDir });
   const streams = new Streams(store, config);
   const kinesis: Kinesis = { config, store, streams };
+  registerEncryption(streams);
+  registerWarmThroughput(streams);
   const service = await createKinesisService(kinesis);
   const background = startBackgroundWork(kinesis, log);
   let listener: Listener;
   try {
+    const tls =
+      config.tlsCert && config.tlsKey
+        ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+        : config.tls
+          ? await selfSignedCertificate()
+          : undefined;
     listener = await listen(
       {
         host: config.host,
         port: config.port,
         headersTimeoutMs: config.headersTimeoutMs,
-        tls: config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined,
+        tls,
       },
       createPipeline(service, log),
     );

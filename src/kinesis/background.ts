@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Kinesis } from './service.js';
 import { shardLogName } from './domain/stream.js';
+import { scaleOnDemandStreams } from './domain/on-demand.js';
 
 /** How often transitions are completed and retention is enforced on disk. */
 export const SWEEP_INTERVAL_MS = 1_000;
@@ -14,10 +15,12 @@ export function startBackgroundWork(kinesis: Kinesis, log: Logger): { stop(): Pr
   let running: Promise<void> | undefined;
   const sweep = async () => {
     const now = Date.now();
-    for (const stream of await kinesis.streams.listAll()) {
+    const streams = await kinesis.streams.listAll();
+    for (const stream of streams) {
       const horizon = now - stream.retentionHours * 3_600_000;
       for (const shard of stream.shards) await kinesis.store.records.trim(shardLogName(stream, shard), horizon);
     }
+    await scaleOnDemandStreams(kinesis, streams, now);
   };
   const timer = setInterval(() => {
     if (running) return;

@@ -8,6 +8,10 @@ import type { RequestContext, ServerRequest, Service } from '../protocol/pipelin
 import type { Store } from '../store/store.js';
 import type { Config } from '../config.js';
 import { Streams } from './domain/streams.js';
+import { registerResharding } from './domain/resharding.js';
+import { registerStreamMode } from './domain/on-demand.js';
+import { loadCredentialList, SignatureVerifier } from '../protocol/sigv4.js';
+import { throughput } from './domain/throughput.js';
 
 export const KINESIS_MODEL = model as unknown as ServiceModel;
 
@@ -20,6 +24,8 @@ export interface Kinesis {
 
 export interface KinesisContext extends RequestContext {
   kinesis: Kinesis;
+  /** The operation being served: the `kinesis:{Action}` that resource policies grant (§1.7). */
+  operation: string;
 }
 
 /** One file per operation under `operations/`, named as the API names it, default-exporting this. */
@@ -41,20 +47,30 @@ async function loadOperations(): Promise<Map<string, Operation>> {
 
 export async function createKinesisService(kinesis: Kinesis): Promise<Service> {
   const operations = await loadOperations();
+  // Changes that complete when a stream leaves UPDATING (§5.1).
+  registerResharding(kinesis.streams);
+  registerStreamMode(kinesis.streams);
   const validator = new ModelValidator(KINESIS_MODEL, 'com.amazonaws.kinesis.v20131202');
+  // Signatures are verified only when credentials are configured (§1.7 recommendation).
+  const verifier = kinesis.config.credentials ? new SignatureVerifier(loadCredentialList(kinesis.config.credentials)) : undefined;
   return {
     targetPrefix: KINESIS_MODEL.metadata.targetPrefix,
     hasOperation: (name) => validator.hasOperation(name),
-    async authenticate(_request: ServerRequest, _body: Buffer, credentials: Credentials) {
+    async authenticate(request: ServerRequest, body: Buffer, credentials: Credentials) {
+      if (verifier) {
+        const caller = await verifier.verify(request, body, credentials);
+        return { account: caller.account, region: caller.region ?? kinesis.config.region };
+      }
       const account = /^\d{12}$/.test(credentials.accessKeyId) ? credentials.accessKeyId : kinesis.config.account;
       return { account, region: credentials.region ?? kinesis.config.region };
     },
     async invoke(name: string, body: Record<string, unknown>, context: RequestContext) {
       const input = validator.parseInput(name, body);
+      throughput(kinesis).admitControlCall(name, context.account, input); // §4.9, with --enforce-limits
       const operation = operations.get(name);
       // Every operation of the model has its file; reaching this is a packaging fault.
       if (!operation) throw internalFailure();
-      return operation(input, { ...context, kinesis });
+      return operation(input, { ...context, kinesis, operation: name });
     },
   };
 }

@@ -1,5 +1,6 @@
 import { invalidArgument } from '../protocol/errors.js';
-import { parseStreamArn } from './domain/arn.js';
+import { authorize } from './domain/access.js';
+import { parseStreamArn, streamArn } from './domain/arn.js';
 import type { Scope } from './domain/streams.js';
 import type { StreamMeta } from './domain/stream.js';
 import { noStreamIdentifier, streamNotFound } from './errors.js';
@@ -27,6 +28,8 @@ export function streamTarget(input: { StreamName?: string; StreamARN?: string },
 /** The addressed stream, or AWS's not-found error (named by stream, even when addressed by ARN). */
 export async function requireStream(target: StreamTarget, context: KinesisContext): Promise<StreamMeta> {
   const stream = await context.kinesis.streams.find(target, target.name);
+  // Another account's stream, by ARN: only through its resource policy (§1.7, §3.20).
+  authorize(context, target.account, stream?.arn ?? streamArn(target.region, target.account, target.name), stream?.policy, stream !== undefined);
   if (!stream) throw streamNotFound(target.name, target.account);
   return stream;
 }

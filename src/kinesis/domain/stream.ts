@@ -24,6 +24,10 @@ export interface StreamMeta {
   shardLevelMetrics: string[];
   maxRecordSizeKiB: number;
   warmThroughputMiBps?: number;
+  /** Resource policy document as given to PutResourcePolicy (§3.20). */
+  policy?: string;
+  /** When UpdateShardCount last scaled the stream (epoch ms, rolling 24 h window of §3.13). */
+  scalingTimes?: number[];
 }
 
 export type StreamStatus = 'CREATING' | 'ACTIVE' | 'UPDATING' | 'DELETING';
