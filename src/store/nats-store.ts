@@ -52,7 +52,9 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<Store> {
   if (options.user !== undefined) Object.assign(connection, { user: options.user, pass: options.pass ?? '' });
   if (options.creds) connection.authenticator = credsAuthenticator(readFileSync(options.creds));
   if (options.tlsCa || options.url.startsWith('tls://')) connection.tls = options.tlsCa ? { caFile: options.tlsCa } : {};
-  const nc: NatsConnection = await connect(connection);
+  const nc: NatsConnection = await connect(connection).catch((err: Error) => {
+    throw new Error(`cannot reach the NATS cluster at ${options.url}: ${err.message}`);
+  });
   try {
     const js = jetstream(nc, { timeout: REQUEST_TIMEOUT_MS });
     const jsm = await jetstreamManager(nc, { timeout: REQUEST_TIMEOUT_MS });
