@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const server = await startMillrace(config, log);
-  const storage = config.memory ? 'in memory' : `in ${config.dataDir}`;
+  const storage = config.store ? `in NATS JetStream at ${config.store}` : config.memory ? 'in memory' : `in ${config.dataDir}`;
   process.stdout.write(`Millrace Kinesis endpoint: ${server.endpoint} (data ${storage})\n`);
   let stopping = false;
   const stop = async (signal: string) => {
