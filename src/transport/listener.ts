@@ -35,13 +35,15 @@ const TLS_HANDSHAKE_RECORD = 0x16;
 /** Generous bound on HTTP/2 streams per session; SDKs open one at a time. */
 const MAX_CONCURRENT_STREAMS = 1000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+/** Idle connections are closed after this long, over HTTP/1.1 and HTTP/2 alike. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** Node's own period for checking headersTimeout; a small configured timeout needs a finer one. */
 const MAX_CONNECTIONS_CHECK_MS = 30_000;
 
 export async function listen(options: ListenOptions, handler: RequestHandler): Promise<Listener> {
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const connectionsCheckingInterval = Math.max(1, Math.min(MAX_CONNECTIONS_CHECK_MS, Math.ceil(headersTimeout / 4)));
-  const h1 = http.createServer({ keepAliveTimeout: 65_000, headersTimeout, requestTimeout: 0, connectionsCheckingInterval }, handler);
+  const h1 = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, headersTimeout, requestTimeout: 0, connectionsCheckingInterval }, handler);
   // Node enforces headersTimeout from a checker it starts on 'listening'; this server never listens
   // itself (the front hands it sockets), so start the checker here or slow clients are never cut.
   h1.emit('listening');
@@ -65,7 +67,16 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   for (const server of [h2]) {
     server.on('session', (session: http2.ServerHttp2Session) => {
       sessions.add(session);
-      session.on('close', () => sessions.delete(session));
+      // A connection that sends the preface and never a complete request is a slow client, as an
+      // HTTP/1.1 one that never finishes its headers; an idle session is let go as HTTP/1.1's
+      // keep-alive lets go (gracefully: close() lets open streams finish).
+      const firstRequest = setTimeout(() => session.destroy(), headersTimeout);
+      session.once('stream', () => clearTimeout(firstRequest));
+      session.setTimeout(KEEP_ALIVE_TIMEOUT_MS, () => session.close());
+      session.on('close', () => {
+        clearTimeout(firstRequest);
+        sessions.delete(session);
+      });
     });
   }
 
