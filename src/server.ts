@@ -11,8 +11,6 @@ import type { Store } from './store/store.js';
 import { createKinesisService, type Kinesis } from './kinesis/service.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
-import { registerEncryption } from './kinesis/domain/encryption.js';
-import { registerWarmThroughput } from './kinesis/domain/account-settings.js';
 import { selfSignedCertificate } from './transport/self-signed.js';
 
 export interface Millrace {
@@ -42,8 +40,6 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       : openLmdbStore({ path: config.dataDir });
   const streams = new Streams(store, config);
   const kinesis: Kinesis = { config, store, streams };
-  registerEncryption(streams);
-  registerWarmThroughput(streams);
   const service = await createKinesisService(kinesis);
   const background = startBackgroundWork(kinesis, log);
   let listener: Listener;

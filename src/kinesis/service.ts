@@ -10,6 +10,8 @@ import type { Config } from '../config.js';
 import { Streams } from './domain/streams.js';
 import { registerResharding } from './domain/resharding.js';
 import { registerStreamMode } from './domain/on-demand.js';
+import { registerEncryption } from './domain/encryption.js';
+import { registerWarmThroughput } from './domain/account-settings.js';
 import { loadCredentialList, SignatureVerifier } from '../protocol/sigv4.js';
 import { throughput } from './domain/throughput.js';
 
@@ -50,6 +52,8 @@ export async function createKinesisService(kinesis: Kinesis): Promise<Service> {
   // Changes that complete when a stream leaves UPDATING (§5.1).
   registerResharding(kinesis.streams);
   registerStreamMode(kinesis.streams);
+  registerEncryption(kinesis.streams);
+  registerWarmThroughput(kinesis.streams);
   const validator = new ModelValidator(KINESIS_MODEL, 'com.amazonaws.kinesis.v20131202');
   // Signatures are verified only when credentials are configured (§1.7 recommendation).
   const verifier = kinesis.config.credentials ? new SignatureVerifier(loadCredentialList(kinesis.config.credentials)) : undefined;
