@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +72,31 @@ export class NatsCluster {
   }
 
   private spawn(node: NatsNode): void {
-    node.process = spawn('nats-server', ['-c', join(this.dir, `${node.name}.conf`)], { stdio: 'ignore' });
+    node.process = spawn('nats-server', ['-c', join(this.dir, `${node.name}.conf`), '-l', this.logFile(node.name)], { stdio: 'ignore' });
+  }
+
+  private logFile(name: string): string {
+    return join(this.dir, `${name}.log`);
+  }
+
+  /** The last lines each server logged: printed by a failing test, to tell elections from bugs. */
+  logTail(lines = 40): string {
+    return this.nodes
+      .map((node) => {
+        const file = this.logFile(node.name);
+        const text = existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(no log)';
+        return `--- ${node.name} ---\n${text}`;
+      })
+      .join('\n');
+  }
+
+  private async manager<T>(use: (jsm: Awaited<ReturnType<typeof jetstreamManager>>) => Promise<T>): Promise<T> {
+    const nc = await connect({ servers: this.url.replace('nats://', '').split(','), timeout: 2000 });
+    try {
+      return await use(await jetstreamManager(nc, { timeout: 2000 }));
+    } finally {
+      await nc.close();
+    }
   }
 
   /** Waits until JetStream answers account requests (a meta leader is elected). */
@@ -95,15 +119,39 @@ export class NatsCluster {
     }
   }
 
-  /** The server that leads a JetStream stream. */
-  async leaderOf(stream: string): Promise<string> {
-    const nc = await connect({ servers: this.url.replace('nats://', '').split(','), timeout: 2000 });
-    try {
-      const jsm = await jetstreamManager(nc, { timeout: 2000 });
-      const info = await jsm.streams.info(stream);
-      return info.cluster?.leader ?? '';
-    } finally {
-      await nc.close();
+  /**
+   * The server that leads a JetStream stream, once one is elected. Elections after a kill take a
+   * few seconds (longer on a loaded machine), and meanwhile requests time out.
+   */
+  async leaderOf(stream: string, timeoutMs = 60_000): Promise<string> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const leader = await this.manager(async (jsm) => (await jsm.streams.info(stream)).cluster?.leader).catch(() => undefined);
+      if (leader) return leader;
+      if (Date.now() > until) throw new Error(`no leader for ${stream} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /**
+   * Waits until every stream (the metadata bucket as well as the logs) has a leader and all its
+   * replicas are current: after a restart, before the next failure is injected.
+   */
+  async waitCurrent(timeoutMs = 60_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    const replicas = this.nodes.length - 1;
+    for (;;) {
+      const lagging = await this.manager(async (jsm) => {
+        const behind: string[] = [];
+        for await (const info of jsm.streams.list()) {
+          const peers = info.cluster?.replicas ?? [];
+          if (!info.cluster?.leader || peers.length !== replicas || !peers.every((peer) => peer.current)) behind.push(info.config.name);
+        }
+        return behind;
+      }).catch((err: Error) => [err.message]);
+      if (lagging.length === 0) return;
+      if (Date.now() > until) throw new Error(`streams not current within ${timeoutMs} ms: ${lagging.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
 

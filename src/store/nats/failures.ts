@@ -21,8 +21,19 @@ const TRANSIENT_API_CODES = new Set([
   10076, // JetStream not enabled (server restarting)
 ]);
 
+/**
+ * "No responders": nobody listens on the subject. For a log's subject that means its stream has
+ * no leader at this moment (an election) or the stream is gone; nats.js reports it for JetStream
+ * requests as JetStreamNotEnabled (not exported) with the RequestError as cause.
+ */
+export function isNoResponders(err: unknown): boolean {
+  const request = err instanceof Error && err.name === 'JetStreamNotEnabled' ? err.cause : err;
+  return request instanceof coreErrors.RequestError && request.isNoResponders();
+}
+
 export function isTransient(err: unknown): boolean {
   if (err instanceof JetStreamApiError) return TRANSIENT_API_CODES.has(err.code) || err.status === 503;
+  if (isNoResponders(err)) return true;
   return (
     err instanceof coreErrors.TimeoutError ||
     err instanceof coreErrors.NoRespondersError ||

@@ -10,12 +10,12 @@ import {
   type StoredMsg,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import { AwsError } from '../../protocol/errors.js';
+import { AwsError, serviceUnavailable } from '../../protocol/errors.js';
 import { recordSize } from '../log-state.js';
 import { SealedLogError, type NewRecord, type ReadOptions, type ReadResult, type RecordLog, type StoredRecord } from '../store.js';
 import { decodeRecords, encodedRecordSize, encodeMessage, MessageKind, MESSAGE_OVERHEAD, peekMessage } from './log-message.js';
 import { logNotifySubject, logStreamName, logSubject } from './names.js';
-import { apiCode, isTransient, OPERATION_DEADLINE_MS, pause, REQUEST_TIMEOUT_MS, toAwsError, withRetry } from './failures.js';
+import { apiCode, isNoResponders, isTransient, OPERATION_DEADLINE_MS, pause, REQUEST_TIMEOUT_MS, toAwsError, withRetry } from './failures.js';
 
 /**
  * Shard logs over JetStream: ONE JETSTREAM STREAM PER SHARD LOG.
@@ -199,7 +199,9 @@ export class NatsRecordLog implements RecordLog {
   ): Promise<{ seq: number; arrival: number }> {
     const deadline = Date.now() + OPERATION_DEADLINE_MS;
     let end = this.ends.get(log) ?? (await this.refreshEnd(log, deadline));
-    for (;;) {
+    for (let round = 0; ; round++) {
+      // Other writers kept moving the end: answer 503 (the client retries) rather than spin.
+      if (round > 0 && Date.now() >= deadline) throw serviceUnavailable(`The shard log ${log} stayed contended for ${OPERATION_DEADLINE_MS} ms`);
       const message = build(end);
       const payload = encodeMessage(message);
       const msgID = nuid.next();
@@ -230,7 +232,7 @@ export class NatsRecordLog implements RecordLog {
           // Timed out or no leader: the same id and expectation, so a stored attempt is not doubled.
           uncertain = true;
           await pause(50);
-          if (err instanceof Error && /no responders/i.test(err.message) && !(await this.streamExists(log, deadline))) {
+          if (isNoResponders(err) && !(await this.streamExists(log, deadline))) {
             end = await this.refreshEnd(log, deadline);
             break;
           }
