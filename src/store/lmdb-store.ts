@@ -17,8 +17,8 @@ export interface LmdbStoreOptions {
 
 /** Log keys are `[log, index]`; this sorts after every index of a log. */
 const END_OF_LOG = Number.MAX_SAFE_INTEGER;
-/** Records deleted per trim call, so retention work stays a small slice of a commit. */
-const TRIM_BATCH = 20_000;
+/** Chunks deleted per trim call, so retention work stays a small slice of a commit. */
+const TRIM_BATCH = 2_000;
 
 export function openLmdbStore(options: LmdbStoreOptions): Store {
   const root = open({ path: options.path, maxDbs: 8, compression: false });
@@ -77,6 +77,13 @@ class LmdbMetadata implements MetadataStore {
   }
 }
 
+/**
+ * Shard logs as chunks: one LMDB value per appended batch, keyed `[log, index of its first
+ * record]`. A PutRecords of 500 records costs one put, one key and one B-tree entry instead of
+ * 500, and a read copies a chunk out of the map once instead of once per record. Every record of a
+ * chunk shares the batch's arrival time (LogStates.assign gives a batch one time), so retention
+ * removes whole chunks and time lookups search chunks.
+ */
 class LmdbRecordLog implements RecordLog {
   private readonly states: LogStates;
 
@@ -88,20 +95,20 @@ class LmdbRecordLog implements RecordLog {
     this.states = new LogStates((log) => this.loadState(log));
   }
 
-  /** Recovers a log's position from disk: the newest stored record tells tip and arrival. */
+  /** Recovers a log's position from disk: the newest stored chunk tells tip and arrival. */
   private loadState(log: string): LogState {
     const sealed = this.sealedDb.get(log) === true;
-    for (const { key, value } of this.db.getRange({ start: [log, END_OF_LOG], end: [log, -1], reverse: true, limit: 1 })) {
-      return { tip: key[1] + 1, durable: key[1] + 1, lastArrival: decodeRecord(key[1], value).arrival, sealed };
+    const last = this.chunkAtOrBefore(log, END_OF_LOG);
+    if (last) {
+      const end = last.first + chunkCount(last.value);
+      return { tip: end, durable: end, lastArrival: chunkArrival(last.value), sealed };
     }
     return { tip: 0, durable: 0, lastArrival: 0, sealed };
   }
 
   async append(log: string, records: NewRecord[]): Promise<StoredRecord[]> {
     const stored = this.states.assign(log, records);
-    let committed: Promise<boolean> | undefined;
-    for (const record of stored) committed = this.db.put([log, record.index], encodeRecord(record));
-    await committed;
+    await this.db.put([log, stored[0].index], encodeChunk(stored));
     await this.root.flushed;
     this.states.markDurable(log, stored[stored.length - 1].index + 1);
     this.states.notify(log);
@@ -113,27 +120,35 @@ class LmdbRecordLog implements RecordLog {
     const end = state.durable;
     let from = fromIndex;
     // Arrival times never decrease along a log: if the first record is past retention, a binary
-    // search finds the first live one, so expired records that trimming has not yet removed are
-    // skipped without being read one by one.
+    // search finds the first live one, so expired chunks that trimming has not yet removed are
+    // skipped without being read.
     const first = this.firstFrom(log, from, end);
     if (first && first.arrival < options.notBefore) from = Math.max(from, this.indexAtTimeSync(log, options.notBefore, end));
     const records: StoredRecord[] = [];
     let bytes = 0;
     let nextIndex = from;
     let exhausted = true;
-    for (const { key, value } of this.db.getRange({ start: [log, from], end: [log, end] })) {
-      if (records.length >= options.limit) {
-        exhausted = false;
-        break;
+    // The chunk holding `from` may start before it.
+    const holding = this.chunkAtOrBefore(log, from);
+    const scanFrom = holding && holding.first + chunkCount(holding.value) > from ? holding.first : from;
+    scan: for (const { key, value } of this.db.getRange({ start: [log, scanFrom], end: [log, end] })) {
+      // Copy once: LMDB hands out views into memory that later reads reuse.
+      const chunk = Buffer.from(value);
+      for (const record of decodeChunk(key[1], chunk)) {
+        if (record.index < from) continue;
+        if (records.length >= options.limit) {
+          exhausted = false;
+          break scan;
+        }
+        const size = recordSize(record);
+        if (records.length > 0 && bytes + size > options.maxBytes) {
+          exhausted = false;
+          break scan;
+        }
+        bytes += size;
+        records.push(record);
+        nextIndex = record.index + 1;
       }
-      const size = value.length - HEADER - value.readUInt8(10);
-      if (records.length > 0 && bytes + size > options.maxBytes) {
-        exhausted = false;
-        break;
-      }
-      bytes += size;
-      records.push(decodeRecord(key[1], value));
-      nextIndex = key[1] + 1;
     }
     // Reading through to the durable end means every position below it was seen (gaps included).
     if (exhausted) nextIndex = Math.max(nextIndex, end);
@@ -160,9 +175,21 @@ class LmdbRecordLog implements RecordLog {
     return this.firstFrom(log, lo, end)?.index ?? end;
   }
 
-  private firstFrom(log: string, index: number, end: number): StoredRecord | undefined {
+  /** The position and arrival of the first stored record at or after `index`, below `end`. */
+  private firstFrom(log: string, index: number, end: number): { index: number; arrival: number } | undefined {
+    if (index >= end) return undefined;
+    const holding = this.chunkAtOrBefore(log, index);
+    if (holding && holding.first + chunkCount(holding.value) > index) return { index, arrival: chunkArrival(holding.value) };
     for (const { key, value } of this.db.getRange({ start: [log, index], end: [log, end], limit: 1 })) {
-      return decodeRecord(key[1], value);
+      return { index: key[1], arrival: chunkArrival(value) };
+    }
+    return undefined;
+  }
+
+  /** The chunk with the greatest first index ≤ `index`. */
+  private chunkAtOrBefore(log: string, index: number): { first: number; value: Buffer } | undefined {
+    for (const { key, value } of this.db.getRange({ start: [log, index], end: [log, -1], reverse: true, limit: 1 })) {
+      return { first: key[1], value };
     }
     return undefined;
   }
@@ -179,12 +206,13 @@ class LmdbRecordLog implements RecordLog {
   }
 
   async trim(log: string, time: number): Promise<void> {
-    // The newest durable record always stays: it is how a restart recovers the log's tip, so that
+    // The newest durable chunk always stays: it is how a restart recovers the log's tip, so that
     // sequence numbers are never reused even after everything aged out (reads hide it by time).
-    const keepFrom = this.states.get(log).durable - 1;
+    const newest = this.chunkAtOrBefore(log, this.states.get(log).durable - 1);
+    if (!newest) return;
     let last: Promise<boolean> | undefined;
-    for (const { key, value } of this.db.getRange({ start: [log, 0], end: [log, keepFrom], limit: TRIM_BATCH })) {
-      if (decodeArrival(value) >= time) break;
+    for (const { key, value } of this.db.getRange({ start: [log, 0], end: [log, newest.first], limit: TRIM_BATCH })) {
+      if (chunkArrival(value) >= time) break;
       last = this.db.remove(key);
     }
     if (last) await last;
@@ -205,37 +233,59 @@ class LmdbRecordLog implements RecordLog {
   }
 }
 
-// Record value layout: arrival ms (f64) | partition key length (u16) | key ref length (u8) |
-// partition key (UTF-8) | key ref (UTF-8) | data.
-const HEADER = 11;
+// Chunk layout: arrival ms (f64) | record count (u32) | records, each:
+//   partition key length (u16) | key ref length (u8) | data length (u32) | partition key (UTF-8) |
+//   key ref (UTF-8) | data.
+const CHUNK_HEADER = 12;
+const RECORD_HEADER = 7;
 
-function encodeRecord(record: StoredRecord): Buffer {
-  const pkLength = Buffer.byteLength(record.partitionKey);
-  const refLength = record.keyRef ? Buffer.byteLength(record.keyRef) : 0;
-  const out = Buffer.allocUnsafe(HEADER + pkLength + refLength + record.data.length);
-  out.writeDoubleBE(record.arrival, 0);
-  out.writeUInt16BE(pkLength, 8);
-  out.writeUInt8(refLength, 10);
-  out.write(record.partitionKey, HEADER, 'utf8');
-  if (record.keyRef) out.write(record.keyRef, HEADER + pkLength, 'utf8');
-  record.data.copy(out, HEADER + pkLength + refLength);
+const chunkArrival = (chunk: Buffer) => chunk.readDoubleBE(0);
+const chunkCount = (chunk: Buffer) => chunk.readUInt32BE(8);
+
+/** Records of one batch: consecutive indexes, one arrival time. */
+function encodeChunk(records: StoredRecord[]): Buffer {
+  let size = CHUNK_HEADER;
+  const keyLengths = new Array<number>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    keyLengths[i] = Buffer.byteLength(record.partitionKey);
+    size += RECORD_HEADER + keyLengths[i] + (record.keyRef ? Buffer.byteLength(record.keyRef) : 0) + record.data.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  out.writeDoubleBE(records[0].arrival, 0);
+  out.writeUInt32BE(records.length, 8);
+  let at = CHUNK_HEADER;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    const keyRefLength = record.keyRef ? out.write(record.keyRef, at + RECORD_HEADER + keyLengths[i], 'utf8') : 0;
+    out.writeUInt16BE(keyLengths[i], at);
+    out.writeUInt8(keyRefLength, at + 2);
+    out.writeUInt32BE(record.data.length, at + 3);
+    at += RECORD_HEADER;
+    out.write(record.partitionKey, at, 'utf8');
+    at += keyLengths[i] + keyRefLength;
+    record.data.copy(out, at);
+    at += record.data.length;
+  }
   return out;
 }
 
-function decodeArrival(value: Buffer): number {
-  return value.readDoubleBE(0);
-}
-
-function decodeRecord(index: number, value: Buffer): StoredRecord {
-  const pkLength = value.readUInt16BE(8);
-  const refLength = value.readUInt8(10);
-  const record: StoredRecord = {
-    index,
-    arrival: value.readDoubleBE(0),
-    partitionKey: value.toString('utf8', HEADER, HEADER + pkLength),
-    // Copy: LMDB hands out views into memory that is reused by the next read.
-    data: Buffer.from(value.subarray(HEADER + pkLength + refLength)),
-  };
-  if (refLength) record.keyRef = value.toString('utf8', HEADER + pkLength, HEADER + pkLength + refLength);
-  return record;
+/** The records of a chunk whose first record has index `first`; data are views into `chunk`. */
+function* decodeChunk(first: number, chunk: Buffer): Generator<StoredRecord> {
+  const arrival = chunkArrival(chunk);
+  const count = chunkCount(chunk);
+  let at = CHUNK_HEADER;
+  for (let i = 0; i < count; i++) {
+    const keyLength = chunk.readUInt16BE(at);
+    const keyRefLength = chunk.readUInt8(at + 2);
+    const dataLength = chunk.readUInt32BE(at + 3);
+    at += RECORD_HEADER;
+    const record: StoredRecord = { index: first + i, arrival, partitionKey: chunk.toString('utf8', at, at + keyLength), data: chunk };
+    at += keyLength;
+    if (keyRefLength) record.keyRef = chunk.toString('utf8', at, at + keyRefLength);
+    at += keyRefLength;
+    record.data = chunk.subarray(at, at + dataLength);
+    at += dataLength;
+    yield record;
+  }
 }

@@ -1,0 +1,156 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openLmdbStore } from '../src/store/lmdb-store.js';
+import { openMemoryStore } from '../src/store/memory-store.js';
+import { SealedLogError, type NewRecord, type Store } from '../src/store/store.js';
+
+/**
+ * The RecordLog contract on both embedded stores. The LMDB store keeps each append as one chunk,
+ * so these cases start, stop and search inside and across chunks.
+ */
+const batch = (n: number, tag: string): NewRecord[] =>
+  Array.from({ length: n }, (_, i) => ({ partitionKey: `pk-${tag}-${i}`, data: Buffer.from(`${tag}-${i}`) }));
+const ALL = { limit: 10_000, maxBytes: 10 * 1024 * 1024, notBefore: 0 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function lmdbAt(dir?: string): { store: Store; dir: string } {
+  const path = dir ?? mkdtempSync(join(tmpdir(), 'millrace-store-'));
+  if (!dir) dirs.push(path);
+  return { store: openLmdbStore({ path }), dir: path };
+}
+
+const kinds: [string, () => Store][] = [
+  ['lmdb', () => lmdbAt().store],
+  ['memory', () => openMemoryStore()],
+];
+
+for (const [kind, open] of kinds) {
+  describe(`${kind} store: shard logs`, () => {
+    test('reads start, stop and continue inside a batch', async () => {
+      const store = open();
+      try {
+        const first = await store.records.append('s/0', batch(5, 'a'));
+        const second = await store.records.append('s/0', batch(5, 'b'));
+        assert.deepEqual([...first, ...second].map((r) => r.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        const fromMiddle = await store.records.read('s/0', 3, { ...ALL, limit: 4 });
+        assert.deepEqual(fromMiddle.records.map((r) => r.data.toString()), ['a-3', 'a-4', 'b-0', 'b-1']);
+        assert.equal(fromMiddle.nextIndex, 7);
+        assert.equal(fromMiddle.tipIndex, 10);
+        const rest = await store.records.read('s/0', fromMiddle.nextIndex, ALL);
+        assert.deepEqual(rest.records.map((r) => r.partitionKey), ['pk-b-2', 'pk-b-3', 'pk-b-4']);
+        assert.equal(rest.nextIndex, 10);
+        // maxBytes counts data + partition key and stops inside a batch, but returns at least one.
+        const bytes = await store.records.read('s/0', 1, { ...ALL, maxBytes: 2 * (3 + 6) });
+        assert.deepEqual(bytes.records.map((r) => r.index), [1, 2]);
+        assert.equal(bytes.nextIndex, 3);
+        const one = await store.records.read('s/0', 0, { ...ALL, maxBytes: 1 });
+        assert.deepEqual(one.records.map((r) => r.index), [0]);
+        // Past the tip: nothing, and the position stays.
+        const past = await store.records.read('s/0', 10, ALL);
+        assert.deepEqual(past.records, []);
+        assert.equal(past.nextIndex, 10);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('records keep their bytes, keys and key references; a 1 MiB record', async () => {
+      const store = open();
+      try {
+        const big = Buffer.alloc(1024 * 1024, 7);
+        const written: NewRecord[] = [
+          { partitionKey: 'ü-key', data: Buffer.from([0, 255, 1]) },
+          { partitionKey: 'k', data: Buffer.alloc(0), keyRef: 'key-v1' },
+          { partitionKey: 'big', data: big },
+        ];
+        await store.records.append('s/1', written);
+        const read = await store.records.read('s/1', 0, ALL);
+        assert.deepEqual(
+          read.records.map((r) => ({ partitionKey: r.partitionKey, data: Buffer.from(r.data), keyRef: r.keyRef })),
+          written.map((r) => ({ partitionKey: r.partitionKey, data: r.data, keyRef: r.keyRef })),
+        );
+        // What a read returned stays intact after later reads and writes.
+        await store.records.append('s/1', batch(3, 'later'));
+        await store.records.read('s/1', 0, ALL);
+        assert.deepEqual(Buffer.from(read.records[0].data), Buffer.from([0, 255, 1]));
+        assert.ok(read.records[2].data.equals(big));
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('indexAtTime and retention find the first batch new enough', async () => {
+      const store = open();
+      try {
+        const early = await store.records.append('s/2', batch(3, 'early'));
+        await sleep(5);
+        const late = await store.records.append('s/2', batch(3, 'late'));
+        const cut = late[0].arrival;
+        assert.ok(cut > early[0].arrival);
+        assert.equal(await store.records.indexAtTime('s/2', 0), 0);
+        assert.equal(await store.records.indexAtTime('s/2', cut), 3);
+        assert.equal(await store.records.indexAtTime('s/2', cut + 60_000), 6);
+        // A read from before the cut skips what is past retention.
+        const live = await store.records.read('s/2', 1, { ...ALL, notBefore: cut });
+        assert.deepEqual(live.records.map((r) => r.index), [3, 4, 5]);
+        // Trim removes the expired batch and keeps the position.
+        await store.records.trim('s/2', cut);
+        assert.deepEqual((await store.records.read('s/2', 0, ALL)).records.map((r) => r.index), [3, 4, 5]);
+        assert.equal(await store.records.tip('s/2'), 6);
+        // Everything expired: the newest batch stays (it carries the tip), reads hide it by time.
+        await store.records.trim('s/2', cut + 60_000);
+        assert.equal(await store.records.tip('s/2'), 6);
+        assert.deepEqual((await store.records.read('s/2', 0, { ...ALL, notBefore: cut + 60_000 })).records, []);
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('a sealed log refuses appends; drop forgets it', async () => {
+      const store = open();
+      try {
+        await store.records.append('s/3', batch(2, 'x'));
+        assert.equal(await store.records.seal('s/3'), 2);
+        await assert.rejects(store.records.append('s/3', batch(1, 'y')), SealedLogError);
+        assert.equal((await store.records.read('s/3', 0, ALL)).records.length, 2);
+        await store.records.drop('s/3');
+        assert.deepEqual((await store.records.read('s/3', 0, ALL)).records, []);
+        assert.equal(await store.records.tip('s/3'), 0);
+        assert.equal((await store.records.append('s/3', batch(1, 'z')))[0].index, 0, 'a dropped log starts over');
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
+test('lmdb store: a reopened store continues every log where it ended, sealed or not', async () => {
+  const { store, dir } = lmdbAt();
+  await store.records.append('r/0', batch(3, 'a'));
+  await store.records.append('r/0', batch(4, 'b'));
+  await store.records.append('r/1', batch(2, 'c'));
+  await store.records.seal('r/1');
+  const lastArrival = (await store.records.read('r/0', 0, ALL)).records[6].arrival;
+  await store.close();
+
+  const reopened = lmdbAt(dir).store;
+  try {
+    assert.equal(await reopened.records.tip('r/0'), 7);
+    const next = await reopened.records.append('r/0', batch(1, 'd'));
+    assert.equal(next[0].index, 7);
+    assert.ok(next[0].arrival >= lastArrival, 'arrival times never go back across a restart');
+    const read = await reopened.records.read('r/0', 2, ALL);
+    assert.deepEqual(read.records.map((r) => r.data.toString()), ['a-2', 'b-0', 'b-1', 'b-2', 'b-3', 'd-0']);
+    await assert.rejects(reopened.records.append('r/1', batch(1, 'e')), SealedLogError);
+  } finally {
+    await reopened.close();
+  }
+});
