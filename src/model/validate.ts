@@ -43,6 +43,9 @@ export class ModelValidator {
     const inputShape = this.model.operations[operation]?.input?.shape;
     if (!inputShape) return {};
     const input = this.coerce(inputShape, body) as Record<string, unknown>;
+    // Most requests are valid: a check that builds no paths or texts comes first, and only a
+    // request that fails it is walked again to report AWS's messages.
+    if (this.satisfies(inputShape, input)) return input;
     const violations: string[] = [];
     this.constraints(inputShape, input, '', violations);
     if (violations.length) {
@@ -58,6 +61,71 @@ export class ModelValidator {
     return shape;
   }
 
+  private readonly memberLists = new Map<string, [string, string][]>();
+
+  /** A structure's members as [name, shape name] pairs, computed once per shape. */
+  private members(shapeName: string, shape: Shape): [string, string][] {
+    let members = this.memberLists.get(shapeName);
+    if (!members) {
+      members = Object.entries(shape.members ?? {}).map(([member, ref]) => [member, ref.shape]);
+      this.memberLists.set(shapeName, members);
+    }
+    return members;
+  }
+
+  /** True when `value` breaks no constraint that `constraints` would report. */
+  private satisfies(shapeName: string, value: unknown): boolean {
+    const shape = this.shape(shapeName);
+    if (shape.type !== 'structure' || !isPlainObject(value)) return true;
+    const record = value as Record<string, unknown>;
+    for (const [member, memberShape] of this.members(shapeName, shape)) {
+      const memberValue = record[member];
+      if (memberValue === undefined) {
+        if (shape.required?.includes(member)) return false;
+        continue;
+      }
+      if (!this.memberSatisfies(memberShape, memberValue)) return false;
+    }
+    return true;
+  }
+
+  private memberSatisfies(shapeName: string, value: unknown): boolean {
+    const shape = this.shape(shapeName);
+    if (!this.scalarSatisfies(shapeName, shape, value)) return false;
+    if (shape.type === 'structure') return this.satisfies(shapeName, value);
+    if (shape.type === 'list' && Array.isArray(value)) {
+      const elementShape = shape.member!.shape;
+      const element = this.shape(elementShape);
+      for (const item of value) {
+        if (item === null) return false;
+        if (element.type === 'structure' ? !this.satisfies(elementShape, item) : !this.scalarSatisfies(elementShape, element, item)) return false;
+      }
+    }
+    if (shape.type === 'map' && isPlainObject(value)) {
+      const keyShape = shape.key!.shape;
+      const valueShape = shape.value!.shape;
+      for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+        if (!this.scalarSatisfies(keyShape, this.shape(keyShape), key) || !this.scalarSatisfies(valueShape, this.shape(valueShape), item)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Allocation-free twin of `scalarViolations(...).length === 0`. */
+  private scalarSatisfies(shapeName: string, shape: Shape, value: unknown): boolean {
+    if (value === undefined || value === null) return true;
+    if (shape.type === 'string' && typeof value === 'string') {
+      if (shape.pattern !== undefined && !this.regex(shape.pattern).test(value)) return false;
+      if (shape.enum && !shape.enum.includes(value)) return false;
+    }
+    const size = sizeOf(shape, value);
+    if (size !== undefined && ((shape.min !== undefined && size < shape.min) || (shape.max !== undefined && size > shape.max))) return false;
+    if ((shape.type === 'integer' || shape.type === 'long') && typeof value === 'number') {
+      if ((shape.min !== undefined && value < shape.min) || (shape.max !== undefined && value > shape.max)) return false;
+    }
+    return true;
+  }
+
   // ---- step 1: types -------------------------------------------------------------------------
 
   private coerce(shapeName: string, value: Json): unknown {
@@ -68,8 +136,8 @@ export class ModelValidator {
         if (Array.isArray(value)) throw serializationError('Start of list found where not expected');
         if (!isPlainObject(value)) throw serializationError('Expected null');
         const out: Record<string, unknown> = {};
-        for (const [member, ref] of Object.entries(shape.members ?? {})) {
-          const coerced = this.coerce(ref.shape, (value as Record<string, Json>)[member]);
+        for (const [member, memberShape] of this.members(shapeName, shape)) {
+          const coerced = this.coerce(memberShape, (value as Record<string, Json>)[member]);
           if (coerced !== undefined) out[member] = coerced;
         }
         return out;
@@ -279,6 +347,9 @@ const BASE64_ILLEGAL = /[^a-zA-Z0-9+/=]|=[^=]/;
 
 /** Strict base64 as the Java service decodes it; `Buffer.from(s, 'base64')` alone is too lenient. */
 export function decodeStrictBase64(text: string): Buffer {
+  // Strict base64 is canonical: what decodes and re-encodes to the same text is valid.
+  const decoded = Buffer.from(text, 'base64');
+  if (decoded.toString('base64') === text) return decoded;
   const fail = (reason: string): AwsError => serializationError(`'${text}' can not be converted to a Blob: ${reason}`);
   if (text.length % 4) throw fail(`Base64 encoded length is expected a multiple of 4 bytes but found: ${text.length}`);
   const illegal = BASE64_ILLEGAL.exec(text);

@@ -38,13 +38,55 @@ export function decodeBody(encoding: Encoding, body: Buffer): unknown {
 }
 
 export function encodeBody(encoding: Encoding, value: unknown): Buffer {
-  if (encoding === 'json') return Buffer.from(toJson(value), 'utf8');
+  if (encoding === 'json') return Buffer.from(jsonText(value), 'utf8');
   return cborEncoder.encode(toCborValue(value));
 }
 
 /** Epoch seconds with millisecond precision, never in exponent notation (§1.3 JSON details). */
 export function epochSeconds(date: Date): number {
   return Math.round(date.getTime()) / 1000;
+}
+
+/**
+ * JSON text of a result. V8's own JSON.stringify is several times faster than building the text
+ * here, but writes Buffers and Dates its own way: values holding those are first copied with
+ * blobs as base64 strings and timestamps as epoch seconds (the rest is shared, not copied).
+ */
+function jsonText(value: unknown): string {
+  const plain = jsonReady(value);
+  return plain === NOT_READY ? toJson(value) : JSON.stringify(plain) ?? 'null';
+}
+
+/** Returned by jsonReady for what JSON.stringify cannot write (bigints). */
+const NOT_READY = Symbol('not ready');
+
+function jsonReady(value: unknown): unknown {
+  if (typeof value === 'bigint') return NOT_READY;
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Date) return epochSeconds(value);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const member = value[i];
+      const ready = jsonReady(member);
+      if (ready === NOT_READY) return NOT_READY;
+      if (ready !== member) (copy ??= value.slice())[i] = ready;
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const key in value as Record<string, unknown>) {
+    const member = (value as Record<string, unknown>)[key];
+    const ready = jsonReady(member);
+    if (ready === NOT_READY) return NOT_READY;
+    if (ready === member) continue;
+    copy ??= { ...(value as Record<string, unknown>) };
+    // A member named __proto__ (a tag key) must stay a member, not become the prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: ready, enumerable: true, writable: true, configurable: true });
+    else copy[key] = ready;
+  }
+  return copy ?? value;
 }
 
 function toJson(value: unknown): string {
