@@ -22,7 +22,7 @@ import { recordSequenceNumber, shardLogName, type StreamMeta } from '../src/kine
 import { appendRecords, ShardSequences } from '../src/kinesis/domain/records.js';
 import { javaDateString, setClockOffset } from '../src/kinesis/domain/clock.js';
 import { uniformRanges } from '../src/kinesis/domain/hash-key.js';
-import { recordHashKey } from '../src/kinesis/domain/routing.js';
+import { hashKeyOf, recordHashKey } from '../src/kinesis/domain/routing.js';
 
 const ACCOUNT = '000000000000';
 const HOUR = 3_600_000;
@@ -376,7 +376,7 @@ test('the end of a closed shard: no iterator, the child shards (§4.7); writes r
     nextShardIndex: 3,
   }));
   // A write that routed by the stale layout meets the sealed log and is routed again.
-  const outcomes = await appendRecords(server.kinesis, stale, [{ data: Buffer.from('d'), partitionKey: 'd', hashKey: 5n }]);
+  const outcomes = await appendRecords(server.kinesis, stale, [{ data: Buffer.from('d'), partitionKey: 'd', hashKey: hashKeyOf(5n) }]);
   assert.equal(outcomes[0].shard.index, 1);
   const put = await kinesis.send(new PutRecordCommand({ StreamName: 'closing', PartitionKey: 'e', Data: Buffer.from('e'), ExplicitHashKey: halves[1].start.toString() }));
   assert.equal(put.ShardId, 'shardId-000000000002');
@@ -531,6 +531,9 @@ print(json.dumps({'seq': put['SequenceNumber'], 'got': r['SequenceNumber'], 'dat
 });
 
 test('record hash keys: MD5 of the UTF-8 partition key, or the ExplicitHashKey (§4.1)', () => {
-  for (const key of ['a', 'hello', 'ключ', '🐟'.repeat(60)]) assert.equal(recordHashKey(key), hashPartitionKey(key));
-  assert.equal(recordHashKey('a', '42'), 42n);
+  for (const key of ['a', 'hello', 'ключ', '🐟'.repeat(60)]) assert.equal(BigInt('0x' + recordHashKey(key)), hashPartitionKey(key));
+  assert.equal(recordHashKey('a', '42'), '0000000000000000000000000000002a');
+  assert.equal(recordHashKey('a', '0'), '0'.repeat(32));
+  assert.equal(recordHashKey('a', (2n ** 128n - 1n).toString()), 'f'.repeat(32));
+  assert.equal(recordHashKey('a', (2n ** 128n).toString()).length, 33, 'beyond the hash key space');
 });

@@ -23,6 +23,7 @@ import { applySteps, uniformScalingPlan } from '../src/kinesis/domain/resharding
 import { parseSequenceNumber } from '../src/kinesis/domain/sequence-number.js';
 import { openShards, shardLogName, type StreamMeta } from '../src/kinesis/domain/stream.js';
 import { appendRecords } from '../src/kinesis/domain/records.js';
+import { hashKeyOf } from '../src/kinesis/domain/routing.js';
 import { SealedLogError } from '../src/store/store.js';
 
 const ACCOUNT = '000000000000';
@@ -152,7 +153,7 @@ test('SplitShard closes the parent and adds two children with the next ids (§3.
   const after = (await server.kinesis.streams.find(scope, name))!;
   const stale: StreamMeta = { ...after, shards: [{ ...after.shards[0], closedAt: undefined }], nextShardIndex: 1 };
   await assert.rejects(server.kinesis.store.records.append(shardLogName(after, after.shards[0]), [{ partitionKey: 'p', data: Buffer.from('x') }]), SealedLogError);
-  const [outcome] = await appendRecords(server.kinesis, stale, [{ partitionKey: 'late', data: Buffer.from('late'), hashKey: 5n }]);
+  const [outcome] = await appendRecords(server.kinesis, stale, [{ partitionKey: 'late', data: Buffer.from('late'), hashKey: hashKeyOf(5n) }]);
   assert.equal(outcome.shard.index, 2);
   assert.equal((await server.kinesis.store.records.tip(shardLogName(after, after.shards[0]))), 0);
 

@@ -1,7 +1,6 @@
 import { invalidArgument, validationError } from '../protocol/errors.js';
 import { now } from './domain/clock.js';
-import { MAX_HASH_KEY } from './domain/hash-key.js';
-import { recordHashKey } from './domain/routing.js';
+import { inHashKeySpace, recordHashKey, type HashKey } from './domain/routing.js';
 import { parseSequenceNumber } from './domain/sequence-number.js';
 import type { StreamMeta } from './domain/stream.js';
 
@@ -26,9 +25,9 @@ export function recordTooLarge(violations: { path: string; dataLength: number }[
 }
 
 /** The record's hash key, or AWS's error for an ExplicitHashKey ≥ 2^128 (the model already rules out the rest). */
-export function checkedHashKey(partitionKey: string, explicitHashKey: string | undefined): bigint {
+export function checkedHashKey(partitionKey: string, explicitHashKey: string | undefined): HashKey {
   const hashKey = recordHashKey(partitionKey, explicitHashKey);
-  if (hashKey > MAX_HASH_KEY) {
+  if (!inHashKeySpace(hashKey)) {
     throw invalidArgument(
       `Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was ${explicitHashKey}`,
     );

@@ -3,7 +3,7 @@ import { internalFailure } from '../../protocol/errors.js';
 import { SealedLogError, type NewRecord, type StoredRecord } from '../../store/store.js';
 import { streamNotFound } from '../errors.js';
 import type { Kinesis } from '../service.js';
-import { routeHashKey } from './routing.js';
+import { routeHashKey, type HashKey } from './routing.js';
 import { meterWrites } from './write-meter.js';
 import { formatShardId } from './shard-id.js';
 import { formatSequenceNumber } from './sequence-number.js';
@@ -54,7 +54,7 @@ export class ShardSequences {
 export interface PutEntry {
   data: Buffer;
   partitionKey: string;
-  hashKey: bigint;
+  hashKey: HashKey;
 }
 
 export interface PutOutcome {

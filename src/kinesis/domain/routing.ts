@@ -5,11 +5,23 @@ import { isOpen, type ShardMeta, type StreamMeta } from './stream.js';
 /**
  * Partition key → hash key → open shard (KINESIS-SPEC §4.1). The open shards of a stream cover
  * the whole hash-key space without overlap; a binary search over their sorted ranges finds the
- * one holding a key. Ranges are parsed to BigInt once per shard layout, not once per record.
+ * one holding a key.
+ *
+ * Hash keys travel as 32 lowercase hex digits (HashKey): MD5's hex digest is one already, and
+ * fixed-width hex strings compare like the numbers they spell, so routing a record needs no
+ * BigInt. Shard ranges are converted once per shard layout.
  */
+export type HashKey = string;
+const HASH_KEY_DIGITS = 32;
+
+/** A hash key given in decimal (ExplicitHashKey, shard ranges); more than 32 digits when ≥ 2^128. */
+export const hashKeyOf = (decimal: string | bigint): HashKey => BigInt(decimal).toString(16).padStart(HASH_KEY_DIGITS, '0');
+/** False for an ExplicitHashKey beyond 2^128 − 1. */
+export const inHashKeySpace = (key: HashKey) => key.length === HASH_KEY_DIGITS;
+
 interface Route {
-  start: bigint;
-  end: bigint;
+  start: HashKey;
+  end: HashKey;
   shard: ShardMeta;
 }
 
@@ -38,7 +50,7 @@ function layout(stream: StreamMeta): Route[] {
   if (cached && cached.signature === sig) return cached.routes;
   const routes = stream.shards
     .filter(isOpen)
-    .map((shard) => ({ start: BigInt(shard.startingHashKey), end: BigInt(shard.endingHashKey), shard }))
+    .map((shard) => ({ start: hashKeyOf(shard.startingHashKey), end: hashKeyOf(shard.endingHashKey), shard }))
     .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   if (layouts.size >= MAX_CACHED_LAYOUTS) layouts.clear();
   layouts.set(stream.id, { signature: sig, routes });
@@ -46,7 +58,7 @@ function layout(stream: StreamMeta): Route[] {
 }
 
 /** The open shard whose inclusive range holds `hashKey`; undefined only for a stream without open shards. */
-export function routeHashKey(stream: StreamMeta, hashKey: bigint): ShardMeta | undefined {
+export function routeHashKey(stream: StreamMeta, hashKey: HashKey): ShardMeta | undefined {
   const routes = layout(stream);
   let lo = 0;
   let hi = routes.length - 1;
@@ -60,11 +72,11 @@ export function routeHashKey(stream: StreamMeta, hashKey: bigint): ShardMeta | u
   return undefined;
 }
 
-/** The hash key of a record: its ExplicitHashKey when given, else MD5 of the partition key. */
-export function recordHashKey(partitionKey: string, explicitHashKey?: string): bigint {
-  if (explicitHashKey !== undefined) return BigInt(explicitHashKey);
-  // The one-shot hash (Node ≥ 20.12) costs half of a Hash object per record; same value as hashPartitionKey.
-  return oneShotHash ? BigInt('0x' + oneShotHash('md5', partitionKey, 'hex')) : hashPartitionKey(partitionKey);
+/** The hash key of a record: its ExplicitHashKey when given, else MD5 of the partition key (§4.1). */
+export function recordHashKey(partitionKey: string, explicitHashKey?: string): HashKey {
+  if (explicitHashKey !== undefined) return hashKeyOf(explicitHashKey);
+  // The one-shot hash (Node ≥ 20.12) costs half of a Hash object per record.
+  return oneShotHash ? oneShotHash('md5', partitionKey, 'hex') : hashPartitionKey(partitionKey).toString(16).padStart(HASH_KEY_DIGITS, '0');
 }
 
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
