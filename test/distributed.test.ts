@@ -216,6 +216,7 @@ describe('distributed mode: two Millrace nodes over a 3-node JetStream cluster',
       if (acknowledged.size < target) console.error(cluster.logTail());
       assert.ok(acknowledged.size >= target, `writes did not continue ${what} (${acknowledged.size}/${target}, ${failures} failed)`);
     };
+    let killedLeader: string | undefined;
     try {
       await progress(50, 'at the start');
       const leader = await cluster.leaderOf(logStream);
@@ -226,6 +227,7 @@ describe('distributed mode: two Millrace nodes over a 3-node JetStream cluster',
       await cluster.ready();
       await cluster.waitCurrent();
       const leaderNow = await cluster.leaderOf(logStream);
+      killedLeader = leaderNow;
       await cluster.kill(leaderNow);
       await progress(100, 'after the leader was killed');
       const elected = await cluster.leaderOf(logStream);
@@ -240,6 +242,13 @@ describe('distributed mode: two Millrace nodes over a 3-node JetStream cluster',
     for (const [sequence, data] of acknowledged) assert.equal(stored.get(sequence), data, `acknowledged record ${data} lost`);
     const sequences = records.map((r) => BigInt(r.SequenceNumber!));
     for (let i = 1; i < sequences.length; i++) assert.ok(sequences[i] > sequences[i - 1], 'sequence numbers increase');
+
+    // Leave a whole cluster to the next test.
+    if (killedLeader) {
+      cluster.restart(killedLeader);
+      await cluster.ready();
+      await cluster.waitCurrent();
+    }
   });
 
   test('restarting a Millrace node loses nothing and keeps iterators valid', async () => {

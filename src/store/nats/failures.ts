@@ -11,7 +11,7 @@ export const REQUEST_TIMEOUT_MS = 2_000;
  * A JetStream leader election takes a few seconds.
  */
 export const OPERATION_DEADLINE_MS = 8_000;
-const RETRY_PAUSE_MS = 100;
+export const RETRY_PAUSE_MS = 100;
 
 /** JetStream API errors that mean "try again" (cluster not ready, no quorum, no leader). */
 const TRANSIENT_API_CODES = new Set([

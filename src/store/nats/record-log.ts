@@ -15,7 +15,7 @@ import { recordSize } from '../log-state.js';
 import { SealedLogError, type NewRecord, type ReadOptions, type ReadResult, type RecordLog, type StoredRecord } from '../store.js';
 import { decodeRecords, encodedRecordSize, encodeMessage, MessageKind, MESSAGE_OVERHEAD, peekMessage } from './log-message.js';
 import { logNotifySubject, logStreamName, logSubject } from './names.js';
-import { apiCode, isNoResponders, isTransient, OPERATION_DEADLINE_MS, pause, REQUEST_TIMEOUT_MS, toAwsError, withRetry } from './failures.js';
+import { apiCode, isNoResponders, isTransient, OPERATION_DEADLINE_MS, pause, REQUEST_TIMEOUT_MS, RETRY_PAUSE_MS, toAwsError, withRetry } from './failures.js';
 
 /**
  * Shard logs over JetStream: ONE JETSTREAM STREAM PER SHARD LOG.
@@ -345,7 +345,27 @@ export class NatsRecordLog implements RecordLog {
     } catch (err) {
       if (!(err instanceof JetStreamApiError) && !isTransient(err)) throw toAwsError(err);
     }
-    return this.leaderGet(log, seq, deadline);
+    return this.confirmedGet(log, seq, deadline);
+  }
+
+  /**
+   * The message at `seq` from the leader, or undefined only once it is certainly gone: purged
+   * (the stream's first sequence has moved past it) or the stream deleted. Logs lose messages only
+   * by purging a prefix (deny_delete), so a message inside [first, last] that the leader does not
+   * return is one it has not applied yet — a leader elected moments ago. Taking that for "trimmed"
+   * made readers skip records and let trim purge acknowledged ones; instead, ask again until the
+   * deadline, then answer 503.
+   */
+  private async confirmedGet(log: string, seq: number, deadline: number): Promise<StoredMsg | undefined> {
+    for (;;) {
+      const message = await this.leaderGet(log, seq, deadline);
+      if (message) return message;
+      const info = await this.info(log, deadline);
+      // (A last sequence below `seq` comes from a leader that is behind, not from a shorter log.)
+      if (!info || info.state.first_seq > seq) return undefined;
+      if (Date.now() + RETRY_PAUSE_MS >= deadline) throw serviceUnavailable(`Message ${seq} of the shard log ${log} is not available from the stream leader`);
+      await pause(RETRY_PAUSE_MS);
+    }
   }
 
   async read(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult> {
@@ -484,7 +504,10 @@ export class NatsRecordLog implements RecordLog {
     if (!info) return;
     const found = info.state.messages ? await this.firstMessageAtOrAfter(log, info, time, deadline) : undefined;
     const keepFrom = found?.seq ?? info.state.last_seq + 1;
+    // Purging is the one way records leave a log: it removes only what is positively expired, so
+    // the message just below the cut must be there and older than `time` (arrivals never decrease).
     if (keepFrom > info.state.first_seq) {
+      if (!(await this.expiredAt(log, keepFrom - 1, time, deadline))) return; // the next sweep looks again
       await withRetry(() => this.jsm.streams.purge(logStreamName(log), { seq: keepFrom }), deadline);
     }
     // Everything older than `time` is gone and later records arrive later still.
@@ -495,6 +518,13 @@ export class NatsRecordLog implements RecordLog {
     if (Math.abs(current - desired) > MAX_AGE_SLACK_MS / 2 && !(await this.isSealed(log, info, deadline))) {
       await this.setMaxAge(log, desired);
     }
+  }
+
+  private async expiredAt(log: string, seq: number, time: number, deadline: number): Promise<boolean> {
+    const message = await this.confirmedGet(log, seq, deadline);
+    if (!message) return false;
+    const { kind, arrival } = peekMessage(message.data);
+    return kind === MessageKind.Open || (kind === MessageKind.Records && arrival < time);
   }
 
   private async isSealed(log: string, info: StreamInfo, deadline: number): Promise<boolean> {
