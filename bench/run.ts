@@ -24,7 +24,8 @@ import { profile } from './profile.js';
  *   BENCH_RETAIN_GB        data retained before Millrace's RSS is read (default 5)
  *   BENCH_KINESALITE_RETAIN_GB  the same for kinesalite, which holds it all on the heap (default 0.5)
  *   BENCH_ONLY             comma-separated scenario keys (putrecords,putrecord,getrecords,large,sdk,memory)
- *   --profile              instead: CPU-profile Millrace under the PutRecord and PutRecords loads
+ *   --profile              instead: CPU-profile Millrace under each load (PutRecords and PutRecord
+ *                          unless BENCH_ONLY names others)
  */
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const retainGb = Number(process.env.BENCH_RETAIN_GB ?? 5);
@@ -237,7 +238,8 @@ function kinesaliteVersion(): string {
 }
 
 if (process.argv.includes('--profile')) {
-  await profile(seconds, { putrecords: putRecordsScenario, putrecord: putRecordScenario });
+  const profiled = Object.fromEntries(SCENARIOS.filter(([key]) => (only ? wanted(key) : key === 'putrecords' || key === 'putrecord')));
+  await profile(seconds, profiled);
 } else {
   await benchmark();
 }

@@ -32,6 +32,18 @@ addExtension({
 const cborDecoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 const cborEncoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: true });
 
+/**
+ * Values on hot paths (thousands of records in one response) may encode themselves: the JSON
+ * encoder takes `[JSON_TEXT]()` as the value's text, the CBOR encoder encodes `[PLAIN_VALUE]()`.
+ */
+export const JSON_TEXT = Symbol('json text');
+export const PLAIN_VALUE = Symbol('plain value');
+export interface SelfEncoding {
+  [JSON_TEXT](): string;
+  [PLAIN_VALUE](): unknown;
+}
+const isSelfEncoding = (value: object): value is SelfEncoding => JSON_TEXT in value;
+
 export function decodeBody(encoding: Encoding, body: Buffer): unknown {
   if (encoding === 'json') return JSON.parse(body.toString('utf8'));
   return cborDecoder.decode(body);
@@ -54,7 +66,7 @@ export function epochSeconds(date: Date): number {
  */
 function jsonText(value: unknown): string {
   const plain = jsonReady(value);
-  return plain === NOT_READY ? toJson(value) : JSON.stringify(plain) ?? 'null';
+  return plain === NOT_READY ? toJson(value) : (JSON.stringify(plain) ?? 'null');
 }
 
 /** Returned by jsonReady for what JSON.stringify cannot write (bigints). */
@@ -63,6 +75,7 @@ const NOT_READY = Symbol('not ready');
 function jsonReady(value: unknown): unknown {
   if (typeof value === 'bigint') return NOT_READY;
   if (typeof value !== 'object' || value === null) return value;
+  if (isSelfEncoding(value)) return NOT_READY;
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (value instanceof Date) return epochSeconds(value);
   if (Array.isArray(value)) {
@@ -105,9 +118,10 @@ function toJson(value: unknown): string {
     return '"' + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') + '"';
   }
   if (value instanceof Date) return String(epochSeconds(value));
+  if (isSelfEncoding(value)) return value[JSON_TEXT]();
   if (Array.isArray(value)) {
     let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + toJson(value[i]);
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + jsonText(value[i]);
     return out + ']';
   }
   let out = '{';
@@ -115,7 +129,7 @@ function toJson(value: unknown): string {
   for (const key in value as Record<string, unknown>) {
     const member = (value as Record<string, unknown>)[key];
     if (member === undefined) continue;
-    out += (first ? '' : ',') + JSON.stringify(key) + ':' + toJson(member);
+    out += (first ? '' : ',') + JSON.stringify(key) + ':' + jsonText(member);
     first = false;
   }
   return out + '}';
@@ -131,6 +145,7 @@ function toCborValue(value: unknown): unknown {
   }
   if (typeof value !== 'object') return value;
   if (value instanceof Date) return new Tag(BigInt(Math.round(value.getTime())), 1);
+  if (isSelfEncoding(value)) return toCborValue(value[PLAIN_VALUE]());
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return value;
   if (Array.isArray(value)) return value.map(toCborValue);
   const out: Record<string, unknown> = {};

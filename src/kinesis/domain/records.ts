@@ -1,5 +1,6 @@
 import { recordSealer } from './encryption.js';
 import { internalFailure } from '../../protocol/errors.js';
+import { JSON_TEXT, PLAIN_VALUE, type SelfEncoding } from '../../protocol/codec.js';
 import { SealedLogError, type NewRecord, type StoredRecord } from '../../store/store.js';
 import { streamNotFound } from '../errors.js';
 import type { Kinesis } from '../service.js';
@@ -136,29 +137,57 @@ export interface ApiRecord {
   EncryptionType?: 'KMS';
 }
 
-export function toApiRecords(shard: ShardMeta, records: StoredRecord[]): ApiRecord[] {
-  const sequences = new ShardSequences(shard);
-  const out = new Array<ApiRecord>(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i];
-    out[i] =
-      record.keyRef === undefined
-        ? {
-            SequenceNumber: sequences.format(record.index, record.arrival),
-            ApproximateArrivalTimestamp: new Date(record.arrival),
-            Data: record.data,
-            PartitionKey: record.partitionKey,
-          }
-        : {
-            SequenceNumber: sequences.format(record.index, record.arrival),
-            ApproximateArrivalTimestamp: new Date(record.arrival),
-            Data: record.data,
-            PartitionKey: record.partitionKey,
-            EncryptionType: 'KMS',
-          };
+/**
+ * The `Records` of a GetRecords answer or a SubscribeToShardEvent. A call carries up to 10,000
+ * records, so for JSON it writes its text straight from the stored records (no ApiRecord and Date
+ * objects, no second pass to turn blobs and timestamps into JSON values); CBOR gets ApiRecords.
+ */
+export class ApiRecords implements SelfEncoding {
+  constructor(
+    private readonly shard: ShardMeta,
+    readonly records: StoredRecord[],
+  ) {}
+
+  get length(): number {
+    return this.records.length;
   }
-  return out;
+
+  [PLAIN_VALUE](): ApiRecord[] {
+    const sequences = new ShardSequences(this.shard);
+    return this.records.map((record) => {
+      const out: ApiRecord = {
+        SequenceNumber: sequences.format(record.index, record.arrival),
+        ApproximateArrivalTimestamp: new Date(record.arrival),
+        Data: record.data,
+        PartitionKey: record.partitionKey,
+      };
+      if (record.keyRef !== undefined) out.EncryptionType = 'KMS';
+      return out;
+    });
+  }
+
+  [JSON_TEXT](): string {
+    const sequences = new ShardSequences(this.shard);
+    let out = '[';
+    for (let i = 0; i < this.records.length; i++) {
+      const record = this.records[i];
+      // Sequence numbers are digits and base64 needs no escaping; timestamps are epoch seconds.
+      out +=
+        (i ? ',{"SequenceNumber":"' : '{"SequenceNumber":"') +
+        sequences.format(record.index, record.arrival) +
+        '","ApproximateArrivalTimestamp":' +
+        String(record.arrival / 1000) +
+        ',"Data":"' +
+        record.data.toString('base64') +
+        '","PartitionKey":' +
+        JSON.stringify(record.partitionKey) +
+        (record.keyRef === undefined ? '}' : ',"EncryptionType":"KMS"}');
+    }
+    return out + ']';
+  }
 }
+
+export const toApiRecords = (shard: ShardMeta, records: StoredRecord[]) => new ApiRecords(shard, records);
 
 /** The API's `ChildShard` structure: the shards a closed shard was split or merged into (§4.7). */
 export function childShards(stream: StreamMeta, shard: ShardMeta) {
