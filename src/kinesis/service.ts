@@ -74,7 +74,8 @@ export async function createKinesisService(kinesis: Kinesis): Promise<Service> {
       const operation = operations.get(name);
       // Every operation of the model has its file; reaching this is a packaging fault.
       if (!operation) throw internalFailure();
-      return operation(input, { ...context, kinesis, operation: name });
+      // Inherits from the request's context rather than copying it: copying would call its lazy getters.
+      return operation(input, Object.assign(Object.create(context) as KinesisContext, { kinesis, operation: name }));
     },
   };
 }

@@ -40,15 +40,28 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
   };
 }
 
+/**
+ * Metadata documents. Decoded documents are cached by key (every request reads its stream's
+ * document, and decoding it showed up in profiles); this process is the store's only writer, so
+ * the cache drops an entry when a write to it starts and takes the new value once committed.
+ * Cached documents are frozen: nobody may change what another request is reading.
+ */
 class LmdbMetadata implements MetadataStore {
+  private readonly cache = new Map<string, Versioned<unknown>>();
+
   constructor(
     private readonly root: RootDatabase,
     private readonly db: Database<{ v: unknown; r: number }, string>,
   ) {}
 
   async get<T>(key: string): Promise<Versioned<T> | undefined> {
+    const cached = this.cache.get(key);
+    if (cached) return cached as Versioned<T>;
     const entry = this.db.get(key);
-    return entry && { key, value: entry.v as T, revision: entry.r };
+    if (!entry) return undefined;
+    const versioned: Versioned<T> = { key, value: deepFreeze(entry.v as T), revision: entry.r };
+    if (!this.writing.has(key)) this.remember(key, versioned);
+    return versioned;
   }
 
   async list<T>(prefix: string): Promise<Versioned<T>[]> {
@@ -60,25 +73,52 @@ class LmdbMetadata implements MetadataStore {
     return out;
   }
 
+  /** Keys with a write in flight: not cached until it is committed. */
+  private readonly writing = new Map<string, number>();
+
+  private async write<R>(key: string, commit: () => R): Promise<R> {
+    this.cache.delete(key);
+    this.writing.set(key, (this.writing.get(key) ?? 0) + 1);
+    try {
+      const result = await this.db.transaction(commit);
+      await this.root.flushed;
+      return result;
+    } finally {
+      const left = this.writing.get(key)! - 1;
+      if (left) this.writing.set(key, left);
+      else this.writing.delete(key);
+    }
+  }
+
   async put<T>(key: string, value: T, expectedRevision: number): Promise<number | undefined> {
-    const revision = await this.db.transaction(() => {
+    return this.write(key, () => {
       const current = this.db.get(key)?.r ?? 0;
       if (current !== expectedRevision) return undefined;
       this.db.put(key, { v: value, r: current + 1 });
       return current + 1;
     });
-    await this.root.flushed;
-    return revision;
   }
 
   async delete(key: string, expectedRevision: number): Promise<boolean> {
-    const removed = await this.db.transaction(() => {
+    return this.write(key, () => {
       if ((this.db.get(key)?.r ?? 0) !== expectedRevision) return false;
       return this.db.removeSync(key);
     });
-    await this.root.flushed;
-    return removed;
   }
+
+  private remember(key: string, entry: Versioned<unknown>): void {
+    if (this.cache.size >= METADATA_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, entry);
+  }
+}
+
+/** Decoded metadata documents kept (streams, consumers, leases): enough for every hot one. */
+const METADATA_CACHE_ENTRIES = 10_000;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value;
+  for (const member of Object.values(value)) deepFreeze(member);
+  return Object.freeze(value);
 }
 
 /**
