@@ -28,11 +28,12 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
   const root = open({ path: options.path, maxDbs: 8, compression: false, separateFlushed: true });
   const metaDb = root.openDB<{ v: unknown; r: number }, string>({ name: 'meta' });
   const recordsDb = root.openDB<Buffer, [string, number]>({ name: 'records', encoding: 'binary' });
+  const chunksDb = root.openDB<Buffer, [string, number]>({ name: 'chunks', encoding: 'binary' });
   const sealedDb = root.openDB<boolean, string>({ name: 'sealed' });
   return {
     kind: 'lmdb',
     meta: new LmdbMetadata(root, metaDb),
-    records: new LmdbRecordLog(root, recordsDb, sealedDb),
+    records: new LmdbRecordLog(root, recordsDb, chunksDb, sealedDb),
     async close() {
       await root.flushed;
       await root.close();
@@ -127,6 +128,10 @@ function deepFreeze<T>(value: T): T {
  * 500, and a read copies a chunk out of the map once instead of once per record. Every record of a
  * chunk shares the batch's arrival time (LogStates.assign gives a batch one time), so retention
  * removes whole chunks and time lookups search chunks.
+ *
+ * A directory (`chunks`, same keys) holds each chunk's 12-byte header: positions, time lookups and
+ * retention read only it. Reading a header out of a megabyte-sized chunk would page the whole
+ * value into memory (lmdb-js copies values out of the map), which kept hundreds of MB resident.
  */
 class LmdbRecordLog implements RecordLog {
   private readonly states: LogStates;
@@ -134,6 +139,7 @@ class LmdbRecordLog implements RecordLog {
   constructor(
     private readonly root: RootDatabase,
     private readonly db: Database<Buffer, [string, number]>,
+    private readonly chunks: Database<Buffer, [string, number]>,
     private readonly sealedDb: Database<boolean, string>,
   ) {
     this.states = new LogStates((log) => this.loadState(log));
@@ -152,7 +158,11 @@ class LmdbRecordLog implements RecordLog {
 
   async append(log: string, records: NewRecord[]): Promise<StoredRecord[]> {
     const stored = this.states.assign(log, records);
-    await (this.db.put([log, stored[0].index], encodeChunk(stored)) as Promise<boolean> & { flushed: Promise<void> }).flushed;
+    const key: [string, number] = [log, stored[0].index];
+    const chunk = encodeChunk(stored);
+    // Issued in one turn, both puts share one transaction: the directory never names a missing chunk.
+    void this.chunks.put(key, Buffer.from(chunk.subarray(0, CHUNK_HEADER)));
+    await (this.db.put(key, chunk) as Promise<boolean> & { flushed: Promise<void> }).flushed;
     this.states.markDurable(log, stored[stored.length - 1].index + 1);
     this.states.notify(log);
     return stored;
@@ -223,15 +233,15 @@ class LmdbRecordLog implements RecordLog {
     if (index >= end) return undefined;
     const holding = this.chunkAtOrBefore(log, index);
     if (holding && holding.first + chunkCount(holding.value) > index) return { index, arrival: chunkArrival(holding.value) };
-    for (const { key, value } of this.db.getRange({ start: [log, index], end: [log, end], limit: 1 })) {
+    for (const { key, value } of this.chunks.getRange({ start: [log, index], end: [log, end], limit: 1 })) {
       return { index: key[1], arrival: chunkArrival(value) };
     }
     return undefined;
   }
 
-  /** The chunk with the greatest first index ≤ `index`. */
+  /** The chunk with the greatest first index ≤ `index`, with its header. */
   private chunkAtOrBefore(log: string, index: number): { first: number; value: Buffer } | undefined {
-    for (const { key, value } of this.db.getRange({ start: [log, index], end: [log, -1], reverse: true, limit: 1 })) {
+    for (const { key, value } of this.chunks.getRange({ start: [log, index], end: [log, -1], reverse: true, limit: 1 })) {
       return { first: key[1], value };
     }
     return undefined;
@@ -254,17 +264,21 @@ class LmdbRecordLog implements RecordLog {
     const newest = this.chunkAtOrBefore(log, this.states.get(log).durable - 1);
     if (!newest) return;
     let last: Promise<boolean> | undefined;
-    for (const { key, value } of this.db.getRange({ start: [log, 0], end: [log, newest.first], limit: TRIM_BATCH })) {
+    for (const { key, value } of this.chunks.getRange({ start: [log, 0], end: [log, newest.first], limit: TRIM_BATCH })) {
       if (chunkArrival(value) >= time) break;
+      void this.chunks.remove(key);
       last = this.db.remove(key);
     }
     if (last) await last;
   }
 
   async drop(log: string): Promise<void> {
-    const keys = [...this.db.getKeys({ start: [log, 0], end: [log, END_OF_LOG] })];
+    const keys = [...this.chunks.getKeys({ start: [log, 0], end: [log, END_OF_LOG] })];
     await this.db.transaction(() => {
-      for (const key of keys) this.db.removeSync(key);
+      for (const key of keys) {
+        this.db.removeSync(key);
+        this.chunks.removeSync(key);
+      }
       this.sealedDb.removeSync(log);
     });
     this.states.forget(log);
