@@ -1,6 +1,10 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Target } from './targets.js';
+import { summarize } from './profile.js';
 import { splitFrames, decodeFrame } from '../src/protocol/event-stream.js';
 
 /**
@@ -10,7 +14,7 @@ import { splitFrames, decodeFrame } from '../src/protocol/event-stream.js';
  * HTTP/1.1, JSON events) run here, on one clock. One shard per 1,000 records/s (the AWS per-shard
  * write limit); every consumer subscribes to every shard.
  *
- *   node dist/bench/fan-out.js          BENCH_SECONDS (default 5) per row
+ *   node dist/bench/fan-out.js          BENCH_SECONDS (default 5) per row; BENCH_PROFILE=1 profiles the server
  */
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const TICK_MS = 10;
@@ -157,7 +161,9 @@ async function row(endpoint: string, rate: number, consumers: number, n: number)
 }
 
 async function main() {
-  const target = await Target.start('millrace');
+  // BENCH_PROFILE=1: CPU-profile the server and print where its time went.
+  const profileDir = process.env.BENCH_PROFILE ? mkdtempSync(join(tmpdir(), 'millrace-fan-out-profile-')) : undefined;
+  const target = await Target.start('millrace', profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   try {
     const rows = [];
     let n = 0;
@@ -174,6 +180,10 @@ async function main() {
   } finally {
     agent.destroy();
     await target.stop();
+  }
+  if (profileDir) {
+    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))!;
+    console.log(summarize(JSON.parse(readFileSync(join(profileDir, file), 'utf8'))));
   }
 }
 

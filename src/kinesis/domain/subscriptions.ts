@@ -44,6 +44,27 @@ const local = new Map<string, ShardSubscription>();
 const recordBytes = (record: StoredRecord) => record.data.length + Buffer.byteLength(record.partitionKey);
 
 /**
+ * The newest event built for a shard log at its tip, shared by the subscriptions of that shard:
+ * consumers that keep up all stand at the same position when records arrive, and without sharing
+ * each of them would read the same records and encode the same event (fan-out multiplied the
+ * delivery work by the number of consumers).
+ */
+interface TailEvent {
+  from: number;
+  next: number;
+  bytes: number;
+  continuation: string;
+  frame: Buffer;
+  builtAt: number;
+}
+const tails = new Map<string, TailEvent>();
+/** A tail event is reused only this soon after it was built (it reported MillisBehindLatest 0). */
+const TAIL_EVENT_REUSE_MS = 250;
+const tailKey = (log: string, encoding: RequestContext['encoding']) => `${encoding} ${log}`;
+/** Reads in progress that will leave a tail event, by tail key: the others wait for them. */
+const building = new Map<string, { from: number; done: Promise<void> }>();
+
+/**
  * Takes the consumer+shard lease. Refused while a live subscription started less than 5 s ago
  * holds it; otherwise the new subscription takes over and the old one ends with a
  * ResourceInUseException frame (§6.4). A subscription that ended — its client disconnected, its
@@ -114,7 +135,7 @@ export class ShardSubscription extends StreamingResult {
   private res?: NodeJS.WritableStream;
   private logger?: RequestContext['log'];
   private encoding: RequestContext['encoding'] = 'json';
-  private readonly log: string;
+  readonly log: string;
   private nextIndex: number;
   private continuation: string;
   private millisBehind = 0;
@@ -182,6 +203,10 @@ export class ShardSubscription extends StreamingResult {
     this.ended = true;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     if (local.get(this.lease.key) === this) local.delete(this.lease.key);
+    if (![...local.values()].some((other) => other.log === this.log)) {
+      tails.delete(tailKey(this.log, 'json'));
+      tails.delete(tailKey(this.log, 'cbor'));
+    }
     // Compare-and-set on our revision: a lease another subscription took over stays theirs. The
     // response ends once the lease is free, so a client resubscribing at once is not refused.
     const res = this.res;
@@ -232,35 +257,80 @@ export class ShardSubscription extends StreamingResult {
         this.cleanups.push(() => clearTimeout(timer));
         return;
       }
-      const time = now();
-      const result = await this.kinesis.store.records.read(this.log, this.nextIndex, {
-        limit: MAX_RECORDS_PER_EVENT,
-        maxBytes: budget,
-        notBefore: retentionHorizon(this.stream, time),
-      });
-      if (this.ended) return;
-      const { records } = result;
-      this.nextIndex = Math.max(this.nextIndex, result.nextIndex);
-      const atTip = this.nextIndex >= result.tipIndex;
-      if (records.length === 0) {
-        if (atTip && this.shard.closedAt !== undefined) return this.endOfShard();
-        if (!this.dirty) return;
-        continue;
+      if (this.deliverTail(budget)) continue;
+      // Another subscription of this shard is reading from here already: wait for its event.
+      const key = tailKey(this.log, this.encoding);
+      const reading = building.get(key);
+      if (reading && reading.from === this.nextIndex) {
+        await reading.done;
+        if (this.ended) return;
+        continue; // its event, or else a read of our own
       }
-      const last = records[records.length - 1];
-      this.continuation = recordSequenceNumber(this.shard, last.index, last.arrival);
-      this.millisBehind = atTip ? 0 : Math.max(0, time - last.arrival);
-      this.allowance -= records.reduce((sum, record) => sum + recordBytes(record), 0);
-      const clear = await decryptRecords(this.kinesis, records);
-      if (this.ended) return;
-      this.write(
-        eventFrame(this.encoding, 'SubscribeToShardEvent', {
-          Records: toApiRecords(this.shard, clear),
-          ContinuationSequenceNumber: this.continuation,
-          MillisBehindLatest: this.millisBehind,
-        }),
-      );
+      let finish!: () => void;
+      const mine = { from: this.nextIndex, done: new Promise<void>((resolve) => (finish = resolve)) };
+      building.set(key, mine);
+      try {
+        if (!(await this.readAndSend(budget, key))) return;
+      } finally {
+        if (building.get(key) === mine) building.delete(key);
+        finish();
+      }
     }
+  }
+
+  /** One read from the log and its event; false when there is nothing to do until woken again. */
+  private async readAndSend(budget: number, key: string): Promise<boolean> {
+    const time = now();
+    const from = this.nextIndex;
+    const result = await this.kinesis.store.records.read(this.log, this.nextIndex, {
+      limit: MAX_RECORDS_PER_EVENT,
+      maxBytes: budget,
+      notBefore: retentionHorizon(this.stream, time),
+    });
+    if (this.ended) return false;
+    const { records } = result;
+    this.nextIndex = Math.max(this.nextIndex, result.nextIndex);
+    const atTip = this.nextIndex >= result.tipIndex;
+    if (records.length === 0) {
+      if (atTip && this.shard.closedAt !== undefined) {
+        this.endOfShard();
+        return false;
+      }
+      return this.dirty;
+    }
+    const last = records[records.length - 1];
+    this.continuation = recordSequenceNumber(this.shard, last.index, last.arrival);
+    this.millisBehind = atTip ? 0 : Math.max(0, time - last.arrival);
+    const bytes = records.reduce((sum, record) => sum + recordBytes(record), 0);
+    this.allowance -= bytes;
+    const clear = await decryptRecords(this.kinesis, records);
+    if (this.ended) return false;
+    const frame = eventFrame(this.encoding, 'SubscribeToShardEvent', {
+      Records: toApiRecords(this.shard, clear),
+      ContinuationSequenceNumber: this.continuation,
+      MillisBehindLatest: this.millisBehind,
+    });
+    if (atTip) tails.set(key, { from, next: this.nextIndex, bytes, continuation: this.continuation, frame, builtAt: Date.now() });
+    this.write(frame);
+    return true;
+  }
+
+  /** Sends the shard's shared tail event if it starts where this subscription stands. */
+  private deliverTail(budget: number): boolean {
+    const key = tailKey(this.log, this.encoding);
+    const tail = tails.get(key);
+    if (!tail) return false;
+    if (Date.now() - tail.builtAt > TAIL_EVENT_REUSE_MS) {
+      tails.delete(key);
+      return false;
+    }
+    if (tail.from !== this.nextIndex || tail.bytes > budget) return false;
+    this.nextIndex = tail.next;
+    this.continuation = tail.continuation;
+    this.millisBehind = 0;
+    this.allowance -= tail.bytes;
+    this.write(tail.frame);
+    return true;
   }
 
   private refill(): number {
