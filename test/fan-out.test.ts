@@ -318,6 +318,40 @@ test('SubscribeToShard (JS SDK, HTTP/2) delivers every record put while subscrib
   await until(() => localSubscriptionCount() === 0, 'the abandoned subscription to be freed');
 });
 
+test('several consumers of one shard each get every record once, in order, also one that starts behind', async () => {
+  const stream = 'fan-many';
+  await client.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 }));
+  const arns: string[] = [];
+  for (const name of ['c1', 'c2', 'c3', 'c4']) {
+    arns.push((await client.send(new RegisterStreamConsumerCommand({ StreamARN: arnOf(stream), ConsumerName: name }))).Consumer!.ConsumerARN!);
+  }
+  const put = async (tag: string, n: number) =>
+    (await client.send(new PutRecordsCommand({ StreamName: stream, Records: Array.from({ length: n }, (_, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from(`${tag}-${i}`) })) })))
+      .Records!.map((r) => r.SequenceNumber!);
+  const early = await put('early', 5);
+  const shard = { ShardId: 'shardId-000000000000' };
+  // Three consumers at the tip share events; the fourth starts at the beginning and catches up.
+  const readers = await Promise.all([
+    ...arns.slice(0, 3).map((ConsumerARN) => open({ ConsumerARN, ...shard, StartingPosition: { Type: 'LATEST' } })),
+    open({ ConsumerARN: arns[3], ...shard, StartingPosition: { Type: 'TRIM_HORIZON' } }),
+  ]);
+  const expected: string[] = [];
+  const producing = (async () => {
+    for (let batch = 0; batch < 8; batch++) expected.push(...(await put(`b${batch}`, 25)));
+    expected.push(...(await put('last', 1)));
+  })();
+  const done = (events: Event[]) => events.some((e) => e.Records?.some((r) => Buffer.from(r.Data!).toString() === 'last-0'));
+  const results = await Promise.all(readers.map((read) => read(done)));
+  await producing;
+  results.forEach(({ events, error }, i) => {
+    assert.equal(error, undefined);
+    const sequences = events.flatMap((e) => e.Records!.map((r) => r.SequenceNumber!));
+    assert.deepEqual(sequences, i === 3 ? [...early, ...expected] : expected, `consumer ${i + 1}`);
+    for (const event of events) if (event.Records!.length) assert.equal(event.ContinuationSequenceNumber, event.Records!.at(-1)!.SequenceNumber);
+  });
+  await until(() => localSubscriptionCount() === 0, 'the subscriptions to be freed');
+});
+
 test('heartbeats carry a resume position, and resuming from it with AFTER_SEQUENCE_NUMBER loses nothing', async () => {
   const consumerArn = await streamWithConsumer('fan-resume');
   const { SequenceNumber: first } = await client.send(new PutRecordCommand({ StreamName: 'fan-resume', PartitionKey: 'a', Data: Buffer.from('1') }));
