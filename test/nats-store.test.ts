@@ -77,11 +77,20 @@ describe('NATS JetStream store over a 3-node cluster', { skip, timeout: 90_000 }
     assert.ok((await b.meta.put(key, { n: 4 }, 0)) !== undefined, 'a deleted key can be created again');
   });
 
-  test('metadata: two nodes racing to create one key, exactly one wins', async () => {
-    for (let round = 0; round < 5; round++) {
+  test('metadata: two nodes racing to create, update or delete one key, exactly one wins', async () => {
+    // nats-server before 2.10 let both of two concurrent per-key conditional writes through
+    // (nats-server#4320); these rounds caught it on 2.9.10.
+    for (let round = 0; round < 20; round++) {
       const key = `race/${round}`;
-      const results = await Promise.all([a.meta.put(key, 'a', 0), b.meta.put(key, 'b', 0)]);
-      assert.equal(results.filter((r) => r !== undefined).length, 1, `round ${round}: ${results}`);
+      const created = await Promise.all([a.meta.put(key, 'a', 0), b.meta.put(key, 'b', 0)]);
+      assert.equal(created.filter((r) => r !== undefined).length, 1, `round ${round}, create: ${created}`);
+      const revision = created.find((r) => r !== undefined)!;
+      const updated = await Promise.all([a.meta.put(key, 'a2', revision), b.meta.put(key, 'b2', revision)]);
+      assert.equal(updated.filter((r) => r !== undefined).length, 1, `round ${round}, update: ${updated}`);
+      const current = updated.find((r) => r !== undefined)!;
+      const deleted = await Promise.all([a.meta.delete(key, current), b.meta.delete(key, current)]);
+      assert.deepEqual(deleted.filter(Boolean), [true], `round ${round}, delete: ${deleted}`);
+      assert.equal(await a.meta.get(key), undefined);
     }
   });
 

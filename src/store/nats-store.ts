@@ -61,7 +61,7 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<Store> {
     const kv = await withRetry(() => openBucket(new Kvm(js), options.replicas), Date.now() + CONNECT_TIMEOUT_MS);
     return {
       kind: 'nats',
-      meta: new NatsMetadata(kv),
+      meta: new NatsMetadata(kv, js, jsm, METADATA_BUCKET),
       records: new NatsRecordLog(nc, js, jsm, { replicas: options.replicas }),
       async close() {
         // Drain delivers what is in flight; against an unreachable cluster it would wait forever.

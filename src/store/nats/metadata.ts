@@ -1,8 +1,11 @@
 import type { KV } from '@nats-io/kv';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { serviceUnavailable } from '../../protocol/errors.js';
 import { Decoder, Encoder } from 'cbor-x';
 import type { MetadataStore, Versioned } from '../store.js';
 import { decodeKey, encodeKey, keyFilter } from './names.js';
-import { apiCode, REQUEST_TIMEOUT_MS, toAwsError, withRetry } from './failures.js';
+import { apiCode, OPERATION_DEADLINE_MS, pause, REQUEST_TIMEOUT_MS, RETRY_PAUSE_MS, toAwsError, withRetry } from './failures.js';
 
 /** JetStream's answer when a compare-and-set finds another revision. */
 const WRONG_LAST_SEQUENCE = [10071, 10164];
@@ -13,12 +16,29 @@ const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 /**
  * Metadata in one JetStream KV bucket (history 1, replicated like the logs). A revision is the
- * KV sequence of the entry's last write; compare-and-set is JetStream's expected-last-subject-
- * sequence check, decided by the bucket's stream leader, so two nodes racing on CreateStream or
- * SplitShard cannot both win.
+ * KV sequence of the entry's last write.
+ *
+ * Compare-and-set: a write states the *bucket's* last sequence (Nats-Expected-Last-Sequence), after
+ * checking that the key is still at the expected revision; the bucket's stream leader refuses it if
+ * anything was written since. KV's own conditional update (the per-key expected sequence) is not
+ * enough on the nats-server Debian ships (2.9.10): before 2.10 the leader checked it before
+ * consensus only, so two concurrent updates of one key could both succeed (nats-server#4320) —
+ * two nodes would both split a shard. The bucket-wide sequence is checked against the writes in
+ * flight. The price: writes to different keys at the same moment retry each other.
  */
 export class NatsMetadata implements MetadataStore {
-  constructor(private readonly kv: KV) {}
+  private readonly streamName: string;
+  private readonly subjectPrefix: string;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    bucket: string,
+  ) {
+    this.streamName = `KV_${bucket}`;
+    this.subjectPrefix = `$KV.${bucket}.`;
+  }
 
   async get<T>(key: string): Promise<Versioned<T> | undefined> {
     const entry = await withRetry(() => this.kv.get(encodeKey(key)));
@@ -42,25 +62,45 @@ export class NatsMetadata implements MetadataStore {
   }
 
   async put<T>(key: string, value: T, expectedRevision: number): Promise<number | undefined> {
-    const encoded = encodeKey(key);
-    const data = encoder.encode(value);
-    try {
-      // Not retried blindly: a lost answer to a write that was stored would turn into a conflict.
-      if (expectedRevision === 0) return await this.kv.create(encoded, data);
-      return await this.kv.update(encoded, data, expectedRevision, REQUEST_TIMEOUT_MS);
-    } catch (err) {
-      if (WRONG_LAST_SEQUENCE.includes(apiCode(err) ?? 0)) return undefined;
-      throw toAwsError(err);
-    }
+    return this.compareAndSet(key, expectedRevision, encoder.encode(value));
   }
 
   async delete(key: string, expectedRevision: number): Promise<boolean> {
-    try {
-      await this.kv.delete(encodeKey(key), { previousSeq: expectedRevision });
-      return true;
-    } catch (err) {
-      if (WRONG_LAST_SEQUENCE.includes(apiCode(err) ?? 0)) return false;
-      throw toAwsError(err);
+    return (await this.compareAndSet(key, expectedRevision, undefined)) !== undefined;
+  }
+
+  /** Writes `data` (a tombstone when undefined) if `key` is at `expectedRevision` (0: absent). */
+  private async compareAndSet(key: string, expectedRevision: number, data: Uint8Array | undefined): Promise<number | undefined> {
+    const deadline = Date.now() + OPERATION_DEADLINE_MS;
+    const headers = data ? undefined : natsHeaders();
+    headers?.set(KV_OPERATION_HEADER, 'DEL');
+    for (;;) {
+      // The bucket's end first, then the key: a write to the key after this end fails the publish.
+      const end = (await withRetry(() => this.jsm.streams.info(this.streamName), deadline)).state.last_seq;
+      if ((await this.currentRevision(key)) !== expectedRevision) return undefined;
+      try {
+        // Not retried blindly: a lost answer to a write that was stored would turn into a conflict.
+        const ack = await this.js.publish(this.subjectPrefix + encodeKey(key), data ?? new Uint8Array(0), {
+          expect: { lastSequence: end },
+          headers,
+          timeout: REQUEST_TIMEOUT_MS,
+        });
+        return ack.seq;
+      } catch (err) {
+        if (!WRONG_LAST_SEQUENCE.includes(apiCode(err) ?? 0)) throw toAwsError(err);
+        // Something in the bucket changed meanwhile: look again (the key itself, or another one).
+        if (Date.now() + RETRY_PAUSE_MS >= deadline) throw serviceUnavailable('The NATS JetStream metadata bucket stayed contended');
+        await pause(Math.random() * RETRY_PAUSE_MS);
+      }
     }
   }
+
+  /** The key's revision, 0 when it is absent or deleted. */
+  private async currentRevision(key: string): Promise<number> {
+    const entry = await withRetry(() => this.kv.get(encodeKey(key)));
+    return entry && entry.operation === 'PUT' ? entry.revision : 0;
+  }
 }
+
+/** The header that marks a KV tombstone (as nats.js writes it for kv.delete). */
+const KV_OPERATION_HEADER = 'KV-Operation';
