@@ -160,8 +160,9 @@ class LmdbRecordLog implements RecordLog {
     const stored = this.states.assign(log, records);
     const key: [string, number] = [log, stored[0].index];
     const chunk = encodeChunk(stored);
-    // Issued in one turn, both puts share one transaction: the directory never names a missing chunk.
-    void this.chunks.put(key, Buffer.from(chunk.subarray(0, CHUNK_HEADER)));
+    // Issued in one turn, both puts share one transaction: the directory never names a missing
+    // chunk, and a failed commit is reported once, through the chunk's own put.
+    this.chunks.put(key, Buffer.from(chunk.subarray(0, CHUNK_HEADER))).catch(() => {});
     await (this.db.put(key, chunk) as Promise<boolean> & { flushed: Promise<void> }).flushed;
     this.states.markDurable(log, stored[stored.length - 1].index + 1);
     this.states.notify(log);
@@ -266,7 +267,7 @@ class LmdbRecordLog implements RecordLog {
     let last: Promise<boolean> | undefined;
     for (const { key, value } of this.chunks.getRange({ start: [log, 0], end: [log, newest.first], limit: TRIM_BATCH })) {
       if (chunkArrival(value) >= time) break;
-      void this.chunks.remove(key);
+      this.chunks.remove(key).catch(() => {}); // same transaction as the chunk's removal below
       last = this.db.remove(key);
     }
     if (last) await last;
