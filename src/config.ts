@@ -39,6 +39,7 @@ export interface Config {
   logLevel: string;
   /** How long a connection may take to send a request's headers before it is dropped. */
   headersTimeoutMs: number;
+  bodyTimeoutMs: number;
   /** Enforce Kinesis's per-shard and control-plane rates (KINESIS-SPEC §4.9; kinesis/domain/throughput.ts). */
   enforceLimits: boolean;
 }
@@ -73,6 +74,7 @@ export const SETTINGS: Setting[] = [
   { key: 'tlsCert', flag: 'tls-cert', env: 'MILLRACE_TLS_CERT', kind: 'string', help: 'PEM certificate file: also serve TLS on the same port' },
   { key: 'tlsKey', flag: 'tls-key', env: 'MILLRACE_TLS_KEY', kind: 'string', help: 'PEM private key file for --tls-cert' },
   { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'MILLRACE_HEADERS_TIMEOUT_MS', kind: 'integer', fallback: 60_000, help: 'drop connections whose request headers take longer' },
+  { key: 'bodyTimeoutMs', flag: 'body-timeout-ms', env: 'MILLRACE_BODY_TIMEOUT_MS', kind: 'integer', fallback: 60_000, help: 'drop requests whose body stalls (no bytes arrive) for longer' },
   { key: 'tls', flag: 'tls', env: 'MILLRACE_TLS', kind: 'boolean', fallback: false, help: 'also serve TLS on the same port (self-signed for localhost unless --tls-cert)' },
   { key: 'credentials', flag: 'credentials', env: 'MILLRACE_CREDENTIALS', kind: 'string', help: 'JSON array of {accessKeyId, secretAccessKey, accountId} or a file holding it: verify SigV4 signatures' },
   { key: 'enforceLimits', flag: 'enforce-limits', env: 'MILLRACE_ENFORCE_LIMITS', kind: 'boolean', fallback: false, help: 'throttle as Kinesis does: 1 MiB/s and 1,000 records/s in, 2 MiB/s and 5 reads/s out per shard, control-plane TPS' },

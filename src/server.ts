@@ -57,7 +57,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
         headersTimeoutMs: config.headersTimeoutMs,
         tls,
       },
-      createPipeline(service, log),
+      createPipeline(service, log, { bodyIdleTimeoutMs: config.bodyTimeoutMs }),
     );
   } catch (err) {
     background.stop();

@@ -332,7 +332,7 @@ describe('fuzz: hostile requests leave the server serving and its streams unchan
   }
 
   before(async () => {
-    server = await startTestServer({ headersTimeoutMs: HEADERS_TIMEOUT_MS });
+    server = await startTestServer({ headersTimeoutMs: HEADERS_TIMEOUT_MS, bodyTimeoutMs: HEADERS_TIMEOUT_MS });
     client = server.client();
     await client.send(new CreateStreamCommand({ StreamName: 'canary', ShardCount: 2 }));
     await client.send(new AddTagsToStreamCommand({ StreamName: 'canary', Tags: { owner: 'fuzz', purpose: 'canary' } }));
@@ -428,6 +428,38 @@ describe('fuzz: hostile requests leave the server serving and its streams unchan
     // Nothing at all, and an HTTP/2 preface with no frames after it.
     assert.equal((await rawExchange(server.port, [], { halfClose: false })).length, 0);
     await rawExchange(server.port, [H2_PREFACE], { halfClose: false });
+    await assertCanaryUnchanged();
+  });
+
+  it('clients whose body stalls are cut off by the body timeout, over HTTP/1.1 and HTTP/2', async () => {
+    const head = (length: number) =>
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: ${JSON_TYPE}\r\nX-Amz-Target: ${TARGET_PREFIX}.DescribeStream\r\n` +
+      `Authorization: ${AUTHORIZATION}\r\nX-Amz-Date: 20240101T000000Z\r\nContent-Length: ${length}\r\n\r\n{"StreamName":`;
+    // The server closes these connections itself (rawExchange fails on a connection kept open).
+    const stalled = await Promise.all(Array.from({ length: 10 }, () => rawExchange(server.port, [Buffer.from(head(100))], { halfClose: false })));
+    for (const bytes of stalled) assert.equal(bytes.length, 0, 'nobody is answered for a body that never came');
+    const session = http2.connect(server.endpoint);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/',
+        'content-type': JSON_TYPE,
+        'x-amz-target': `${TARGET_PREFIX}.DescribeStream`,
+        authorization: AUTHORIZATION,
+        'x-amz-date': '20240101T000000Z',
+        'content-length': '100',
+      });
+      stream.on('error', () => {});
+      stream.write('{"StreamName":');
+      const code = await new Promise<number>((resolve) => stream.on('close', () => resolve(stream.rstCode ?? -1)));
+      assert.equal(code, http2.constants.NGHTTP2_CANCEL);
+      // The session itself stays usable.
+      const answer = await h2Request(session, { 'content-type': JSON_TYPE, 'x-amz-target': `${TARGET_PREFIX}.DescribeStream`, authorization: AUTHORIZATION, 'x-amz-date': '20240101T000000Z' }, Buffer.from('{"StreamName":"canary"}'));
+      assert.notEqual(answer, 'reset');
+    } finally {
+      session.close();
+    }
     await assertCanaryUnchanged();
   });
 

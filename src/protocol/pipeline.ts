@@ -70,9 +70,14 @@ function extendedRequestId(): string {
   return id2Pool.toString('base64', id2At - ID2_BYTES, id2At);
 }
 
-export function createPipeline(service: Service, log: Logger): RequestHandler {
+export interface PipelineOptions {
+  /** A request whose body stalls (no bytes arrive) this long is dropped: slow-body clients hold no resources. */
+  bodyIdleTimeoutMs: number;
+}
+
+export function createPipeline(service: Service, log: Logger, options: PipelineOptions): RequestHandler {
   return (req, res) => {
-    handle(service, log, req, res).catch((err) => {
+    handle(service, log, options, req, res).catch((err) => {
       log.error({ err }, 'unhandled error while answering a request');
       if (!res.headersSent) sendRaw(res, 500, undefined, '');
       else res.end();
@@ -80,7 +85,7 @@ export function createPipeline(service: Service, log: Logger): RequestHandler {
   };
 }
 
-async function handle(service: Service, log: Logger, req: ServerRequest, res: ServerResponse): Promise<void> {
+async function handle(service: Service, log: Logger, options: PipelineOptions, req: ServerRequest, res: ServerResponse): Promise<void> {
   const requestId = randomUUID();
   res.setHeader('x-amzn-RequestId', requestId);
   const origin = req.headers.origin;
@@ -98,9 +103,9 @@ async function handle(service: Service, log: Logger, req: ServerRequest, res: Se
 
   let body: Buffer | undefined;
   try {
-    body = await readBody(req);
+    body = await readBody(req, options.bodyIdleTimeoutMs);
   } catch {
-    return; // the client went away mid-body: nobody to answer
+    return; // the client went away or stalled mid-body: nobody to answer
   }
   if (body === undefined) return refuseOversized(req, res);
 
@@ -229,32 +234,54 @@ function sendRaw(res: ServerResponse, status: number, contentType: string | unde
   res.end(bytes);
 }
 
-/** The whole body, or undefined when it exceeds MAX_BODY_BYTES. */
-function readBody(req: ServerRequest): Promise<Buffer | undefined> {
+/**
+ * The whole body, or undefined when it exceeds MAX_BODY_BYTES. A body that stalls for `idleMs`
+ * rejects, and its connection (HTTP/1.1) or stream (HTTP/2) is dropped.
+ */
+function readBody(req: ServerRequest, idleMs: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length']);
   if (declared > MAX_BODY_BYTES) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const stalled = () => {
+      if (done) return;
+      done = true;
+      reject(new Error('request body stalled'));
+      if ('stream' in req) req.stream.close(http2constants.NGHTTP2_CANCEL);
+      else req.socket.destroy();
+    };
+    const timer = setTimeout(stalled, idleMs);
+    const settle = () => {
+      done = true;
+      clearTimeout(timer);
+    };
     req.on('data', (chunk: Buffer) => {
       if (done) return;
+      timer.refresh();
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        done = true;
+        settle();
         req.pause();
         return resolve(undefined);
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!done) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      if (done) return;
+      settle();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
     });
     req.on('error', (err) => {
-      if (!done) reject(err);
+      if (done) return;
+      settle();
+      reject(err);
     });
     req.on('aborted', () => {
-      if (!done) reject(new Error('request aborted'));
+      if (done) return;
+      settle();
+      reject(new Error('request aborted'));
     });
   });
 }
