@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateStreamCommand,
+  DeleteStreamCommand,
   DeleteResourcePolicyCommand,
   DescribeAccountSettingsCommand,
   DescribeStreamCommand,
@@ -283,5 +284,12 @@ describe('account, monitoring, policy, warm-throughput, record-size and encrypti
     const disk = Buffer.concat(files(server.dataDir).map((file) => readFileSync(file)));
     assert.ok(disk.includes(Buffer.from(plain)), 'control: an unencrypted record is visible on disk');
     assert.ok(!disk.includes(Buffer.from(secret)), 'encrypted record data must not be on disk in clear');
+
+    // Deleting the stream removes its incarnation's data keys with its records.
+    const { id } = (await server.kinesis.streams.find({ account: ACCOUNT, region: 'us-east-1' }, 'secret'))!;
+    assert.ok((await server.kinesis.store.meta.list(`kms/${id}/`)).length > 0, 'control: the stream has data keys');
+    await client.send(new DeleteStreamCommand({ StreamName: 'secret' }));
+    await rejects(client.send(new DescribeStreamSummaryCommand({ StreamName: 'secret' })), 'ResourceNotFoundException', `Stream secret under account ${ACCOUNT} not found.`);
+    assert.deepEqual(await server.kinesis.store.meta.list(`kms/${id}/`), []);
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Store, Versioned } from '../../store/store.js';
+import { dropDataKeys } from './encryption.js';
 import { shardLogName, type PendingChange, type StreamMeta } from './stream.js';
 
 export interface Scope {
@@ -114,6 +115,9 @@ export class Streams {
   /** Removes a deleted stream's records, then its metadata. */
   private async purge(entry: Versioned<StreamMeta>): Promise<void> {
     for (const shard of entry.value.shards) await this.store.records.drop(shardLogName(entry.value, shard));
+    // What belonged to this incarnation only: its data keys and its subscription leases.
+    await dropDataKeys(this.store, entry.value.id);
+    for (const lease of await this.store.meta.list(`subscription/${entry.value.id}/`)) await this.store.meta.delete(lease.key, lease.revision);
     await this.store.meta.delete(entry.key, entry.revision);
   }
 }
