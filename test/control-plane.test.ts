@@ -563,6 +563,21 @@ describe('lifecycle with delays', () => {
   });
   after(() => server.stop());
 
+  test('at most 5 streams CREATING at once per account and region', async () => {
+    const busy = newAccount();
+    const client = server.client({ accessKeyId: busy });
+    for (let i = 0; i < 5; i++) await client.send(new CreateStreamCommand({ StreamName: `busy-${i}`, ShardCount: 1 }));
+    await rejects(
+      client.send(new CreateStreamCommand({ StreamName: 'busy-5', ShardCount: 1 })),
+      'LimitExceededException',
+      `This request would exceed the limit of 5 streams in CREATING state at once for the account ${busy} in us-east-1. Wait for a stream to become ACTIVE and try again.`,
+    );
+    // Another region of the same account is not affected; once ACTIVE, the next one is created.
+    await server.client({ accessKeyId: busy, region: 'eu-west-1' }).send(new CreateStreamCommand({ StreamName: 'busy-5', ShardCount: 1 }));
+    await waitUntilStreamExists({ client, maxWaitTime: 20, minDelay: 1, maxDelay: 1 }, { StreamName: 'busy-0' });
+    await client.send(new CreateStreamCommand({ StreamName: 'busy-5', ShardCount: 1 }));
+  });
+
   test('CREATING → ACTIVE (waitUntilStreamExists), DELETING → gone (waitUntilStreamNotExists)', async () => {
     await kinesis.send(new CreateStreamCommand({ StreamName: 'slow', ShardCount: 2, Tags: { a: 'b' } }));
     const creating = (await kinesis.send(new DescribeStreamCommand({ StreamName: 'slow' }))).StreamDescription!;

@@ -59,6 +59,8 @@ export const DEFAULT_MAX_RECORD_SIZE_KIB = 1024;
 export const ON_DEMAND_INITIAL_SHARDS = 4;
 /** Default on-demand stream count limit per account and region (§3.21, §4.9). */
 export const ON_DEMAND_STREAM_LIMIT = 50;
+/** Streams of an account and region that may be CREATING at once (§3.1, §4.9 limits table). */
+export const STREAMS_CREATING_AT_ONCE = 5;
 
 export const shardLogName = (stream: StreamMeta, shard: ShardMeta) => `${stream.id}/${shard.index}`;
 

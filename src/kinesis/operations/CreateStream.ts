@@ -8,6 +8,7 @@ import {
   ON_DEMAND_INITIAL_SHARDS,
   ON_DEMAND_STREAM_LIMIT,
   openShards,
+  STREAMS_CREATING_AT_ONCE,
   type StreamMeta,
   type StreamMode,
 } from '../domain/stream.js';
@@ -45,6 +46,13 @@ export default async function createStream(input: Input, context: KinesisContext
 
   const existing = await kinesis.streams.list(scope);
   if (existing.some((s) => s.name === input.StreamName)) throw streamExists(input.StreamName, account);
+  if (existing.filter((s) => s.status === 'CREATING').length >= STREAMS_CREATING_AT_ONCE) {
+    // AWS's text is unrecorded (§3.1); this one names the limit and the way out.
+    throw limitExceeded(
+      `This request would exceed the limit of ${STREAMS_CREATING_AT_ONCE} streams in CREATING state at once for the account ${account} in ${region}. ` +
+        'Wait for a stream to become ACTIVE and try again.',
+    );
+  }
   if (mode === 'PROVISIONED') {
     const open = existing.filter((s) => s.mode === 'PROVISIONED').reduce((n, s) => n + openShards(s).length, 0);
     if (open + shardCount > kinesis.config.shardLimit) {
