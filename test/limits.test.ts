@@ -13,6 +13,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { startTestServer, type TestServer } from './helpers.js';
 import { throughput } from '../src/kinesis/domain/throughput.js';
+import { writeMeter } from '../src/kinesis/domain/write-meter.js';
+import { recordHashKey, routeHashKey } from '../src/kinesis/domain/routing.js';
 
 /**
  * Throughput limits (KINESIS-SPEC §4.9, §3.9, §3.10, §4.6) with the limiter's clock frozen, so that
@@ -105,6 +107,20 @@ describe('throughput limits (--enforce-limits)', () => {
     assert.deepEqual(shard0.map((d) => d.length), [1024 * 1024 - 1]);
     const shard1 = await readAll(client, 'w-mixed', 'shardId-000000000001');
     assert.deepEqual(shard1.map((d) => d.toString()), ['to-1']);
+  });
+
+  it('refused writes still count as demand for on-demand scaling', async () => {
+    await client.send(new CreateStreamCommand({ StreamName: 'w-demand', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
+    advance(1000);
+    const records = Array.from({ length: 500 }, (_, i) => ({ Data: Buffer.from(`d${i}`), PartitionKey: 'one-key' }));
+    let failed = 0;
+    for (let call = 0; call < 3; call++) failed += (await client.send(new PutRecordsCommand({ StreamName: 'w-demand', Records: records }))).FailedRecordCount!;
+    assert.equal(failed, 500, '1,000 records per second per shard are admitted');
+    const meta = (await server.kinesis.streams.find({ account: ACCOUNT, region: 'us-east-1' }, 'w-demand'))!;
+    const shard = routeHashKey(meta, recordHashKey('one-key'))!;
+    const meter = writeMeter(server.kinesis);
+    const rate = meter.rate(meta, shard, Date.now() + 1000);
+    assert.equal(Math.round(rate.recordsPerSecond * meter.windowSeconds), 1500, 'all 1,500 attempted records are metered');
   });
 
   it('GetRecords: the 6th call within a second is throttled; GetShardIterator: the 6th likewise', async () => {

@@ -1,6 +1,7 @@
 import { limitExceeded, AwsError } from '../../protocol/errors.js';
 import { appendRecords, type PutEntry, type PutOutcome } from './records.js';
 import { routeHashKey } from './routing.js';
+import { meterWrites } from './write-meter.js';
 import { formatShardId } from './shard-id.js';
 import { shardLogName, type ShardMeta, type StreamMeta } from './stream.js';
 
@@ -265,11 +266,15 @@ export function throughput(kinesis: { config: { enforceLimits?: boolean } }): Th
 export const writeSize = (entry: { data: Buffer; partitionKey: string }) => entry.data.length + Buffer.byteLength(entry.partitionKey);
 
 /** PutRecord: throws ProvisionedThroughputExceededException when the record's shard is over its rate (§3.9). */
-export function admitRecord(kinesis: { config: { enforceLimits?: boolean } }, stream: StreamMeta, entry: PutEntry): void {
+export function admitRecord(kinesis: { config: { enforceLimits?: boolean; onDemandScaleSeconds: number } }, stream: StreamMeta, entry: PutEntry): void {
   const limiter = throughput(kinesis);
   if (!limiter.enabled) return;
   const shard = routeHashKey(stream, entry.hashKey);
-  if (shard && !limiter.admitWrite(stream, shard, writeSize(entry))) throw shardRateExceeded(stream, shard);
+  if (shard && !limiter.admitWrite(stream, shard, writeSize(entry))) {
+    // Refused writes are demand too: an on-demand shard held at its limit must still scale out.
+    meterWrites(kinesis, stream, shard, [entry]);
+    throw shardRateExceeded(stream, shard);
+  }
 }
 
 export interface ThrottledEntry {
@@ -281,7 +286,7 @@ export interface ThrottledEntry {
  * one with its error instead (§3.10); nothing of a throttled entry is stored.
  */
 export async function appendWithinLimits(
-  kinesis: Parameters<typeof appendRecords>[0] & { config: { enforceLimits?: boolean } },
+  kinesis: Parameters<typeof appendRecords>[0] & { config: { enforceLimits?: boolean; onDemandScaleSeconds: number } },
   stream: StreamMeta,
   entries: PutEntry[],
 ): Promise<(PutOutcome | ThrottledEntry)[]> {
@@ -291,8 +296,10 @@ export async function appendWithinLimits(
   const admitted: number[] = [];
   for (let i = 0; i < entries.length; i++) {
     const shard = routeHashKey(stream, entries[i].hashKey);
-    if (shard && !limiter.admitWrite(stream, shard, writeSize(entries[i]))) results[i] = { errorMessage: shardRateMessage(stream, shard) };
-    else admitted.push(i);
+    if (shard && !limiter.admitWrite(stream, shard, writeSize(entries[i]))) {
+      meterWrites(kinesis, stream, shard, [entries[i]]);
+      results[i] = { errorMessage: shardRateMessage(stream, shard) };
+    } else admitted.push(i);
   }
   if (admitted.length === 0) return results;
   const outcomes = await appendRecords(kinesis, stream, admitted.length === entries.length ? entries : admitted.map((i) => entries[i]));
