@@ -4,7 +4,7 @@ import { JSON_TEXT, PLAIN_VALUE, type SelfEncoding } from '../../protocol/codec.
 import { SealedLogError, type NewRecord, type StoredRecord } from '../../store/store.js';
 import { streamNotFound } from '../errors.js';
 import type { Kinesis } from '../service.js';
-import { routeHashKey, type HashKey } from './routing.js';
+import { shardRouter, type HashKey } from './routing.js';
 import { meterWrites } from './write-meter.js';
 import { formatShardId } from './shard-id.js';
 import { formatSequenceNumber } from './sequence-number.js';
@@ -86,11 +86,12 @@ export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entrie
     // Encrypted streams store records sealed under the stream's data key (§3.16, encryption.ts).
     const seal = await recordSealer(kinesis, stream);
     const batches = new Map<number, ShardBatch>();
+    const route = shardRouter(stream);
     const count = pending ? pending.length : entries.length;
     for (let i = 0; i < count; i++) {
       const position = pending ? pending[i] : i;
       const entry = entries[position];
-      const shard = routeHashKey(stream, entry.hashKey);
+      const shard = route(entry.hashKey);
       if (!shard) throw internalFailure();
       let batch = batches.get(shard.index);
       if (!batch) {

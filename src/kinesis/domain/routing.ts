@@ -59,7 +59,16 @@ function layout(stream: StreamMeta): Route[] {
 
 /** The open shard whose inclusive range holds `hashKey`; undefined only for a stream without open shards. */
 export function routeHashKey(stream: StreamMeta, hashKey: HashKey): ShardMeta | undefined {
+  return findRoute(layout(stream), hashKey);
+}
+
+/** routeHashKey for many records of one request: the stream's layout is looked up once. */
+export function shardRouter(stream: StreamMeta): (hashKey: HashKey) => ShardMeta | undefined {
   const routes = layout(stream);
+  return (hashKey) => findRoute(routes, hashKey);
+}
+
+function findRoute(routes: Route[], hashKey: HashKey): ShardMeta | undefined {
   let lo = 0;
   let hi = routes.length - 1;
   while (lo <= hi) {

@@ -1,7 +1,11 @@
 /** Shard ids: `shardId-` and a 12-digit zero-padded index (KINESIS-SPEC §4.3). */
 export function formatShardId(index: number): string {
+  // Every PutRecords result names a shard per record: the ids of low indexes are made once.
+  if (index < SHARD_ID_CACHE.length) return (SHARD_ID_CACHE[index] ??= 'shardId-' + String(index).padStart(12, '0'));
   return 'shardId-' + String(index).padStart(12, '0');
 }
+
+const SHARD_ID_CACHE = new Array<string | undefined>(4096);
 
 const MAX_SHARD_INDEX = 2147483647;
 

@@ -1,6 +1,6 @@
 import { limitExceeded, AwsError } from '../../protocol/errors.js';
 import { appendRecords, type PutEntry, type PutOutcome } from './records.js';
-import { routeHashKey } from './routing.js';
+import { routeHashKey, shardRouter } from './routing.js';
 import { meterWrites } from './write-meter.js';
 import { formatShardId } from './shard-id.js';
 import { shardLogName, type ShardMeta, type StreamMeta } from './stream.js';
@@ -294,8 +294,9 @@ export async function appendWithinLimits(
   if (!limiter.enabled) return appendRecords(kinesis, stream, entries);
   const results = new Array<PutOutcome | ThrottledEntry>(entries.length);
   const admitted: number[] = [];
+  const route = shardRouter(stream);
   for (let i = 0; i < entries.length; i++) {
-    const shard = routeHashKey(stream, entries[i].hashKey);
+    const shard = route(entries[i].hashKey);
     if (shard && !limiter.admitWrite(stream, shard, writeSize(entries[i]))) {
       meterWrites(kinesis, stream, shard, [entries[i]]);
       results[i] = { errorMessage: shardRateMessage(stream, shard) };
