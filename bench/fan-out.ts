@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Target } from './targets.js';
 import { summarize } from './profile.js';
-import { splitFrames, decodeFrame } from '../src/protocol/event-stream.js';
+import { SUBSCRIBE_HEADERS, Subscribers } from './fan-out-subscribers.js';
 
 /**
  * Enhanced fan-out latency (issue 5): time from sending a PutRecords request to receiving each of
  * its records in a SubscribeToShardEvent, with 1 and 10 consumers at 1,000 and 10,000 records/s.
- * Millrace (durable LMDB store) runs in a child process; producer and subscribers (hand-built
- * HTTP/1.1, JSON events) run here, on one clock. One shard per 1,000 records/s (the AWS per-shard
+ * Millrace (durable LMDB store) runs in a child process; the producer runs here and the
+ * subscribers (hand-built HTTP/1.1, JSON events) in a worker thread, all on one clock. One shard per 1,000 records/s (the AWS per-shard
  * write limit); every consumer subscribes to every shard.
  *
  *   node dist/bench/fan-out.js          BENCH_SECONDS (default 5) per row; BENCH_PROFILE=1 profiles the server
@@ -19,11 +19,7 @@ import { splitFrames, decodeFrame } from '../src/protocol/event-stream.js';
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const TICK_MS = 10;
 const RECORD_BYTES = 100;
-const HEADERS = {
-  'Content-Type': 'application/x-amz-json-1.1',
-  'X-Amz-Date': '20240101T000000Z',
-  Authorization: 'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x',
-};
+const HEADERS = SUBSCRIBE_HEADERS;
 const ACCOUNT = '000000000000';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -45,39 +41,6 @@ function call(endpoint: string, operation: string, input: unknown): Promise<any>
   });
 }
 
-/** One subscription; calls `onRecord(sentAtMs)` for every record received. */
-function subscribe(endpoint: string, consumerArn: string, shardId: string, onRecord: (data: string) => void): Promise<() => void> {
-  const body = JSON.stringify({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: { Type: 'LATEST' } });
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      new URL('/', endpoint),
-      { method: 'POST', agent: false, headers: { ...HEADERS, 'X-Amz-Target': 'Kinesis_20131202.SubscribeToShard' } },
-      (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`SubscribeToShard: ${res.statusCode}`));
-        let pending: Buffer = Buffer.alloc(0);
-        let first = true;
-        res.on('data', (chunk: Buffer) => {
-          const split = splitFrames(pending.length ? Buffer.concat([pending, chunk]) : chunk);
-          pending = split.rest;
-          for (const frame of split.frames) {
-            const { headers, body } = decodeFrame(frame);
-            if (first) {
-              first = false;
-              resolve(() => req.destroy());
-              continue;
-            }
-            if (headers[':event-type'] !== 'SubscribeToShardEvent') continue;
-            for (const record of JSON.parse(body.toString()).Records) onRecord(record.Data);
-          }
-        });
-        res.on('error', () => undefined);
-      },
-    );
-    req.on('error', () => undefined);
-    req.end(body);
-  });
-}
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function row(endpoint: string, rate: number, consumers: number, n: number) {
@@ -91,19 +54,11 @@ async function row(endpoint: string, rate: number, consumers: number, n: number)
     arns.push(Consumer.ConsumerARN);
   }
   const { Shards } = await call(endpoint, 'ListShards', { StreamName: stream });
-  // Data carries the send time (ms, this process's clock) as base64 of a padded decimal.
-  const latencies: number[] = [];
-  let received = 0;
+  // Subscribers run in a worker thread with an event loop of their own, as consumers are separate
+  // processes in real life: decoding 100k records/s here would delay the producer's own timing.
+  const subscribers = new Subscribers(endpoint, arns, Shards.map((shard: { ShardId: string }) => shard.ShardId));
+  await subscribers.ready;
   let measuring = false;
-  const onRecord = (data: string) => {
-    received++;
-    if (!measuring) return;
-    const sentAt = Number(Buffer.from(data, 'base64').toString('latin1', 0, 20).trim());
-    latencies.push(performance.timeOrigin + performance.now() - sentAt);
-  };
-  const closers: (() => void)[] = [];
-  for (const arn of arns) for (const shard of Shards) closers.push(await subscribe(endpoint, arn, shard.ShardId, onRecord));
-
   const perTick = (rate * TICK_MS) / 1000;
   const pad = 'x'.repeat(RECORD_BYTES - 20);
   let sent = 0;
@@ -136,15 +91,14 @@ async function row(endpoint: string, rate: number, consumers: number, n: number)
   };
   await run(1000); // warm-up
   measuring = true;
-  const before = { sent, received };
+  subscribers.measure();
+  const before = { sent };
   await run(seconds * 1000);
-  const deadline = performance.now() + 5000;
-  while (received - before.received < (sent - before.sent) * consumers && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   measuring = false;
-  for (const close of closers) close();
+  const expected = (sent - before.sent) * consumers;
+  const latencies = await subscribers.finish(expected);
   latencies.sort((a, b) => a - b);
   putLatencies.sort((a, b) => a - b);
-  const expected = (sent - before.sent) * consumers;
   return {
     rate,
     consumers,
