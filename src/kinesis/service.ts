@@ -74,8 +74,21 @@ export async function createKinesisService(kinesis: Kinesis): Promise<Service> {
       const operation = operations.get(name);
       // Every operation of the model has its file; reaching this is a packaging fault.
       if (!operation) throw internalFailure();
-      // Inherits from the request's context rather than copying it: copying would call its lazy getters.
-      return operation(input, Object.assign(Object.create(context) as KinesisContext, { kinesis, operation: name }));
+      // Member by member: spreading the request's context would call its lazy abort-signal getter.
+      const operationContext: KinesisContext = {
+        requestId: context.requestId,
+        encoding: context.encoding,
+        account: context.account,
+        region: context.region,
+        credentials: context.credentials,
+        log: context.log,
+        get signal() {
+          return context.signal;
+        },
+        kinesis,
+        operation: name,
+      };
+      return operation(input, operationContext);
     },
   };
 }
