@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import https from 'node:https';
 import tls from 'node:tls';
 import http2 from 'node:http2';
-import { KinesisClient, CreateStreamCommand, DescribeStreamCommand, ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import {
+  KinesisClient,
+  CreateStreamCommand,
+  DescribeStreamCommand,
+  ListStreamsCommand,
+  PutRecordCommand,
+  RegisterStreamConsumerCommand,
+  SubscribeToShardCommand,
+} from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { available, kinesisJson, startTestServer, type TestServer } from './helpers.js';
 
@@ -188,6 +196,24 @@ test('TLS with ALPN h2 and http/1.1 shares the port with plain HTTP/1.1 and h2c'
     await sdk.send(new CreateStreamCommand({ StreamName: 'tls-h2', ShardCount: 1 }));
     const described = await sdk.send(new DescribeStreamCommand({ StreamName: 'tls-h2' }));
     assert.equal(described.StreamDescription?.StreamStatus, 'ACTIVE');
+    // SubscribeToShard's event stream over TLS (HTTP/2): the initial response, then a record.
+    const { Consumer } = await sdk.send(new RegisterStreamConsumerCommand({ StreamARN: described.StreamDescription!.StreamARN, ConsumerName: 'tls-app' }));
+    const controller = new AbortController();
+    const { EventStream } = await sdk.send(
+      new SubscribeToShardCommand({ ConsumerARN: Consumer!.ConsumerARN, ShardId: 'shardId-000000000000', StartingPosition: { Type: 'LATEST' } }),
+      { abortSignal: controller.signal },
+    );
+    const put = await sdk.send(new PutRecordCommand({ StreamName: 'tls-h2', PartitionKey: 'p', Data: Buffer.from('over tls') }));
+    const pushed: string[] = [];
+    try {
+      for await (const event of EventStream!) {
+        for (const record of event.SubscribeToShardEvent?.Records ?? []) pushed.push(`${record.SequenceNumber}:${Buffer.from(record.Data!).toString()}`);
+        if (pushed.length) break;
+      }
+    } finally {
+      controller.abort();
+    }
+    assert.deepEqual(pushed, [`${put.SequenceNumber}:over tls`]);
     sdk.destroy();
     if (previousReject === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
     else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previousReject;
