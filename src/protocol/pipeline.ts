@@ -43,6 +43,8 @@ export interface Service {
   authenticate(request: ServerRequest, body: Buffer, credentials: Credentials): Promise<{ account: string; region: string }>;
 }
 
+const NO_QUERY = new URLSearchParams();
+
 /** Decoded request bodies are bounded: 10 MiB of record data is ~14 MiB of base64 (§1.6). */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** How much of an oversized HTTP/2 upload is read and dropped before the stream is reset. */
@@ -153,8 +155,9 @@ async function handle(service: Service, log: Logger, options: PipelineOptions, r
   });
   let context: RequestContext | undefined;
   try {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const credentials = readCredentials(req.headers as Record<string, string | string[] | undefined>, url.searchParams);
+    // Only presigned requests carry a query string; SDK requests post to `/`.
+    const query = req.url?.includes('?') ? new URL(req.url, 'http://localhost').searchParams : NO_QUERY;
+    const credentials = readCredentials(req.headers as Record<string, string | string[] | undefined>, query);
     const caller = await service.authenticate(req, body, credentials);
     context = {
       requestId,
