@@ -59,7 +59,7 @@ export class Subscribers {
   }
 }
 
-/** One subscription; calls `onRecord(sentAtMs)` for every record received. */
+/** One subscription; calls `onRecord` with the base64 Data of every record received. */
 function subscribe(endpoint: string, consumerArn: string, shardId: string, onRecord: (data: string) => void): Promise<() => void> {
   const body = JSON.stringify({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: { Type: 'LATEST' } });
   return new Promise((resolve, reject) => {
@@ -91,7 +91,6 @@ function subscribe(endpoint: string, consumerArn: string, shardId: string, onRec
     req.end(body);
   });
 }
-
 
 async function runWorker(setup: Setup): Promise<void> {
   const latencies: number[] = [];
