@@ -1,5 +1,6 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LogStates, recordSize, type LogState } from './log-state.js';
+import { encodedRecordSize, readRecords, writeRecords } from './record-encoding.js';
 import type { MetadataStore, NewRecord, ReadOptions, ReadResult, RecordLog, Store, StoredRecord, Versioned } from './store.js';
 
 /**
@@ -291,11 +292,8 @@ class LmdbRecordLog implements RecordLog {
   }
 }
 
-// Chunk layout: arrival ms (f64) | record count (u32) | records, each:
-//   partition key length (u16) | key ref length (u8) | data length (u32) | partition key (UTF-8) |
-//   key ref (UTF-8) | data.
+// Chunk layout: arrival ms (f64) | record count (u32) | the records (record-encoding.ts).
 const CHUNK_HEADER = 12;
-const RECORD_HEADER = 7;
 
 const chunkArrival = (chunk: Buffer) => chunk.readDoubleBE(0);
 const chunkCount = (chunk: Buffer) => chunk.readUInt32BE(8);
@@ -303,47 +301,13 @@ const chunkCount = (chunk: Buffer) => chunk.readUInt32BE(8);
 /** Records of one batch: consecutive indexes, one arrival time. */
 function encodeChunk(records: StoredRecord[]): Buffer {
   let size = CHUNK_HEADER;
-  const keyLengths = new Array<number>(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i];
-    keyLengths[i] = Buffer.byteLength(record.partitionKey);
-    size += RECORD_HEADER + keyLengths[i] + (record.keyRef ? Buffer.byteLength(record.keyRef) : 0) + record.data.length;
-  }
+  for (const record of records) size += encodedRecordSize(record);
   const out = Buffer.allocUnsafe(size);
   out.writeDoubleBE(records[0].arrival, 0);
   out.writeUInt32BE(records.length, 8);
-  let at = CHUNK_HEADER;
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i];
-    const keyRefLength = record.keyRef ? out.write(record.keyRef, at + RECORD_HEADER + keyLengths[i], 'utf8') : 0;
-    out.writeUInt16BE(keyLengths[i], at);
-    out.writeUInt8(keyRefLength, at + 2);
-    out.writeUInt32BE(record.data.length, at + 3);
-    at += RECORD_HEADER;
-    out.write(record.partitionKey, at, 'utf8');
-    at += keyLengths[i] + keyRefLength;
-    record.data.copy(out, at);
-    at += record.data.length;
-  }
+  writeRecords(out, CHUNK_HEADER, records);
   return out;
 }
 
 /** The records of a chunk whose first record has index `first`; data are views into `chunk`. */
-function* decodeChunk(first: number, chunk: Buffer): Generator<StoredRecord> {
-  const arrival = chunkArrival(chunk);
-  const count = chunkCount(chunk);
-  let at = CHUNK_HEADER;
-  for (let i = 0; i < count; i++) {
-    const keyLength = chunk.readUInt16BE(at);
-    const keyRefLength = chunk.readUInt8(at + 2);
-    const dataLength = chunk.readUInt32BE(at + 3);
-    at += RECORD_HEADER;
-    const record: StoredRecord = { index: first + i, arrival, partitionKey: chunk.toString('utf8', at, at + keyLength), data: chunk };
-    at += keyLength;
-    if (keyRefLength) record.keyRef = chunk.toString('utf8', at, at + keyRefLength);
-    at += keyRefLength;
-    record.data = chunk.subarray(at, at + dataLength);
-    at += dataLength;
-    yield record;
-  }
-}
+const decodeChunk = (first: number, chunk: Buffer) => readRecords(chunk, CHUNK_HEADER, chunkCount(chunk), first, chunkArrival(chunk), false);

@@ -1,3 +1,4 @@
+import { encodedRecordSize, readRecords, writeRecords } from '../record-encoding.js';
 import type { NewRecord, StoredRecord } from '../store.js';
 
 /**
@@ -7,8 +8,7 @@ import type { NewRecord, StoredRecord } from '../store.js';
  * expects to follow, JetStream not checking an expected sequence of 0 on older servers), SEAL
  * ends it (a log is sealed exactly when its last message is a SEAL marker; see nats-record-log).
  *
- * Layout: kind (u8) | arrival ms (f64) | record count (u32) | per record: partition key length
- * (u16) | key ref length (u8) | data length (u32) | partition key | key ref | data.
+ * Layout: kind (u8) | arrival ms (f64) | record count (u32) | the records (record-encoding.ts).
  */
 export const enum MessageKind {
   Records = 0,
@@ -24,11 +24,6 @@ export interface LogMessage {
 }
 
 const MESSAGE_HEADER = 13;
-const RECORD_HEADER = 7;
-
-/** Bytes a record takes in a message, to keep messages under the server's max_payload. */
-export const encodedRecordSize = (record: NewRecord) =>
-  RECORD_HEADER + Buffer.byteLength(record.partitionKey) + (record.keyRef ? Buffer.byteLength(record.keyRef) : 0) + record.data.length;
 
 export const MESSAGE_OVERHEAD = MESSAGE_HEADER;
 
@@ -39,18 +34,7 @@ export function encodeMessage(message: LogMessage): Buffer {
   out.writeUInt8(message.kind, 0);
   out.writeDoubleBE(message.arrival, 1);
   out.writeUInt32BE(message.records.length, 9);
-  let at = MESSAGE_HEADER;
-  for (const record of message.records) {
-    const pkLength = Buffer.byteLength(record.partitionKey);
-    const refLength = record.keyRef ? Buffer.byteLength(record.keyRef) : 0;
-    out.writeUInt16BE(pkLength, at);
-    out.writeUInt8(refLength, at + 2);
-    out.writeUInt32BE(record.data.length, at + 3);
-    at += RECORD_HEADER;
-    at += out.write(record.partitionKey, at, 'utf8');
-    if (record.keyRef) at += out.write(record.keyRef, at, 'utf8');
-    at += record.data.copy(out, at);
-  }
+  writeRecords(out, MESSAGE_HEADER, message.records);
   return out;
 }
 
@@ -63,24 +47,6 @@ export function peekMessage(payload: Uint8Array): { kind: MessageKind; arrival: 
 /** The records of a message stored at JetStream sequence `seq`, with their log indexes. */
 export function decodeRecords(payload: Uint8Array, firstIndex: number): StoredRecord[] {
   const view = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  const arrival = view.readDoubleBE(1);
-  const count = view.readUInt32BE(9);
-  const records: StoredRecord[] = [];
-  let at = MESSAGE_HEADER;
-  for (let i = 0; i < count; i++) {
-    const pkLength = view.readUInt16BE(at);
-    const refLength = view.readUInt8(at + 2);
-    const dataLength = view.readUInt32BE(at + 3);
-    at += RECORD_HEADER;
-    const record: StoredRecord = {
-      index: firstIndex + i,
-      arrival,
-      partitionKey: view.toString('utf8', at, at + pkLength),
-      data: Buffer.from(view.subarray(at + pkLength + refLength, at + pkLength + refLength + dataLength)),
-    };
-    if (refLength) record.keyRef = view.toString('utf8', at + pkLength, at + pkLength + refLength);
-    at += pkLength + refLength + dataLength;
-    records.push(record);
-  }
-  return records;
+  // Copied: the payload's memory belongs to the NATS client.
+  return readRecords(view, MESSAGE_HEADER, view.readUInt32BE(9), firstIndex, view.readDoubleBE(1), true);
 }

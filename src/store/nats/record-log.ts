@@ -13,7 +13,8 @@ import {
 import { AwsError, serviceUnavailable } from '../../protocol/errors.js';
 import { recordSize } from '../log-state.js';
 import { SealedLogError, type NewRecord, type ReadOptions, type ReadResult, type RecordLog, type StoredRecord } from '../store.js';
-import { decodeRecords, encodedRecordSize, encodeMessage, MessageKind, MESSAGE_OVERHEAD, peekMessage } from './log-message.js';
+import { encodedRecordSize } from '../record-encoding.js';
+import { decodeRecords, encodeMessage, MessageKind, MESSAGE_OVERHEAD, peekMessage } from './log-message.js';
 import { logNotifySubject, logStreamName, logSubject } from './names.js';
 import { apiCode, isNoResponders, isTransient, OPERATION_DEADLINE_MS, pause, REQUEST_TIMEOUT_MS, RETRY_PAUSE_MS, toAwsError, withRetry } from './failures.js';
 
