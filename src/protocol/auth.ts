@@ -49,7 +49,7 @@ export function readCredentials(headers: Record<string, string | string[] | unde
  * `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`: key=value pairs after the first
  * token. A key with an empty value counts as missing, as in AWS's recorded checks (§1.7).
  */
-function parseAuthorization(value: string): Map<string, string> {
+export function parseAuthorization(value: string): Map<string, string> {
   const params = new Map<string, string>();
   const parts = value.trim().split(/[\s,]+/).slice(1);
   for (const part of parts) {
@@ -65,7 +65,7 @@ function scope(credential: string): Omit<Credentials, 'form'> {
   return { accessKeyId: accessKeyId ?? '', region: region || undefined, service: service || undefined };
 }
 
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

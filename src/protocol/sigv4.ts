@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Checksum, HttpRequest, SourceData } from '@smithy/types';
-import type { Credentials } from './auth.js';
+import { header, parseAuthorization, type Credentials } from './auth.js';
 import { AwsError } from './errors.js';
 import type { ServerRequest } from './pipeline.js';
 
@@ -169,18 +169,9 @@ interface SignedParts {
   longDate: string;
 }
 
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function fromHeader(headers: Record<string, string | string[] | undefined>): SignedParts {
-  const authorization = first(headers.authorization) ?? '';
-  const params = new Map<string, string>();
-  for (const part of authorization.trim().split(/[\s,]+/).slice(1)) {
-    const eq = part.indexOf('=');
-    if (eq > 0) params.set(part.slice(0, eq), part.slice(eq + 1));
-  }
-  const date = first(headers['x-amz-date']) ?? first(headers.date) ?? '';
+  const params = parseAuthorization(header(headers, 'authorization') ?? '');
+  const date = header(headers, 'x-amz-date') ?? header(headers, 'date') ?? '';
   return {
     scope: scopeOf(params.get('Credential') ?? ''),
     signedHeaders: (params.get('SignedHeaders') ?? '').toLowerCase().split(';').filter(Boolean),
