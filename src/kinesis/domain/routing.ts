@@ -85,7 +85,7 @@ function findRoute(routes: Route[], hashKey: HashKey): ShardMeta | undefined {
 export function recordHashKey(partitionKey: string, explicitHashKey?: string): HashKey {
   if (explicitHashKey !== undefined) return hashKeyOf(explicitHashKey);
   // The one-shot hash (Node ≥ 20.12) costs half of a Hash object per record.
-  return oneShotHash ? oneShotHash('md5', partitionKey, 'hex') : hashPartitionKey(partitionKey).toString(16).padStart(HASH_KEY_DIGITS, '0');
+  return oneShotHash ? oneShotHash('md5', partitionKey, 'hex') : hashKeyOf(hashPartitionKey(partitionKey));
 }
 
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;

@@ -97,8 +97,7 @@ export class NatsMetadata implements MetadataStore {
 
   /** The key's revision, 0 when it is absent or deleted. */
   private async currentRevision(key: string): Promise<number> {
-    const entry = await withRetry(() => this.kv.get(encodeKey(key)));
-    return entry && entry.operation === 'PUT' ? entry.revision : 0;
+    return (await this.get(key))?.revision ?? 0;
   }
 }
 
