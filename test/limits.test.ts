@@ -9,6 +9,8 @@ import {
   ListShardsCommand,
   PutRecordCommand,
   PutRecordsCommand,
+  RegisterStreamConsumerCommand,
+  SubscribeToShardCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { startTestServer, type TestServer } from './helpers.js';
@@ -160,6 +162,34 @@ describe('throughput limits (--enforce-limits)', () => {
     advance(1);
     const next = await client.send(new GetRecordsCommand({ ShardIterator: big.NextShardIterator }));
     assert.deepEqual(next.Records, []);
+  });
+
+  it('SubscribeToShard: a second call within a second for one consumer and shard is LimitExceededException; other shards pass', async () => {
+    await stream('s-rate', 2);
+    const { Consumer } = await client.send(
+      new RegisterStreamConsumerCommand({ StreamARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/s-rate`, ConsumerName: 'app' }),
+    );
+    const consumerArn = Consumer!.ConsumerARN!;
+    advance(1000);
+    const controller = new AbortController();
+    const subscribe = (shardId: string) =>
+      client.send(new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: { Type: 'LATEST' } }), {
+        abortSignal: controller.signal,
+      });
+    try {
+      await subscribe('shardId-000000000000');
+      const err = await rejection(subscribe('shardId-000000000000'));
+      assert.equal(err.name, 'LimitExceededException');
+      assert.equal(err.message, `Rate exceeded for consumer ${consumerArn} and shard shardId-000000000000.`);
+      // The rate is per consumer and shard: the other shard subscribes at once.
+      await subscribe('shardId-000000000001');
+      // A second later the call is admitted and meets the 5-second rule (§6.4) of the live subscription.
+      advance(1000);
+      const inUse = await rejection(subscribe('shardId-000000000000'));
+      assert.equal(inUse.name, 'ResourceInUseException');
+    } finally {
+      controller.abort();
+    }
   });
 
   it('control plane: DescribeStream 10 TPS and DescribeLimits 1 TPS per account, LimitExceededException "Rate exceeded"', async () => {

@@ -42,6 +42,8 @@ export const LARGE_READ_BYTES = GET_RECORDS_MAX_BYTES - 1 * MiB;
 export const LARGE_READ_PENALTY_MS = 5000;
 /** §4.9 / §3.7: GetShardIterator 5 TPS per open shard. */
 export const SHARD_ITERATOR_CALLS_PER_SECOND = 5;
+/** §6.4, §4.9 "Enhanced fan-out": one SubscribeToShard call per second per consumer and shard. */
+export const SUBSCRIBE_CALLS_PER_SECOND = 1;
 
 /** Control-plane rates (§4.9 table, §3.3–3.25): calls per second per account, or per stream. */
 interface ControlRate {
@@ -206,6 +208,25 @@ export class Throughput {
     limits.iteratorCalls.take(1, at);
   }
 
+  /** Throws LimitExceededException on a second SubscribeToShard call within a second for one consumer and shard (§6.4). */
+  admitSubscription(consumerArn: string, shardId: string): void {
+    if (!this.enabled) return;
+    const at = this.clock();
+    const bucket = this.controlBucket(`${consumerArn}\n${shardId}`, SUBSCRIBE_CALLS_PER_SECOND, at);
+    if (!bucket.fits(1, at)) throw subscribeRateExceeded(consumerArn, shardId);
+    bucket.take(1, at);
+  }
+
+  private controlBucket(key: string, perSecond: number, at: number): TokenBucket {
+    let bucket = this.control.get(key);
+    if (!bucket) {
+      if (this.control.size >= MAX_IDLE_BUCKETS) this.prune(at);
+      bucket = new TokenBucket(perSecond, at);
+      this.control.set(key, bucket);
+    }
+    return bucket;
+  }
+
   /** Throws LimitExceededException when `operation` exceeds its control-plane rate (§4.9). */
   admitControlCall(operation: string, account: string, input: Record<string, unknown>): void {
     if (!this.enabled) return;
@@ -214,12 +235,7 @@ export class Throughput {
     const streamName = addressedStream(input);
     const key = rate.per === 'stream' ? `${account}\n${operation}\n${streamName ?? ''}` : `${account}\n${operation}`;
     const at = this.clock();
-    let bucket = this.control.get(key);
-    if (!bucket) {
-      if (this.control.size >= MAX_IDLE_BUCKETS) this.prune(at);
-      bucket = new TokenBucket(rate.perSecond, at);
-      this.control.set(key, bucket);
-    }
+    const bucket = this.controlBucket(key, rate.perSecond, at);
     if (!bucket.fits(1, at)) throw controlRateExceeded(account, streamName);
     bucket.take(1, at);
   }
@@ -249,6 +265,10 @@ export const readRateExceeded = (stream: StreamMeta, shard: ShardMeta) =>
 /** §1.5, §3 "Common messages": control-plane throttles start with `Rate exceeded`. */
 export const controlRateExceeded = (account: string, streamName: string | undefined) =>
   limitExceeded(streamName !== undefined ? `Rate exceeded for stream ${streamName} under account ${account}.` : `Rate exceeded for account ${account}.`);
+
+/** AWS's text for this throttle is unrecorded; it starts with `Rate exceeded` as its other throttles do (§1.5). */
+export const subscribeRateExceeded = (consumerArn: string, shardId: string) =>
+  limitExceeded(`Rate exceeded for consumer ${consumerArn} and shard ${shardId}.`);
 
 /** One limiter per running Millrace (tests run several in one process), created on first use. */
 const limiters = new WeakMap<object, Throughput>();

@@ -7,6 +7,7 @@ import { formatShardId, parseShardId } from '../domain/shard-id.js';
 import { recordSequenceNumber, shardLogName, visibleShards, type ShardMeta, type StreamMeta } from '../domain/stream.js';
 import { subscribe, type ShardSubscription } from '../domain/subscriptions.js';
 import { now } from '../domain/clock.js';
+import { throughput } from '../domain/throughput.js';
 import type { Kinesis, KinesisContext } from '../service.js';
 
 interface Input {
@@ -34,6 +35,7 @@ export default async function subscribeToShard(input: Input, context: KinesisCon
   if (index === undefined) throw couldNotFindShard(input.ShardId, stream.name, stream.account);
   const shard = visibleShards(stream, now()).find((s) => s.index === index);
   if (!shard) throw shardDoesNotExist(formatShardId(index), stream.name, stream.account);
+  throughput(kinesis).admitSubscription(consumer.arn, formatShardId(index));
   const position = input.StartingPosition;
   const start = await resolveStartingPosition(kinesis, stream, shard, {
     type: position.Type,
