@@ -5,8 +5,8 @@ import { decodeFrame, splitFrames } from '../src/protocol/event-stream.js';
 
 /**
  * The subscribers of bench/fan-out.ts, in a worker thread: every consumer subscribes to every
- * shard from LATEST and measures, per record, the time since the producer stamped it (absolute
- * high-resolution time, comparable across threads).
+ * shard from LATEST and measures, per record, the time from the producer stamping it to its event
+ * arriving here (absolute high-resolution time, comparable across threads).
  */
 export const SUBSCRIBE_HEADERS = {
   'Content-Type': 'application/x-amz-json-1.1',
@@ -59,8 +59,26 @@ export class Subscribers {
   }
 }
 
-/** One subscription; calls `onRecord` with the base64 Data of every record received. */
-function subscribe(endpoint: string, consumerArn: string, shardId: string, onRecord: (data: string) => void): Promise<() => void> {
+/**
+ * Frames as they arrived, with the time they arrived, decoded after every socket that had data in
+ * this turn was read: one thread serves all the subscriptions here, and decoding one socket's
+ * event before reading the next would charge the later subscriptions with the earlier ones'
+ * decoding (real consumers are separate processes, each reading its own socket).
+ */
+const arrived: { frame: Buffer; at: number; onRecord: (data: string, arrivedAt: number) => void }[] = [];
+let decodeScheduled = false;
+
+function decodeArrived(): void {
+  decodeScheduled = false;
+  for (const { frame, at, onRecord } of arrived.splice(0)) {
+    const { headers, body } = decodeFrame(frame);
+    if (headers[':event-type'] !== 'SubscribeToShardEvent') continue;
+    for (const record of JSON.parse(body.toString()).Records) onRecord(record.Data, at);
+  }
+}
+
+/** One subscription; calls `onRecord` with the base64 Data of every record received and the time its event arrived. */
+function subscribe(endpoint: string, consumerArn: string, shardId: string, onRecord: (data: string, arrivedAt: number) => void): Promise<() => void> {
   const body = JSON.stringify({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: { Type: 'LATEST' } });
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -71,17 +89,21 @@ function subscribe(endpoint: string, consumerArn: string, shardId: string, onRec
         let pending: Buffer = Buffer.alloc(0);
         let first = true;
         res.on('data', (chunk: Buffer) => {
+          const at = performance.timeOrigin + performance.now();
           const split = splitFrames(pending.length ? Buffer.concat([pending, chunk]) : chunk);
           pending = split.rest;
           for (const frame of split.frames) {
-            const { headers, body } = decodeFrame(frame);
             if (first) {
+              // The initial-response event.
               first = false;
               resolve(() => req.destroy());
               continue;
             }
-            if (headers[':event-type'] !== 'SubscribeToShardEvent') continue;
-            for (const record of JSON.parse(body.toString()).Records) onRecord(record.Data);
+            arrived.push({ frame, at, onRecord });
+          }
+          if (arrived.length && !decodeScheduled) {
+            decodeScheduled = true;
+            setImmediate(decodeArrived);
           }
         });
         res.on('error', () => undefined);
@@ -97,11 +119,11 @@ async function runWorker(setup: Setup): Promise<void> {
   let received = 0;
   let measuring = false;
   // Data carries the send time (absolute ms) as base64 of a padded decimal.
-  const onRecord = (data: string) => {
+  const onRecord = (data: string, arrivedAt: number) => {
     received++;
     if (!measuring) return;
     const sentAt = Number(Buffer.from(data, 'base64').toString('latin1', 0, 20).trim());
-    latencies.push(performance.timeOrigin + performance.now() - sentAt);
+    latencies.push(arrivedAt - sentAt);
   };
   const closers: (() => void)[] = [];
   for (const arn of setup.arns) for (const shardId of setup.shardIds) closers.push(await subscribe(setup.endpoint, arn, shardId, onRecord));

@@ -117,7 +117,7 @@ async function row(endpoint: string, rate: number, consumers: number, n: number)
 async function main() {
   // BENCH_PROFILE=1: CPU-profile the server and print where its time went.
   const profileDir = process.env.BENCH_PROFILE ? mkdtempSync(join(tmpdir(), 'millrace-fan-out-profile-')) : undefined;
-  const target = await Target.start('millrace', profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  const target = await Target.start('millrace', [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])]);
   try {
     const rows = [];
     let n = 0;
