@@ -5,7 +5,11 @@ import net from 'node:net';
 import { CreateStreamCommand, PutRecordCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { Decoder } from 'cbor-x';
 import { startTestServer, rawRequest, kinesisJson, kinesisCbor, javaCbor, type RawResponse, type TestServer } from './helpers.js';
-import { decodeBody } from '../src/protocol/codec.js';
+import { randomBytes } from 'node:crypto';
+import { decodeBody, encodeBody } from '../src/protocol/codec.js';
+import { toApiRecords } from '../src/kinesis/domain/records.js';
+import { recordSequenceNumber, type ShardMeta } from '../src/kinesis/domain/stream.js';
+import type { StoredRecord } from '../src/store/store.js';
 import { ModelValidator } from '../src/model/validate.js';
 import { KINESIS_MODEL } from '../src/kinesis/service.js';
 import { MAX_BODY_BYTES } from '../src/protocol/pipeline.js';
@@ -619,4 +623,41 @@ test('a client that never finishes its headers is disconnected without disturbin
   silent.on('error', () => {});
   await new Promise<void>((resolve) => silent.on('close', () => resolve()));
   await assertUnchanged();
+});
+
+test('Records JSON written as bytes equals JSON.stringify of the plain records (GetRecords, SubscribeToShard)', () => {
+  const shard = { index: 7, createdAt: 1_700_000_000_123 } as ShardMeta;
+  const keys = ['k', 'plain key 0-9', 'quote"d', 'back\\slash', 'tab\there', 'ünïcødé', '日本', '\u0001', 'emoji 🚀', 'lone \ud800 surrogate', '~'];
+  const records: StoredRecord[] = [];
+  let index = 0;
+  let arrival = 1_700_000_001_000;
+  for (let i = 0; i < 400; i++) {
+    // Runs of consecutive indexes within one second, gaps, and seconds that change.
+    index += i % 37 === 0 ? 5 : 1;
+    arrival += i % 11 === 0 ? 999 : i % 5 === 0 ? 1 : 0;
+    const size = i % 50 === 0 ? 1500 + i : i % 7;
+    const record: StoredRecord = { index, arrival, partitionKey: keys[i % keys.length], data: randomBytes(size) };
+    if (i % 13 === 0) record.keyRef = 'key-ref';
+    records.push(record);
+  }
+  // Across a second boundary of the decimal carry: index steps that ripple through many digits.
+  records.push({ index: 2 ** 40 - 1, arrival, partitionKey: 'k', data: Buffer.alloc(3) }, { index: 2 ** 40, arrival, partitionKey: 'k', data: Buffer.alloc(2) });
+  const api = toApiRecords(shard, records);
+  const bytes = encodeBody('json', { Records: api, MillisBehindLatest: 0 });
+  const expected = JSON.stringify({
+    Records: records.map((r) => ({
+      SequenceNumber: recordSequenceNumber(shard, r.index, r.arrival),
+      ApproximateArrivalTimestamp: r.arrival / 1000,
+      Data: r.data.toString('base64'),
+      PartitionKey: r.partitionKey,
+      ...(r.keyRef === undefined ? {} : { EncryptionType: 'KMS' }),
+    })),
+    MillisBehindLatest: 0,
+  });
+  assert.equal(bytes.toString('utf8'), expected);
+  assert.deepEqual(JSON.parse(bytes.toString('utf8')), JSON.parse(expected));
+  assert.equal(encodeBody('json', { Records: toApiRecords(shard, []) }).toString(), '{"Records":[]}');
+  // Several self-encoding values in one answer are written one after the other.
+  const two = encodeBody('json', { A: toApiRecords(shard, records.slice(0, 3)), B: [toApiRecords(shard, records.slice(3, 5))], C: 'end' });
+  assert.deepEqual(JSON.parse(two.toString()), { A: JSON.parse(expected).Records.slice(0, 3), B: [JSON.parse(expected).Records.slice(3, 5)], C: 'end' });
 });

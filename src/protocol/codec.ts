@@ -34,15 +34,17 @@ const cborEncoder = new Encoder({ useRecords: false, tagUint8Array: false, mapsA
 
 /**
  * Values on hot paths (thousands of records in one response) may encode themselves: the JSON
- * encoder takes `[JSON_TEXT]()` as the value's text, the CBOR encoder encodes `[PLAIN_VALUE]()`.
+ * encoder takes `[JSON_BYTES](before, after)` as the UTF-8 text of the value with the text of the
+ * rest of the response around it (one Buffer, no copy of megabytes into another), the CBOR encoder
+ * encodes `[PLAIN_VALUE]()`.
  */
-export const JSON_TEXT = Symbol('json text');
+export const JSON_BYTES = Symbol('json bytes');
 export const PLAIN_VALUE = Symbol('plain value');
 export interface SelfEncoding {
-  [JSON_TEXT](): string;
+  [JSON_BYTES](before: string, after: string): Buffer;
   [PLAIN_VALUE](): unknown;
 }
-const isSelfEncoding = (value: object): value is SelfEncoding => JSON_TEXT in value;
+const isSelfEncoding = (value: object): value is SelfEncoding => JSON_BYTES in value;
 
 export function decodeBody(encoding: Encoding, body: Buffer): unknown {
   if (encoding === 'json') return JSON.parse(body.toString('utf8'));
@@ -50,7 +52,7 @@ export function decodeBody(encoding: Encoding, body: Buffer): unknown {
 }
 
 export function encodeBody(encoding: Encoding, value: unknown): Buffer {
-  if (encoding === 'json') return Buffer.from(jsonText(value), 'utf8');
+  if (encoding === 'json') return jsonBytes(value);
   return cborEncoder.encode(toCborValue(value));
 }
 
@@ -63,10 +65,37 @@ export function epochSeconds(date: Date): number {
  * JSON text of a result. V8's own JSON.stringify is several times faster than building the text
  * here, but writes Buffers and Dates its own way: values holding those are first copied with
  * blobs as base64 strings and timestamps as epoch seconds (the rest is shared, not copied).
+ * Values that hold self-encoding members are written piece by piece around those members' bytes.
  */
-function jsonText(value: unknown): string {
+function jsonBytes(value: unknown): Buffer {
   const plain = jsonReady(value);
-  return plain === NOT_READY ? toJson(value) : (JSON.stringify(plain) ?? 'null');
+  if (plain !== NOT_READY) return Buffer.from(JSON.stringify(plain) ?? 'null', 'utf8');
+  const out = new JsonPieces();
+  writeJson(value, out);
+  return out.finish();
+}
+
+/** JSON text as it is written: text, and the self-encoding values between, encoded at the end. */
+class JsonPieces {
+  private readonly texts: string[] = [''];
+  private readonly values: SelfEncoding[] = [];
+
+  add(text: string): void {
+    this.texts[this.texts.length - 1] += text;
+  }
+
+  addValue(value: SelfEncoding): void {
+    this.values.push(value);
+    this.texts.push('');
+  }
+
+  finish(): Buffer {
+    const { texts, values } = this;
+    // The usual case (a GetRecords answer, an event): one value writes the whole text.
+    if (values.length === 1) return values[0][JSON_BYTES](texts[0], texts[1]);
+    if (values.length === 0) return Buffer.from(texts[0], 'utf8');
+    return Buffer.concat(values.map((value, i) => value[JSON_BYTES](i === 0 ? texts[0] : '', texts[i + 1])));
+  }
 }
 
 /** Returned by jsonReady for what JSON.stringify cannot write (bigints). */
@@ -102,37 +131,29 @@ function jsonReady(value: unknown): unknown {
   return copy ?? value;
 }
 
-function toJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-      return Number.isFinite(value) ? String(value) : 'null';
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'bigint':
-      return value.toString();
-  }
-  if (Buffer.isBuffer(value) || value instanceof Uint8Array) {
-    return '"' + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') + '"';
-  }
-  if (value instanceof Date) return String(epochSeconds(value));
-  if (isSelfEncoding(value)) return value[JSON_TEXT]();
+function writeJson(value: unknown, out: JsonPieces): void {
+  const plain = jsonReady(value);
+  if (plain !== NOT_READY) return out.add(JSON.stringify(plain) ?? 'null');
+  if (typeof value === 'bigint') return out.add(value.toString());
+  if (isSelfEncoding(value as object)) return out.addValue(value as SelfEncoding);
   if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + jsonText(value[i]);
-    return out + ']';
+    out.add('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i) out.add(',');
+      writeJson(value[i], out);
+    }
+    return out.add(']');
   }
-  let out = '{';
   let first = true;
+  out.add('{');
   for (const key in value as Record<string, unknown>) {
     const member = (value as Record<string, unknown>)[key];
     if (member === undefined) continue;
-    out += (first ? '' : ',') + JSON.stringify(key) + ':' + jsonText(member);
+    out.add((first ? '' : ',') + JSON.stringify(key) + ':');
+    writeJson(member, out);
     first = false;
   }
-  return out + '}';
+  out.add('}');
 }
 
 const UINT32_MAX = 0xffffffff;
