@@ -41,10 +41,13 @@ export class ShardSequences {
   private readonly base: bigint;
   private arrivalSec = -1;
   private withArrival = 0n;
+  /** Where `text` keeps its digits. */
+  private readonly scratch = Buffer.alloc(SEQUENCE_NUMBER_DIGITS);
   /** The number `writeDigits` wrote last (record `digitsIndex` in second `digitsSec`), in limbs. */
   private readonly limbs = new Int32Array(LIMBS);
   private digitsIndex = -2;
   private digitsSec = -1;
+  private digitsTarget?: Uint8Array;
 
   constructor(shard: ShardMeta) {
     this.base = BigInt(
@@ -68,14 +71,23 @@ export class ShardSequences {
   }
 
   /**
-   * Writes format(index, arrival) as 56 ASCII digits into `digits`, which holds what the previous
-   * call wrote. Records of one read follow each other within one arrival second, so the next
+   * format(index, arrival) for records taken in log order (a batch just appended): each is a step
+   * from the previous one, at half the cost and a fraction of the garbage of the BigInt way.
+   */
+  text(index: number, arrival: number): string {
+    this.writeDigits(index, arrival, this.scratch);
+    return this.scratch.toString('latin1');
+  }
+
+  /**
+   * Writes format(index, arrival) as 56 ASCII digits into `digits`. Records of one read follow each other within one arrival second, so the next
    * number is the previous one plus one sequence index step, added in decimal limbs: no BigInt
    * and no string per record, and only the digits that change are written.
    */
   writeDigits(index: number, arrival: number, digits: Uint8Array): void {
     const sec = Math.floor(arrival / 1000);
-    if (sec !== this.digitsSec || index !== this.digitsIndex + 1 || !this.step(digits)) {
+    const stepping = digits === this.digitsTarget && sec === this.digitsSec && index === this.digitsIndex + 1;
+    if (!stepping || !this.step(digits)) {
       const text = this.format(index, arrival);
       if (text.length !== SEQUENCE_NUMBER_DIGITS) throw new Error(`sequence number ${text} is not ${SEQUENCE_NUMBER_DIGITS} digits`);
       this.limbs.set(limbsOf(BigInt(text)));
@@ -83,6 +95,7 @@ export class ShardSequences {
     }
     this.digitsSec = sec;
     this.digitsIndex = index;
+    this.digitsTarget = digits;
   }
 
   /** Adds one index step to the limbs and digits; false (unusable) if the number would grow longer. */
@@ -128,10 +141,8 @@ class RecordHeads {
   of(index: number, arrival: number): Uint8Array {
     if (arrival !== this.arrival) {
       const head = ascii(`,{"SequenceNumber":"${'0'.repeat(SEQUENCE_NUMBER_DIGITS)}${arrivalAndDataOpen(arrival)}`);
-      const digits = head.subarray(HEAD_DIGITS_AT, HEAD_DIGITS_AT + SEQUENCE_NUMBER_DIGITS);
-      digits.set(this.digits); // what writeDigits wrote last, which it may step from
       this.head = head;
-      this.digits = digits;
+      this.digits = head.subarray(HEAD_DIGITS_AT, HEAD_DIGITS_AT + SEQUENCE_NUMBER_DIGITS);
       this.arrival = arrival;
     }
     this.sequences.writeDigits(index, arrival, this.digits);
@@ -203,7 +214,7 @@ export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entrie
       const stored = result.value;
       meterWrites(kinesis, stream, batch.shard, batch.records);
       for (let i = 0; i < stored.length; i++) {
-        outcomes[batch.positions[i]] = { shard: batch.shard, sequenceNumber: sequences.format(stored[i].index, stored[i].arrival) };
+        outcomes[batch.positions[i]] = { shard: batch.shard, sequenceNumber: sequences.text(stored[i].index, stored[i].arrival) };
       }
     }
     if (retry.length === 0) return outcomes;
