@@ -293,3 +293,37 @@ describe('account, monitoring, policy, warm-throughput, record-size and encrypti
     assert.deepEqual(await server.kinesis.store.meta.list(`kms/${id}/`), []);
   });
 });
+
+describe('daily encryption limits', () => {
+  it('Start/StopStreamEncryption: 25 of each per stream in 24 hours, then LimitExceededException', async () => {
+    const server = await startTestServer({ updateStreamMs: 0 });
+    const client = server.client();
+    try {
+      await client.send(new CreateStreamCommand({ StreamName: 'rekeyed', ShardCount: 1 }));
+      const start = () => client.send(new StartStreamEncryptionCommand({ StreamName: 'rekeyed', EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' }));
+      const stop = () => client.send(new StopStreamEncryptionCommand({ StreamName: 'rekeyed', EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' }));
+      for (let i = 0; i < 25; i++) {
+        await start();
+        await waitActive(client, 'rekeyed');
+        await stop();
+        await waitActive(client, 'rekeyed');
+      }
+      await rejects(
+        start(),
+        'LimitExceededException',
+        `StartStreamEncryption cannot change the encryption of stream rekeyed under account ${ACCOUNT} more than 25 times in a rolling 24-hour period.`,
+      );
+      await rejects(
+        stop(),
+        'LimitExceededException',
+        `StopStreamEncryption cannot disable the encryption of stream rekeyed under account ${ACCOUNT} more than 25 times in a rolling 24-hour period.`,
+      );
+      // Per stream: another stream is unaffected.
+      await client.send(new CreateStreamCommand({ StreamName: 'fresh', ShardCount: 1 }));
+      await client.send(new StartStreamEncryptionCommand({ StreamName: 'fresh', EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' }));
+      assert.equal((await waitActive(client, 'fresh')).EncryptionType, 'KMS');
+    } finally {
+      await server.stop();
+    }
+  });
+});

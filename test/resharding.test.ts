@@ -403,6 +403,15 @@ test('UpdateStreamMode switches both ways through UPDATING and keeps the shards 
   assert.equal((await waitActive()).StreamModeDetails?.StreamMode, 'PROVISIONED');
   assert.deepEqual(await listShards(slowClient, name), before);
 
+  // Two switches within 24 hours are the documented limit; asking for the current mode is not a switch.
+  await slowClient.send(new UpdateStreamModeCommand({ StreamARN: arn, StreamModeDetails: { StreamMode: 'PROVISIONED' } }));
+  await rejects(
+    slowClient.send(new UpdateStreamModeCommand({ StreamARN: arn, StreamModeDetails: { StreamMode: 'ON_DEMAND' } })),
+    'LimitExceededException',
+    `UpdateStreamMode cannot switch the capacity mode of stream ${name} under account ${ACCOUNT} more than 2 times in a rolling 24-hour period.`,
+  );
+  assert.equal((await summary()).StreamModeDetails?.StreamMode, 'PROVISIONED');
+
   await rejects(
     slowClient.send(
       new UpdateStreamModeCommand({ StreamARN: `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/mode-missing`, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }),

@@ -81,7 +81,6 @@ export async function startReshard(
 /** Limits of UpdateShardCount (§3.13, documented defaults). */
 export const MAX_SHARDS_PER_STREAM = 10_000;
 export const SCALINGS_PER_DAY = 10;
-export const SCALING_WINDOW_MS = 24 * 3_600_000;
 
 /**
  * Texts recorded by a kinesalite contributor (UpdateShardCount PR) and quoted from AWS in the CDK

@@ -28,6 +28,11 @@ export interface StreamMeta {
   policy?: string;
   /** When UpdateShardCount last scaled the stream (epoch ms, rolling 24 h window of §3.13). */
   scalingTimes?: number[];
+  /** When StartStreamEncryption / StopStreamEncryption last changed it (rolling 24 h, §3.16). */
+  encryptionStartTimes?: number[];
+  encryptionStopTimes?: number[];
+  /** When UpdateStreamMode last switched its capacity mode (rolling 24 h, §3.23). */
+  modeSwitchTimes?: number[];
 }
 
 export type StreamStatus = 'CREATING' | 'ACTIVE' | 'UPDATING' | 'DELETING';

@@ -1,9 +1,9 @@
 import { uniformScalingPlan } from '../domain/resharding.js';
+import { withinWindow } from '../domain/rolling-window.js';
 import { openShards, type StreamMeta } from '../domain/stream.js';
 import {
   MAX_SHARDS_PER_STREAM,
   SCALINGS_PER_DAY,
-  SCALING_WINDOW_MS,
   accountOpenShards,
   checkAccountShardLimit,
   overStreamShardMaximum,
@@ -32,7 +32,6 @@ interface Input {
 export default async function updateShardCount(input: Input, context: KinesisContext) {
   const target = streamTarget(input, context);
   const wanted = input.TargetShardCount;
-  const recentScalings = (stream: StreamMeta, now: number) => (stream.scalingTimes ?? []).filter((t) => now - t < SCALING_WINDOW_MS);
   const check = (found: StreamMeta | undefined, accountOpen?: number): StreamMeta => {
     const stream = requireReshardable(found, target);
     const open = openShards(stream).length;
@@ -41,7 +40,7 @@ export default async function updateShardCount(input: Input, context: KinesisCon
     if (wanted * 2 < open) throw scaleDownBelowHalf(open, wanted);
     if (wanted > MAX_SHARDS_PER_STREAM) throw overStreamShardMaximum(open, wanted);
     if (accountOpen !== undefined) checkAccountShardLimit(context, target, accountOpen, wanted - open);
-    if (recentScalings(stream, Date.now()).length >= SCALINGS_PER_DAY) throw tooManyScalings(stream);
+    if (withinWindow(stream.scalingTimes, Date.now()).length >= SCALINGS_PER_DAY) throw tooManyScalings(stream);
     return stream;
   };
 
@@ -51,7 +50,7 @@ export default async function updateShardCount(input: Input, context: KinesisCon
   if (wanted !== current) {
     await startReshard(context, target, (latest) => {
       if (openShards(check(latest)).length === wanted) return undefined;
-      return { steps: uniformScalingPlan(latest, wanted), also: { scalingTimes: [...recentScalings(latest, Date.now()), Date.now()] } };
+      return { steps: uniformScalingPlan(latest, wanted), also: { scalingTimes: [...withinWindow(latest.scalingTimes, Date.now()), Date.now()] } };
     });
   }
   return { StreamName: stream.name, StreamARN: stream.arn, CurrentShardCount: current, TargetShardCount: wanted };

@@ -5,6 +5,10 @@ import { streamNotActive, streamNotFound } from '../errors.js';
 import { accountOpenShards, checkAccountShardLimit } from '../reshard-checks.js';
 import type { KinesisContext } from '../service.js';
 import { streamTarget } from '../stream-target.js';
+import { withinWindow } from '../domain/rolling-window.js';
+
+/** §3.23: capacity-mode switches per stream per rolling 24 hours (AWS docs). */
+export const MODE_SWITCHES_PER_DAY = 2;
 
 interface Input {
   StreamARN: string;
@@ -18,7 +22,8 @@ interface Input {
  * change (it stays ACTIVE), so that declarative tools may re-apply their state; switching to
  * ON_DEMAND obeys the on-demand stream count limit (CreateStream's text), switching to PROVISIONED
  * the account shard limit with the stream's open shards; WarmThroughputMiBps with PROVISIONED is
- * refused as CreateStream refuses ShardCount with ON_DEMAND. No switch-frequency limit.
+ * refused as CreateStream refuses ShardCount with ON_DEMAND. AWS documents two switches per
+ * stream within 24 hours; a third is LimitExceededException (text ours, AWS's unrecorded).
  */
 export default async function updateStreamMode(input: Input, context: KinesisContext): Promise<void> {
   const target = streamTarget(input, context);
@@ -30,7 +35,13 @@ export default async function updateStreamMode(input: Input, context: KinesisCon
   const check = (stream: StreamMeta | undefined): stream is StreamMeta => {
     if (!stream) throw streamNotFound(target.name, target.account);
     if (stream.status !== 'ACTIVE') throw streamNotActive(stream.name, stream.account, stream.status);
-    return stream.mode !== mode;
+    if (stream.mode === mode) return false;
+    if (withinWindow(stream.modeSwitchTimes, Date.now()).length >= MODE_SWITCHES_PER_DAY) {
+      throw limitExceeded(
+        `UpdateStreamMode cannot switch the capacity mode of stream ${stream.name} under account ${stream.account} more than ${MODE_SWITCHES_PER_DAY} times in a rolling 24-hour period.`,
+      );
+    }
+    return true;
   };
 
   const stream = await streams.find(target, target.name);
@@ -51,6 +62,7 @@ export default async function updateStreamMode(input: Input, context: KinesisCon
   const pending: StreamModeChange = { kind: STREAM_MODE, mode, warmThroughputMiBps: input.WarmThroughputMiBps };
   await streams.update(target, target.name, (latest) => {
     if (!check(latest)) return undefined;
-    return { ...latest, status: 'UPDATING', statusUntil: Date.now() + config.updateStreamMs, pending };
+    const now = Date.now();
+    return { ...latest, modeSwitchTimes: [...withinWindow(latest.modeSwitchTimes, now), now], status: 'UPDATING', statusUntil: now + config.updateStreamMs, pending };
   });
 }
