@@ -73,6 +73,21 @@ export class ModelValidator {
     return members;
   }
 
+  private readonly memberNames = new Map<string, Set<string>>();
+
+  /** Whether every key of `record` is a member of the structure and none is null or undefined: nothing to drop. */
+  private onlyKnownMembers(shapeName: string, shape: Shape, record: Record<string, Json>): boolean {
+    let names = this.memberNames.get(shapeName);
+    if (!names) {
+      names = new Set(Object.keys(shape.members ?? {}));
+      this.memberNames.set(shapeName, names);
+    }
+    for (const key in record) {
+      if (!names.has(key) || record[key] == null) return false;
+    }
+    return true;
+  }
+
   /** True when `value` breaks no constraint that `constraints` would report. */
   private satisfies(shapeName: string, value: unknown): boolean {
     const shape = this.shape(shapeName);
@@ -135,15 +150,34 @@ export class ModelValidator {
       case 'structure': {
         if (Array.isArray(value)) throw serializationError('Start of list found where not expected');
         if (!isPlainObject(value)) throw serializationError('Expected null');
+        const record = value as Record<string, Json>;
+        if (this.onlyKnownMembers(shapeName, shape, record)) {
+          // The decoded body belongs to this request alone: typed in place, a PutRecords call
+          // does not copy each of its records.
+          for (const [member, memberShape] of this.members(shapeName, shape)) {
+            const original = record[member];
+            if (original === undefined) continue;
+            const coerced = this.coerce(memberShape, original);
+            if (coerced !== original) (record as Record<string, unknown>)[member] = coerced;
+          }
+          return record;
+        }
         const out: Record<string, unknown> = {};
         for (const [member, memberShape] of this.members(shapeName, shape)) {
-          const coerced = this.coerce(memberShape, (value as Record<string, Json>)[member]);
+          const coerced = this.coerce(memberShape, record[member]);
           if (coerced !== undefined) out[member] = coerced;
         }
         return out;
       }
       case 'list': {
-        if (Array.isArray(value)) return value.map((element) => this.coerce(shape.member!.shape, element) ?? null);
+        if (Array.isArray(value)) {
+          const elementShape = shape.member!.shape;
+          for (let i = 0; i < value.length; i++) {
+            const coerced = this.coerce(elementShape, value[i]) ?? null;
+            if (coerced !== value[i]) (value as unknown[])[i] = coerced;
+          }
+          return value;
+        }
         if (isPlainObject(value)) throw serializationError('Start of structure or map found where not expected.');
         throw serializationError('Expected list or null');
       }
