@@ -14,7 +14,8 @@ import { SUBSCRIBE_HEADERS, Subscribers } from './fan-out-subscribers.js';
  * subscribers (hand-built HTTP/1.1, JSON events) in a worker thread, all on one clock. One shard per 1,000 records/s (the AWS per-shard
  * write limit); every consumer subscribes to every shard.
  *
- *   node dist/bench/fan-out.js          BENCH_SECONDS (default 5) per row; BENCH_PROFILE=1 profiles the server
+ *   node dist/bench/fan-out.js          BENCH_SECONDS (default 5) per row; BENCH_PROFILE=1 profiles the server;
+ *                                       BENCH_NODE_ARGS passes Node flags to the server (GC experiments)
  */
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const TICK_MS = 10;

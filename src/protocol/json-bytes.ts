@@ -22,9 +22,9 @@ export const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
  * here, so pieces go in as whole arrays (`set`) or 32-bit words (base64) where they can.
  */
 export class ByteWriter {
-  readonly out: Buffer;
+  private readonly out: Buffer;
   private readonly view: DataView;
-  at = 0;
+  private at = 0;
 
   constructor(size: number) {
     this.out = Buffer.allocUnsafe(size);

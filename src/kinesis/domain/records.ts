@@ -26,7 +26,7 @@ const SEQUENCE_INDEX_SHIFT = 80n;
 const ARRIVAL_SHIFT = 36n;
 /** §4.4: 47 hex digits starting with 2 are always 56 decimal digits. */
 const SEQUENCE_NUMBER_DIGITS = 56;
-/** Sequence numbers as 14 limbs of 4 decimal digits, most significant first, for `write`. */
+/** Sequence numbers as 14 limbs of 4 decimal digits, most significant first, for `writeDigits`. */
 const LIMB = 10_000;
 const LIMBS = SEQUENCE_NUMBER_DIGITS / 4;
 const limbsOf = (value: bigint) => Int32Array.from(value.toString().padStart(SEQUENCE_NUMBER_DIGITS, '0').match(/..../g)!, Number);
@@ -80,9 +80,10 @@ export class ShardSequences {
   }
 
   /**
-   * Writes format(index, arrival) as 56 ASCII digits into `digits`. Records of one read follow each other within one arrival second, so the next
-   * number is the previous one plus one sequence index step, added in decimal limbs: no BigInt
-   * and no string per record, and only the digits that change are written.
+   * Writes format(index, arrival) as 56 ASCII digits into `digits`. Records of one read (or one
+   * append) follow each other within one arrival second, so when `digits` holds the previous
+   * record's number, the next is that plus one sequence index step, added in decimal limbs: no
+   * BigInt and no string per record, and only the digits that change are written.
    */
   writeDigits(index: number, arrival: number, digits: Uint8Array): void {
     const sec = Math.floor(arrival / 1000);
