@@ -7,7 +7,7 @@ import { Decoder } from 'cbor-x';
 import { startTestServer, rawRequest, kinesisJson, kinesisCbor, javaCbor, type RawResponse, type TestServer } from './helpers.js';
 import { randomBytes } from 'node:crypto';
 import { decodeBody, encodeBody } from '../src/protocol/codec.js';
-import { toApiRecords } from '../src/kinesis/domain/records.js';
+import { ShardSequences, toApiRecords } from '../src/kinesis/domain/records.js';
 import { recordSequenceNumber, type ShardMeta } from '../src/kinesis/domain/stream.js';
 import type { StoredRecord } from '../src/store/store.js';
 import { ModelValidator } from '../src/model/validate.js';
@@ -681,4 +681,19 @@ test('large JSON bodies decode as JSON.parse decodes them (long literals taken f
   // Broken JSON around a long literal is still broken.
   assert.throws(() => decodeBody('json', Buffer.from(`{"Data":"${big}" "x"}`)), SyntaxError);
   assert.throws(() => decodeBody('json', Buffer.from(`{"Data":"${big}`)), SyntaxError);
+});
+
+test('sequence numbers stepped in decimal equal the BigInt ones (PutRecord(s) answers)', () => {
+  const shard = { index: 0x1234_5678, createdAt: 1_600_000_000_999 } as ShardMeta;
+  const stepped = new ShardSequences(shard);
+  const reference = new ShardSequences(shard);
+  let index = 0;
+  let arrival = 1_700_000_000_000;
+  for (let i = 0; i < 3000; i++) {
+    // Mostly consecutive records within a second; sometimes a gap, a new second, a huge index.
+    index += i % 97 === 0 ? 1000 : 1;
+    if (i % 250 === 0) arrival += 1000;
+    if (i === 2000) index = 2 ** 52;
+    assert.equal(stepped.text(index, arrival), reference.format(index, arrival));
+  }
 });

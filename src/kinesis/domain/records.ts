@@ -91,8 +91,11 @@ export class ShardSequences {
     if (!stepping || !this.step(digits)) {
       const text = this.format(index, arrival);
       if (text.length !== SEQUENCE_NUMBER_DIGITS) throw new Error(`sequence number ${text} is not ${SEQUENCE_NUMBER_DIGITS} digits`);
-      this.limbs.set(limbsOf(BigInt(text)));
       for (let i = 0; i < SEQUENCE_NUMBER_DIGITS; i++) digits[i] = text.charCodeAt(i);
+      for (let i = 0; i < LIMBS; i++) {
+        const at = i * 4;
+        this.limbs[i] = (digits[at] - 48) * 1000 + (digits[at + 1] - 48) * 100 + (digits[at + 2] - 48) * 10 + (digits[at + 3] - 48);
+      }
     }
     this.digitsSec = sec;
     this.digitsIndex = index;
