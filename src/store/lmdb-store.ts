@@ -294,6 +294,10 @@ class LmdbRecordLog implements RecordLog {
   watch(log: string, listener: () => void): () => void {
     return this.states.watch(log, listener);
   }
+
+  durableEnd(log: string): number {
+    return this.states.get(log).durable;
+  }
 }
 
 // Chunk layout: arrival ms (f64) | record count (u32) | the records (record-encoding.ts).

@@ -113,6 +113,10 @@ class MemoryRecordLog implements RecordLog {
   watch(log: string, listener: () => void): () => void {
     return this.states.watch(log, listener);
   }
+
+  durableEnd(log: string): number {
+    return this.states.get(log).durable;
+  }
 }
 
 /** Binary search: the first position whose entry satisfies a predicate that is monotonic along the log. */

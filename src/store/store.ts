@@ -93,6 +93,11 @@ export interface RecordLog {
   drop(log: string): Promise<void>;
   /** Calls `listener` after records become durable in `log`; returns the unsubscribe function. */
   watch(log: string, listener: () => void): () => void;
+  /**
+   * The index after the last durable record, where the store knows it without I/O (the embedded
+   * stores). A reader that stands there can wait for `watch` instead of reading nothing.
+   */
+  durableEnd?(log: string): number;
 }
 
 export interface Store {

@@ -257,7 +257,10 @@ export class ShardSubscription extends StreamingResult {
         this.cleanups.push(() => clearTimeout(timer));
         return;
       }
-      if (this.deliverTail(budget)) continue;
+      if (this.deliverTail(budget)) {
+        if (this.caughtUp()) return;
+        continue;
+      }
       // Another subscription of this shard is reading from here already: wait for its event.
       const key = tailKey(this.log, this.encoding);
       const reading = building.get(key);
@@ -275,7 +278,20 @@ export class ShardSubscription extends StreamingResult {
         if (building.get(key) === mine) building.delete(key);
         finish();
       }
+      if (this.caughtUp()) return;
     }
+  }
+
+  /**
+   * Everything durable in an open shard is delivered: the next append wakes the pump, so it stops
+   * here instead of reading nothing (one read per subscription and event, which at 10 consumers
+   * on 10 shards was a hundred empty reads every time records arrived). Stores that cannot tell
+   * without I/O (NATS) read as before; a closed shard reads on, to send its end.
+   */
+  private caughtUp(): boolean {
+    if (this.shard.closedAt !== undefined || this.kinesis.store.records.durableEnd?.(this.log) !== this.nextIndex) return false;
+    this.dirty = false;
+    return true;
   }
 
   /** One read from the log and its event; false when there is nothing to do until woken again. */
