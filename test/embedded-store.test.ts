@@ -57,6 +57,14 @@ for (const [kind, open] of kinds) {
         const past = await store.records.read('s/0', 10, ALL);
         assert.deepEqual(past.records, []);
         assert.equal(past.nextIndex, 10);
+        // The durable end a subscription at the tip waits at, known without a read.
+        assert.equal(store.records.durableEnd?.('s/0'), 10);
+        assert.equal(store.records.durableEnd?.('s/unwritten'), 0);
+        const pending = store.records.append('s/0', batch(2, 'c'));
+        // LMDB: not durable until its commit is flushed (the memory store has nothing to wait for).
+        if (kind === 'lmdb') assert.equal(store.records.durableEnd?.('s/0'), 10);
+        await pending;
+        assert.equal(store.records.durableEnd?.('s/0'), 12);
       } finally {
         await store.close();
       }
@@ -144,6 +152,7 @@ test('lmdb store: a reopened store continues every log where it ended, sealed or
   const reopened = lmdbAt(dir).store;
   try {
     assert.equal(await reopened.records.tip('r/0'), 7);
+    assert.equal(reopened.records.durableEnd?.('r/0'), 7);
     const next = await reopened.records.append('r/0', batch(1, 'd'));
     assert.equal(next[0].index, 7);
     assert.ok(next[0].arrival >= lastArrival, 'arrival times never go back across a restart');
