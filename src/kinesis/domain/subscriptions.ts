@@ -286,7 +286,8 @@ export class ShardSubscription extends StreamingResult {
    * Everything durable in an open shard is delivered: the next append wakes the pump, so it stops
    * here instead of reading nothing (one read per subscription and event, which at 10 consumers
    * on 10 shards was a hundred empty reads every time records arrived). Stores that cannot tell
-   * without I/O (NATS) read as before; a closed shard reads on, to send its end.
+   * without I/O (NATS) read as before; a closed shard reads on, to send its end. When caught up,
+   * a pending wake-up (`dirty`) is spent too: whatever it announced has been delivered.
    */
   private caughtUp(): boolean {
     if (this.shard.closedAt !== undefined || this.kinesis.store.records.durableEnd?.(this.log) !== this.nextIndex) return false;
