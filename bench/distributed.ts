@@ -1,7 +1,7 @@
 /**
  * Distributed-mode throughput (issue 7): PutRecords records/s through 1 and 2 Millrace nodes over
  * a local 3-node nats-server cluster, at replicas 1 and 3, against the embedded LMDB store.
- * Every Millrace node is its own process (dist/src/cli.js); the load comes from this process.
+ * Every Millrace node is its own process (bin/millrace); the load comes from this process.
  *
  *   npx tsc -p . && node dist/bench/distributed.js        (BENCH_SECONDS, default 5)
  */
@@ -11,15 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { drive } from './load.js';
+import { LAUNCHER, launcherEnvironment } from './launcher.js';
 import { once, prepare, WireClient } from './wire.js';
 import { createStream } from './scenarios.js';
 import { NatsCluster, natsServerMissing } from '../test/nats-cluster.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const LOAD = { perCall: 500, dataBytes: 100, producers: 8, shards: 4, variants: 16 };
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -32,7 +31,7 @@ async function freePort(): Promise<number> {
 
 async function startNode(args: string[]): Promise<{ endpoint: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, '--port', String(port), '--log-level', 'error', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(LAUNCHER, ['--port', String(port), '--log-level', 'error', ...args], { env: launcherEnvironment(), stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('endpoint') && resolve());
     child.once('exit', (code) => reject(new Error(`millrace exited with ${code}`)));

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { launcherEnvironment } from './launcher.js';
 import type { TargetKind } from './target-child.js';
 
 const CHILD = fileURLToPath(new URL('./target-child.js', import.meta.url));
@@ -15,7 +16,10 @@ export class Target {
   ) {}
 
   static start(kind: TargetKind, execArgv: string[] = []): Promise<Target> {
-    const child = fork(CHILD, [kind], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Millrace gets the environment its launcher (bin/millrace) would give it; kinesalite runs as
+    // `node` runs it.
+    const env = kind === 'millrace' ? launcherEnvironment() : process.env;
+    const child = fork(CHILD, [kind], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');

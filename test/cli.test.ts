@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KinesisClient, CreateStreamCommand, DescribeStreamCommand, ListStreamsCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -11,9 +11,16 @@ import { rawRequest } from './helpers.js';
 
 /** The `millrace` command as users run it (issue 2, "CLI"): flags, environment, signals, --data. */
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-/** Environment without any MILLRACE_* variable the developer may have set. */
-const BASE_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MILLRACE_')));
+/** The package's command (package.json "bin"): a shell launcher that execs Node on dist/src/cli.js. */
+const LAUNCHER = fileURLToPath(new URL('../../bin/millrace', import.meta.url));
+/**
+ * Environment without any MILLRACE_* or MALLOC_* variable the developer may have set, and with this
+ * Node first on the PATH, since the launcher runs `node`.
+ */
+const BASE_ENV = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MILLRACE_') && !k.startsWith('MALLOC_'))),
+  PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+};
 
 interface Running {
   proc: ChildProcess;
@@ -24,7 +31,7 @@ interface Running {
 }
 
 function run(args: string[], env: Record<string, string> = {}): { proc: ChildProcess; stdout: () => string; exited: Running['exited'] } {
-  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(LAUNCHER, args, { env: { ...BASE_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout!.on('data', (c) => (stdout += c));
@@ -89,6 +96,36 @@ test('SIGINT exits 0 as well', async () => {
   const { code, signal } = await server.exited;
   assert.equal(signal, null);
   assert.equal(code, 0);
+});
+
+/** The environment a process started with, from Linux's /proc. */
+function environmentOf(pid: number): Record<string, string> {
+  const pairs = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').filter(Boolean);
+  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+}
+
+test('the launcher becomes the server process, with glibc malloc defaults that the environment can override', async (t) => {
+  if (!existsSync('/proc/self/environ')) return t.skip('needs Linux /proc to read a process environment');
+  const defaults = await start(['--port', '0', '--memory']);
+  const overridden = await start(['--port', '0', '--memory'], { MALLOC_ARENA_MAX: '4' });
+  try {
+    for (const server of [defaults, overridden]) {
+      // exec, not a child: the pid that was started is Node running the CLI, and it serves.
+      assert.match(readFileSync(`/proc/${server.proc.pid}/cmdline`, 'latin1'), /dist\/src\/cli\.js/);
+      const sdk = client(server.endpoint, true);
+      assert.deepEqual((await sdk.send(new ListStreamsCommand({}))).StreamNames, []);
+      sdk.destroy();
+    }
+    assert.equal(environmentOf(defaults.proc.pid!).MALLOC_ARENA_MAX, '2');
+    assert.equal(environmentOf(defaults.proc.pid!).MALLOC_MMAP_THRESHOLD_, '131072');
+    assert.equal(environmentOf(overridden.proc.pid!).MALLOC_ARENA_MAX, '4');
+    assert.equal(environmentOf(overridden.proc.pid!).MALLOC_MMAP_THRESHOLD_, '131072');
+  } finally {
+    defaults.proc.kill('SIGKILL');
+    overridden.proc.kill('SIGKILL');
+  }
+  // kill -9 of the started pid leaves nothing behind: it was the server itself.
+  for (const server of [defaults, overridden]) assert.equal((await server.exited).signal, 'SIGKILL');
 });
 
 test('settings come from MILLRACE_* variables, and flags win over them', async () => {
