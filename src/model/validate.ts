@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AwsError, serializationError, validationError } from '../protocol/errors.js';
 import type { Encoding } from '../protocol/codec.js';
+import { allocateWithHeadroom, HEADROOM_MIN_BYTES } from './blob-headroom.js';
 import type { ServiceModel, Shape } from './service-model.js';
 
 /**
@@ -394,9 +395,17 @@ function isStrictBase64(text: string, decoded: Buffer): boolean {
   return Buffer.from(last, 'base64').toString('base64') === last;
 }
 
+/** Node's (lenient) decoding; large blobs get headroom for the store (blob-headroom.ts). */
+function decodeBase64(text: string): Buffer {
+  const most = (text.length >>> 2) * 3;
+  if (most < HEADROOM_MIN_BYTES) return Buffer.from(text, 'base64');
+  const room = allocateWithHeadroom(most);
+  return room.subarray(0, room.write(text, 'base64'));
+}
+
 /** Strict base64 as the Java service decodes it; `Buffer.from(s, 'base64')` alone is too lenient. */
 export function decodeStrictBase64(text: string): Buffer {
-  const decoded = Buffer.from(text, 'base64');
+  const decoded = decodeBase64(text);
   if (isStrictBase64(text, decoded)) return decoded;
   const fail = (reason: string): AwsError => serializationError(`'${text}' can not be converted to a Blob: ${reason}`);
   if (text.length % 4) throw fail(`Base64 encoded length is expected a multiple of 4 bytes but found: ${text.length}`);

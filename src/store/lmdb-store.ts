@@ -1,6 +1,6 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LogStates, recordSize, type LogState } from './log-state.js';
-import { encodedRecordSize, readRecords, writeRecords } from './record-encoding.js';
+import { encodeBatch, readRecords } from './record-encoding.js';
 import type { MetadataStore, NewRecord, ReadOptions, ReadResult, RecordLog, Store, StoredRecord, Versioned } from './store.js';
 
 /**
@@ -308,12 +308,9 @@ const chunkCount = (chunk: Buffer) => chunk.readUInt32BE(8);
 
 /** Records of one batch: consecutive indexes, one arrival time. */
 function encodeChunk(records: StoredRecord[]): Buffer {
-  let size = CHUNK_HEADER;
-  for (const record of records) size += encodedRecordSize(record);
-  const out = Buffer.allocUnsafe(size);
+  const out = encodeBatch(CHUNK_HEADER, records);
   out.writeDoubleBE(records[0].arrival, 0);
   out.writeUInt32BE(records.length, 8);
-  writeRecords(out, CHUNK_HEADER, records);
   return out;
 }
 

@@ -1,3 +1,4 @@
+import { claimHeadroom } from '../model/blob-headroom.js';
 import type { NewRecord, StoredRecord } from './store.js';
 
 /**
@@ -13,18 +14,38 @@ const RECORD_HEADER = 7;
 export const encodedRecordSize = (record: NewRecord) =>
   RECORD_HEADER + Buffer.byteLength(record.partitionKey) + (record.keyRef ? Buffer.byteLength(record.keyRef) : 0) + record.data.length;
 
-/** Writes `records` into `out` from `at` (sized with encodedRecordSize); returns where they end. */
-export function writeRecords(out: Buffer, at: number, records: readonly NewRecord[]): number {
+/**
+ * A buffer of a store's own header (`headerBytes`, left for the caller to fill) followed by
+ * `records`. A lone record whose data was decoded with headroom (model/blob-headroom.ts) is framed
+ * in place, in front of its data, instead of being copied.
+ */
+export function encodeBatch(headerBytes: number, records: readonly NewRecord[]): Buffer {
+  let size = headerBytes;
+  for (const record of records) size += encodedRecordSize(record);
+  if (records.length === 1) {
+    const inPlace = claimHeadroom(records[0].data, size - records[0].data.length);
+    if (inPlace) {
+      writeRecordHead(inPlace, headerBytes, records[0]);
+      return inPlace;
+    }
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = headerBytes;
   for (const record of records) {
-    const keyLength = out.write(record.partitionKey, at + RECORD_HEADER, 'utf8');
-    const keyRefLength = record.keyRef ? out.write(record.keyRef, at + RECORD_HEADER + keyLength, 'utf8') : 0;
-    out.writeUInt16BE(keyLength, at);
-    out.writeUInt8(keyRefLength, at + 2);
-    out.writeUInt32BE(record.data.length, at + 3);
-    at += RECORD_HEADER + keyLength + keyRefLength;
+    at = writeRecordHead(out, at, record);
     at += record.data.copy(out, at);
   }
-  return at;
+  return out;
+}
+
+/** Writes a record's lengths and keys at `at`; returns where its data goes. */
+function writeRecordHead(out: Buffer, at: number, record: NewRecord): number {
+  const keyLength = out.write(record.partitionKey, at + RECORD_HEADER, 'utf8');
+  const keyRefLength = record.keyRef ? out.write(record.keyRef, at + RECORD_HEADER + keyLength, 'utf8') : 0;
+  out.writeUInt16BE(keyLength, at);
+  out.writeUInt8(keyRefLength, at + 2);
+  out.writeUInt32BE(record.data.length, at + 3);
+  return at + RECORD_HEADER + keyLength + keyRefLength;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { encodedRecordSize, readRecords, writeRecords } from '../record-encoding.js';
+import { encodeBatch, readRecords } from '../record-encoding.js';
 import type { NewRecord, StoredRecord } from '../store.js';
 
 /**
@@ -28,13 +28,10 @@ const MESSAGE_HEADER = 13;
 export const MESSAGE_OVERHEAD = MESSAGE_HEADER;
 
 export function encodeMessage(message: LogMessage): Buffer {
-  let size = MESSAGE_HEADER;
-  for (const record of message.records) size += encodedRecordSize(record);
-  const out = Buffer.allocUnsafe(size);
+  const out = encodeBatch(MESSAGE_HEADER, message.records);
   out.writeUInt8(message.kind, 0);
   out.writeDoubleBE(message.arrival, 1);
   out.writeUInt32BE(message.records.length, 9);
-  writeRecords(out, MESSAGE_HEADER, message.records);
   return out;
 }
 
