@@ -7,9 +7,9 @@ export const LAUNCHER = fileURLToPath(new URL('../../bin/millrace', import.meta.
 
 /**
  * The environment the launcher gives the server: its `: "${NAME:=value}"` defaults (glibc malloc
- * tuning) under whatever the environment already sets, and this Node first on the PATH. Benchmarks
- * that host Millrace in a harness process of their own start it with this, so that they measure
- * the server as the command runs it.
+ * tuning, NODE_OPTIONS) under whatever the environment already sets, and this Node first on the
+ * PATH. Benchmarks that host Millrace in a harness process of their own start it with this, so
+ * that they measure the server as the command runs it.
  */
 export function launcherEnvironment(): NodeJS.ProcessEnv {
   const defaults = Object.fromEntries([...readFileSync(LAUNCHER, 'utf8').matchAll(/^: "\$\{(\w+):=([^}]*)\}"$/gm)].map((m) => [m[1], m[2]]));

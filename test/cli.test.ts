@@ -14,11 +14,11 @@ import { rawRequest } from './helpers.js';
 /** The package's command (package.json "bin"): a shell launcher that execs Node on dist/src/cli.js. */
 const LAUNCHER = fileURLToPath(new URL('../../bin/millrace', import.meta.url));
 /**
- * Environment without any MILLRACE_* or MALLOC_* variable the developer may have set, and with this
+ * Environment without any MILLRACE_*, MALLOC_* or NODE_OPTIONS variable the developer may have set, and with this
  * Node first on the PATH, since the launcher runs `node`.
  */
 const BASE_ENV = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MILLRACE_') && !k.startsWith('MALLOC_'))),
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MILLRACE_') && !k.startsWith('MALLOC_') && k !== 'NODE_OPTIONS')),
   PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
 };
 
@@ -104,10 +104,10 @@ function environmentOf(pid: number): Record<string, string> {
   return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
 }
 
-test('the launcher becomes the server process, with glibc malloc defaults that the environment can override', async (t) => {
+test('the launcher becomes the server process, with malloc and V8 thread defaults that the environment can override', async (t) => {
   if (!existsSync('/proc/self/environ')) return t.skip('needs Linux /proc to read a process environment');
   const defaults = await start(['--port', '0', '--memory']);
-  const overridden = await start(['--port', '0', '--memory'], { MALLOC_ARENA_MAX: '4' });
+  const overridden = await start(['--port', '0', '--memory'], { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-old-space-size=512' });
   try {
     for (const server of [defaults, overridden]) {
       // exec, not a child: the pid that was started is Node running the CLI, and it serves.
@@ -118,7 +118,9 @@ test('the launcher becomes the server process, with glibc malloc defaults that t
     }
     assert.equal(environmentOf(defaults.proc.pid!).MALLOC_ARENA_MAX, '2');
     assert.equal(environmentOf(defaults.proc.pid!).MALLOC_MMAP_THRESHOLD_, '131072');
+    assert.equal(environmentOf(defaults.proc.pid!).NODE_OPTIONS, '--v8-pool-size=1');
     assert.equal(environmentOf(overridden.proc.pid!).MALLOC_ARENA_MAX, '4');
+    assert.equal(environmentOf(overridden.proc.pid!).NODE_OPTIONS, '--max-old-space-size=512');
     assert.equal(environmentOf(overridden.proc.pid!).MALLOC_MMAP_THRESHOLD_, '131072');
   } finally {
     defaults.proc.kill('SIGKILL');

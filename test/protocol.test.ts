@@ -12,7 +12,7 @@ import { recordSequenceNumber, type ShardMeta } from '../src/kinesis/domain/stre
 import type { StoredRecord } from '../src/store/store.js';
 import { ModelValidator } from '../src/model/validate.js';
 import { KINESIS_MODEL } from '../src/kinesis/service.js';
-import { MAX_BODY_BYTES } from '../src/protocol/pipeline.js';
+import { BodyCollector, MAX_BODY_BYTES } from '../src/protocol/pipeline.js';
 import type { ServiceModel } from '../src/model/service-model.js';
 
 /**
@@ -695,5 +695,26 @@ test('sequence numbers stepped in decimal equal the BigInt ones (PutRecord(s) an
     if (i % 250 === 0) arrival += 1000;
     if (i === 2000) index = 2 ** 52;
     assert.equal(stepped.text(index, arrival), reference.format(index, arrival));
+  }
+});
+
+test('request bodies are gathered byte for byte, whatever the declared length says', () => {
+  const READ = 64 * 1024;
+  const reads = (body: Buffer) => Array.from({ length: Math.ceil(body.length / READ) }, (_, i) => body.subarray(i * READ, (i + 1) * READ));
+  const cases: [string, number, number][] = [
+    ['small, declared', 300, 300],
+    ['small, undeclared', 300, -1],
+    ['large, as declared (several copy batches)', 3 * 1024 * 1024 + 17, 3 * 1024 * 1024 + 17],
+    ['large, undeclared', 200_000, -1],
+    ['fewer bytes than declared', 200_000, 300_000],
+    ['more bytes than declared', 2_500_000, 100_000],
+    ['empty', 0, 0],
+  ];
+  for (const [what, size, declared] of cases) {
+    const body = randomBytes(size);
+    const collector = new BodyCollector(declared);
+    for (const read of reads(body)) collector.add(read);
+    assert.equal(collector.size, size, what);
+    assert.ok(collector.finish().equals(body), what);
   }
 });

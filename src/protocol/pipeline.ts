@@ -47,6 +47,10 @@ const NO_QUERY = new URLSearchParams();
 
 /** Decoded request bodies are bounded: 10 MiB of record data is ~14 MiB of base64 (§1.6). */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Bodies declared this large are gathered into one buffer as they arrive (BodyCollector)... */
+const PREALLOCATED_BODY_BYTES = 64 * 1024;
+/** ...a megabyte of socket reads at a time. */
+const BODY_COPY_BATCH_BYTES = 1024 * 1024;
 /** How much of an oversized HTTP/2 upload is read and dropped before the stream is reset. */
 const DISCARD_LIMIT_BYTES = 4 * MAX_BODY_BYTES;
 
@@ -245,8 +249,7 @@ function readBody(req: ServerRequest, idleMs: number): Promise<Buffer | undefine
   const declared = Number(req.headers['content-length']);
   if (declared > MAX_BODY_BYTES) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const collector = new BodyCollector(Number.isSafeInteger(declared) ? declared : -1);
     let done = false;
     const stalled = () => {
       if (done) return;
@@ -263,18 +266,17 @@ function readBody(req: ServerRequest, idleMs: number): Promise<Buffer | undefine
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       timer.refresh();
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (collector.size + chunk.length > MAX_BODY_BYTES) {
         settle();
         req.pause();
         return resolve(undefined);
       }
-      chunks.push(chunk);
+      collector.add(chunk);
     });
     req.on('end', () => {
       if (done) return;
       settle();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      resolve(collector.finish());
     });
     req.on('error', (err) => {
       if (done) return;
@@ -287,6 +289,51 @@ function readBody(req: ServerRequest, idleMs: number): Promise<Buffer | undefine
       reject(new Error('request aborted'));
     });
   });
+}
+
+/**
+ * Gathers a request body. A large declared body goes into one buffer of that size, copied in
+ * batches as it arrives, so that its 64 KiB socket reads die young: kept in a list until the end,
+ * a multi-megabyte body's reads outlived several scavenges, were promoted, and their memory stayed
+ * in the C heap (RSS after writing 5 GB in 6.7 MB requests: 297 -> 221-233 MB). Copying each read
+ * at once cost 1 MiB PutRecords about 10% in the same benchmark; a batch is the middle way.
+ */
+export class BodyCollector {
+  size = 0;
+  private body: Buffer | undefined;
+  private written = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  /** `declared`: the Content-Length, or -1. */
+  constructor(declared: number) {
+    this.body = declared >= PREALLOCATED_BODY_BYTES ? Buffer.allocUnsafe(declared) : undefined;
+  }
+
+  add(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.body && this.size > this.body.length) {
+      // More than was declared: from here on, a list as without a declared length.
+      this.copyPending();
+      this.pending = [this.body.subarray(0, this.written)];
+      this.body = undefined;
+    }
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.body && this.pendingBytes >= BODY_COPY_BATCH_BYTES) this.copyPending();
+  }
+
+  finish(): Buffer {
+    if (!this.body) return this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.size);
+    this.copyPending();
+    return this.written === this.body.length ? this.body : this.body.subarray(0, this.written);
+  }
+
+  private copyPending(): void {
+    for (const chunk of this.pending) this.written += chunk.copy(this.body!, this.written);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
 }
 
 function drain(req: ServerRequest): Promise<void> {
