@@ -635,7 +635,8 @@ test('Records JSON written as bytes equals JSON.stringify of the plain records (
     // Runs of consecutive indexes within one second, gaps, and seconds that change.
     index += i % 37 === 0 ? 5 : 1;
     arrival += i % 11 === 0 ? 999 : i % 5 === 0 ? 1 : 0;
-    const size = i % 50 === 0 ? 1500 + i : i % 7;
+    // Sizes for every path of the base64 writer: the loop, one native call, and several slices.
+    const size = i === 100 ? 3 * 49152 + 1 : i === 200 ? 49152 : i === 300 ? 2 * 49152 + 2 : i % 50 === 0 ? 1500 + i : i % 7;
     const record: StoredRecord = { index, arrival, partitionKey: keys[i % keys.length], data: randomBytes(size) };
     if (i % 13 === 0) record.keyRef = 'key-ref';
     records.push(record);

@@ -14,6 +14,8 @@ for (let i = 0; i < 4096; i++) BASE64_PAIRS[i] = BASE64_ALPHABET[i >> 6] | (BASE
  * it, Node's vectorised encoder wins.
  */
 const NATIVE_BASE64_FROM = 1024;
+/** Bytes per slice of native encoding: 3 × 16 Ki, 64 KiB of text (V8 keeps strings of 1 MB and more outside its heap). */
+const NATIVE_BASE64_SLICE = 3 * 16 * 1024;
 
 export const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
 
@@ -65,7 +67,12 @@ export class ByteWriter {
     const n = data.length;
     if (n >= NATIVE_BASE64_FROM) {
       const view = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      this.at += this.out.write(view.toString('base64'), this.at, 'latin1');
+      // In slices of whole 3-byte groups, which encode to exactly the text of the whole: each
+      // slice's text is a small string on V8's heap, where one text of a megabyte record would
+      // be an external string, and those drive full collections.
+      for (let from = 0; from < n; from += NATIVE_BASE64_SLICE) {
+        this.at += this.out.write(view.toString('base64', from, Math.min(n, from + NATIVE_BASE64_SLICE)), this.at, 'latin1');
+      }
       return;
     }
     const { view: words, out } = this;
