@@ -14,7 +14,10 @@ for (let i = 0; i < 4096; i++) BASE64_PAIRS[i] = BASE64_ALPHABET[i >> 6] | (BASE
  * it, Node's vectorised encoder wins.
  */
 const NATIVE_BASE64_FROM = 1024;
-/** Bytes per slice of native encoding: 3 × 16 Ki, 64 KiB of text (V8 keeps strings of 1 MB and more outside its heap). */
+/**
+ * Bytes per slice of native encoding: whole 3-byte groups, 64 KiB of text. (Node makes strings of
+ * about 1 MB and more external: outside V8's heap, freed only by a full collection.)
+ */
 const NATIVE_BASE64_SLICE = 3 * 16 * 1024;
 
 export const base64Length = (bytes: number) => Math.ceil(bytes / 3) * 4;
