@@ -108,8 +108,10 @@ test('the launcher becomes the server process, with malloc and V8 thread default
   if (!existsSync('/proc/self/environ')) return t.skip('needs Linux /proc to read a process environment');
   const defaults = await start(['--port', '0', '--memory']);
   const overridden = await start(['--port', '0', '--memory'], { MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-old-space-size=512' });
+  const ownPool = await start(['--port', '0', '--memory'], { NODE_OPTIONS: '--v8-pool-size=3' });
+  const servers = [defaults, overridden, ownPool];
   try {
-    for (const server of [defaults, overridden]) {
+    for (const server of servers) {
       // exec, not a child: the pid that was started is Node running the CLI, and it serves.
       assert.match(readFileSync(`/proc/${server.proc.pid}/cmdline`, 'latin1'), /dist\/src\/cli\.js/);
       const sdk = client(server.endpoint, true);
@@ -120,14 +122,14 @@ test('the launcher becomes the server process, with malloc and V8 thread default
     assert.equal(environmentOf(defaults.proc.pid!).MALLOC_MMAP_THRESHOLD_, '131072');
     assert.equal(environmentOf(defaults.proc.pid!).NODE_OPTIONS, '--v8-pool-size=1');
     assert.equal(environmentOf(overridden.proc.pid!).MALLOC_ARENA_MAX, '4');
-    assert.equal(environmentOf(overridden.proc.pid!).NODE_OPTIONS, '--max-old-space-size=512');
+    assert.equal(environmentOf(overridden.proc.pid!).NODE_OPTIONS, '--max-old-space-size=512 --v8-pool-size=1');
     assert.equal(environmentOf(overridden.proc.pid!).MALLOC_MMAP_THRESHOLD_, '131072');
+    assert.equal(environmentOf(ownPool.proc.pid!).NODE_OPTIONS, '--v8-pool-size=3');
   } finally {
-    defaults.proc.kill('SIGKILL');
-    overridden.proc.kill('SIGKILL');
+    for (const server of servers) server.proc.kill('SIGKILL');
   }
   // kill -9 of the started pid leaves nothing behind: it was the server itself.
-  for (const server of [defaults, overridden]) assert.equal((await server.exited).signal, 'SIGKILL');
+  for (const server of servers) assert.equal((await server.exited).signal, 'SIGKILL');
 });
 
 test('settings come from MILLRACE_* variables, and flags win over them', async () => {
