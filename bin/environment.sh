@@ -6,7 +6,7 @@
 # was freed. A fixed mmap threshold hands buffers of 128 KiB and more straight back to the kernel
 # (by default the threshold climbs to the largest buffer freed so far, ~7 MB), and two arenas
 # instead of one per thread leave fewer heaps to fragment. Measured on the bench, RSS after
-# writing 5 GB: 276-290 MB started as plain `node dist/src/cli.js`, 221-235 MB through
+# writing 5 GB: 276-290 MB started as plain `node dist/src/cli.js`, 207-235 MB through
 # bin/millrace (README, "Benchmarks"). Other C libraries (musl, macOS) ignore these variables.
 : "${MALLOC_ARENA_MAX:=2}"
 : "${MALLOC_MMAP_THRESHOLD_:=131072}"
