@@ -302,8 +302,8 @@ export class BodyCollector {
   size = 0;
   private body: Buffer | undefined;
   private written = 0;
+  /** Reads not yet copied into `body` (with a body, `size - written` bytes of them). */
   private pending: Buffer[] = [];
-  private pendingBytes = 0;
 
   /** `declared`: the Content-Length, or -1. */
   constructor(declared: number) {
@@ -319,8 +319,7 @@ export class BodyCollector {
       this.body = undefined;
     }
     this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.body && this.pendingBytes >= BODY_COPY_BATCH_BYTES) this.copyPending();
+    if (this.body && this.size - this.written >= BODY_COPY_BATCH_BYTES) this.copyPending();
   }
 
   finish(): Buffer {
@@ -332,7 +331,6 @@ export class BodyCollector {
   private copyPending(): void {
     for (const chunk of this.pending) this.written += chunk.copy(this.body!, this.written);
     this.pending = [];
-    this.pendingBytes = 0;
   }
 }
 
