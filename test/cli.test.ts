@@ -119,11 +119,11 @@ test('the launcher becomes the server process, with malloc and V8 thread default
       sdk.destroy();
     }
     assert.equal(environmentOf(defaults.proc.pid!).MALLOC_ARENA_MAX, '2');
-    assert.equal(environmentOf(defaults.proc.pid!).MALLOC_MMAP_THRESHOLD_, '131072');
+    assert.equal(environmentOf(defaults.proc.pid!).MALLOC_MMAP_THRESHOLD_, '2097152');
     assert.equal(environmentOf(defaults.proc.pid!).NODE_OPTIONS, '--v8-pool-size=1');
     assert.equal(environmentOf(overridden.proc.pid!).MALLOC_ARENA_MAX, '4');
     assert.equal(environmentOf(overridden.proc.pid!).NODE_OPTIONS, '--max-old-space-size=512 --v8-pool-size=1');
-    assert.equal(environmentOf(overridden.proc.pid!).MALLOC_MMAP_THRESHOLD_, '131072');
+    assert.equal(environmentOf(overridden.proc.pid!).MALLOC_MMAP_THRESHOLD_, '2097152');
     assert.equal(environmentOf(ownPool.proc.pid!).NODE_OPTIONS, '--v8-pool-size=3');
   } finally {
     for (const server of servers) server.proc.kill('SIGKILL');
