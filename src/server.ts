@@ -6,12 +6,10 @@ import { createPipeline } from './protocol/pipeline.js';
 import { listen, type Listener } from './transport/listener.js';
 import { openLmdbStore } from './store/lmdb-store.js';
 import { openMemoryStore } from './store/memory-store.js';
-import { openNatsStore } from './store/nats-store.js';
 import type { Store } from './store/store.js';
 import { createKinesisService, type Kinesis } from './kinesis/service.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
-import { selfSignedCertificate } from './transport/self-signed.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -26,8 +24,10 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   const config: Config = { ...DEFAULT_CONFIG, ...overrides };
   if (config.memory) delete config.dataDir;
   const log = logger ?? createLogger(config.logLevel);
+  // The NATS client and the certificate generator are loaded only by the modes that use them: they
+  // were most of the time a default start spent loading modules.
   const store: Store = config.store
-    ? await openNatsStore({
+    ? await (await import('./store/nats-store.js')).openNatsStore({
         url: config.store,
         replicas: config.replicas,
         user: config.natsUser,
@@ -48,7 +48,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       config.tlsCert && config.tlsKey
         ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
         : config.tls
-          ? await selfSignedCertificate()
+          ? await (await import('./transport/self-signed.js')).selfSignedCertificate()
           : undefined;
     listener = await listen(
       {
