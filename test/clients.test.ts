@@ -1,12 +1,14 @@
-import { test, before, after } from 'node:test';
+import { test, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
 import tls from 'node:tls';
 import http2 from 'node:http2';
+import { fileURLToPath } from 'node:url';
 import {
   KinesisClient,
   CreateStreamCommand,
@@ -21,7 +23,8 @@ import { available, kinesisJson, startTestServer, type TestServer } from './help
 
 /**
  * Real clients against a real server (issue 2 "Tests", KINESIS-SPEC §1.1, §9 item 1): the AWS CLI,
- * boto3, and TLS with ALPN h2 / http/1.1 on the same port as plain HTTP/1.1 and h2c.
+ * boto3, the AWS SDKs for Go (v1 and v2), and TLS with ALPN h2 / http/1.1 on the same port as plain
+ * HTTP/1.1 and h2c.
  */
 
 let server: TestServer;
@@ -43,9 +46,9 @@ const CLIENT_ENV = {
   AWS_PAGER: '',
 };
 
-function exec(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function exec(command: string, args: string[], env: NodeJS.ProcessEnv = {}, timeout = 30_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { env: CLIENT_ENV, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { env: { ...CLIENT_ENV, ...env }, timeout }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -137,6 +140,86 @@ test('boto3 creates, waits for, describes and lists streams and parses errors', 
       "Value '' at 'streamName' failed to satisfy constraint: Member must have length greater than or equal to 1",
     400,
   ]);
+});
+
+/** A GOPATH holding `importPath`, as Debian's golang-github-aws-aws-sdk-go(-v2)-dev lay it out. */
+function goPathWith(importPath: string): string | undefined {
+  const candidates = [...(process.env.GOPATH?.split(':') ?? []), '/usr/share/gocode', join(homedir(), 'go')];
+  return candidates.find((path) => path && existsSync(join(path, 'src', importPath)));
+}
+
+/**
+ * Builds test/clients/<file> in GOPATH mode against the SDK found there and runs it against the
+ * server; resolves to what it printed, or undefined when this machine cannot build it (t.skip).
+ */
+async function runGoClient(t: TestContext, file: string, sdkPackage: string, debianPackage: string): Promise<any> {
+  if (!(await available('go', ['version']))) return t.skip('`go version` does not run here');
+  const sdk = goPathWith(sdkPackage);
+  if (!sdk) return t.skip(`no GOPATH here holds ${sdkPackage} (Debian: ${debianPackage})`);
+  const gopath = mkdtempSync(join(tmpdir(), 'millrace-go-'));
+  try {
+    const source = join(gopath, 'src/millrace-go-client');
+    mkdirSync(source, { recursive: true });
+    copyFileSync(fileURLToPath(new URL(`../../test/clients/${file}`, import.meta.url)), join(source, 'main.go'));
+    const binary = join(gopath, 'client');
+    const build = await exec('go', ['build', '-o', binary, source], { GO111MODULE: 'off', GOPATH: `${gopath}:${sdk}`, GOFLAGS: '' }, 150_000);
+    assert.equal(build.code, 0, build.stderr);
+    const run = await exec(binary, [server.endpoint]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    return JSON.parse(run.stdout);
+  } finally {
+    rmSync(gopath, { recursive: true, force: true });
+  }
+}
+
+/** Shard 0 of 2 holds hash keys below 2^127 (KINESIS-SPEC §4.1). */
+function shardOfTwo(partitionKey: string): number {
+  return createHash('md5').update(partitionKey).digest()[0]! >> 7;
+}
+
+/** What both Go clients do: put, read back per shard, AT_TIMESTAMP, two errors, fan-out, delete. */
+function assertGoClientRun(out: any, stream: string, greeting: string, pushed: string): void {
+  assert.equal(out.status, 'ACTIVE');
+  assert.equal(out.streamArn, `arn:aws:kinesis:us-east-1:000000000000:stream/${stream}`);
+  assert.equal(out.putShardId, `shardId-00000000000${shardOfTwo('go')}`);
+  assert.match(out.putSequenceNumber, /^\d{56}$/);
+  assert.equal(out.putRecordsFailed, 0);
+  assert.equal(out.putRecordsResults, 10);
+  // Read shard by shard from TRIM_HORIZON: each record on the shard MD5 routes it to, in put order.
+  const written = [{ key: 'go', data: greeting }, ...Array.from({ length: 10 }, (_, i) => ({ key: `key ${i}`, data: `record ${i}` }))];
+  const expected = [0, 1].flatMap((shard) => written.filter((r) => shardOfTwo(r.key) === shard).map((r) => r.data));
+  assert.deepEqual(out.read, expected);
+  assert.equal(out.firstAtTimestamp, greeting);
+  assert.deepEqual(
+    [out.missingStream.code, out.missingStream.message, out.missingStream.status],
+    ['ResourceNotFoundException', 'Stream no-such-stream under account 000000000000 not found.', 400],
+  );
+  assert.deepEqual(
+    [out.tooLarge.code, out.tooLarge.message, out.tooLarge.status],
+    [
+      'ValidationException',
+      "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]' at 'data' failed to satisfy constraint: Member must have length less than or equal to 1048576",
+      400,
+    ],
+  );
+  assert.deepEqual(out.pushed, [pushed]);
+  assert.equal(out.deleted, true);
+}
+
+test('the AWS SDK for Go v1 puts, reads, subscribes, tags, reshards and parses errors', { timeout: 180_000 }, async (t) => {
+  const out = await runGoClient(t, 'go-sdk-v1.go', 'github.com/aws/aws-sdk-go/service/kinesis', 'golang-github-aws-aws-sdk-go-dev');
+  if (!out) return;
+  assertGoClientRun(out, 'go-sdk-v1', 'hello from go', 'pushed to go');
+  assert.match(out.missingStream.requestId, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(out.tags, [{ Key: 'team', Value: 'go' }]);
+  assert.equal(out.openShardsAfterUpdate, 4);
+});
+
+test('the AWS SDK for Go v2 puts, reads, subscribes and maps errors to their types', { timeout: 180_000 }, async (t) => {
+  const out = await runGoClient(t, 'go-sdk-v2.go', 'github.com/aws/aws-sdk-go-v2/service/kinesis', 'golang-github-aws-aws-sdk-go-v2-dev');
+  if (!out) return;
+  assertGoClientRun(out, 'go-sdk-v2', 'hello from go v2', 'pushed to go v2');
+  assert.equal(out.missingStreamTyped, true);
 });
 
 test('TLS with ALPN h2 and http/1.1 shares the port with plain HTTP/1.1 and h2c', { timeout: 30_000 }, async (t) => {
