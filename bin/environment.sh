@@ -9,9 +9,9 @@
 # while the buffers of a single record (a 1 MiB record's 1.4 MB body, its data) are reused from
 # the heap instead of being mapped, faulted in and unmapped per request. Two arenas instead of one
 # per thread leave fewer heaps to fragment. Measured on the bench (README, "Benchmarks"), RSS
-# after writing 5 GB: 276-290 MB as plain `node dist/src/cli.js`, 218-261 MB through bin/millrace;
-# 1 MiB records in/out 343-369/395-409 MB/s, against 267-308/355 MB/s with a 128 KiB threshold
-# (RSS 207-243 MB). Other C libraries (musl, macOS) ignore these variables.
+# after writing 5 GB: 276-290 MB as plain `node dist/src/cli.js`, 214-261 MB through bin/millrace;
+# 1 MiB records in/out, run alone, 343-369/395-409 MB/s against 267-308/355 MB/s with a 128 KiB
+# threshold (RSS 207-243 MB). Other C libraries (musl, macOS) ignore these variables.
 : "${MALLOC_ARENA_MAX:=2}"
 : "${MALLOC_MMAP_THRESHOLD_:=2097152}"
 # One V8 helper thread instead of four. The server's heaps are small (tens of MB) and it collects
