@@ -149,13 +149,14 @@ function goPathWith(importPath: string): string | undefined {
 }
 
 /**
- * Builds test/clients/<file> in GOPATH mode against the SDK found there and runs it against the
- * server; resolves to what it printed, or undefined when this machine cannot build it (t.skip).
+ * Builds test/clients/<file> in GOPATH mode against the SDK found there and runs it against each
+ * endpoint; resolves to what each run printed, or undefined when this machine cannot build it
+ * (t.skip).
  */
-async function runGoClient(t: TestContext, file: string, sdkPackage: string, debianPackage: string): Promise<any> {
-  if (!(await available('go', ['version']))) return t.skip('`go version` does not run here');
+async function runGoClient(t: TestContext, file: string, sdkPackage: string, debianPackage: string, endpoints: string[]): Promise<any[] | undefined> {
+  if (!(await available('go', ['version']))) return void t.skip('`go version` does not run here');
   const sdk = goPathWith(sdkPackage);
-  if (!sdk) return t.skip(`no GOPATH here holds ${sdkPackage} (Debian: ${debianPackage})`);
+  if (!sdk) return void t.skip(`no GOPATH here holds ${sdkPackage} (Debian: ${debianPackage})`);
   const gopath = mkdtempSync(join(tmpdir(), 'millrace-go-'));
   try {
     const source = join(gopath, 'src/millrace-go-client');
@@ -164,9 +165,13 @@ async function runGoClient(t: TestContext, file: string, sdkPackage: string, deb
     const binary = join(gopath, 'client');
     const build = await exec('go', ['build', '-o', binary, source], { GO111MODULE: 'off', GOPATH: `${gopath}:${sdk}`, GOFLAGS: '' }, 150_000);
     assert.equal(build.code, 0, build.stderr);
-    const run = await exec(binary, [server.endpoint]);
-    assert.equal(run.code, 0, run.stdout + run.stderr);
-    return JSON.parse(run.stdout);
+    const outputs = [];
+    for (const endpoint of endpoints) {
+      const run = await exec(binary, [endpoint]);
+      assert.equal(run.code, 0, `${endpoint}: ${run.stdout}${run.stderr}`);
+      outputs.push(JSON.parse(run.stdout));
+    }
+    return outputs;
   } finally {
     rmSync(gopath, { recursive: true, force: true });
   }
@@ -207,7 +212,8 @@ function assertGoClientRun(out: any, stream: string, greeting: string, pushed: s
 }
 
 test('the AWS SDK for Go v1 puts, reads, subscribes, tags, reshards and parses errors', { timeout: 180_000 }, async (t) => {
-  const out = await runGoClient(t, 'go-sdk-v1.go', 'github.com/aws/aws-sdk-go/service/kinesis', 'golang-github-aws-aws-sdk-go-dev');
+  const sdk = ['github.com/aws/aws-sdk-go/service/kinesis', 'golang-github-aws-aws-sdk-go-dev'] as const;
+  const [out] = (await runGoClient(t, 'go-sdk-v1.go', ...sdk, [server.endpoint])) ?? [];
   if (!out) return;
   assertGoClientRun(out, 'go-sdk-v1', 'hello from go', 'pushed to go');
   assert.match(out.missingStream.requestId, /^[0-9a-f-]{36}$/);
@@ -215,11 +221,23 @@ test('the AWS SDK for Go v1 puts, reads, subscribes, tags, reshards and parses e
   assert.equal(out.openShardsAfterUpdate, 4);
 });
 
-test('the AWS SDK for Go v2 puts, reads, subscribes and maps errors to their types', { timeout: 180_000 }, async (t) => {
-  const out = await runGoClient(t, 'go-sdk-v2.go', 'github.com/aws/aws-sdk-go-v2/service/kinesis', 'golang-github-aws-aws-sdk-go-v2-dev');
-  if (!out) return;
-  assertGoClientRun(out, 'go-sdk-v2', 'hello from go v2', 'pushed to go v2');
-  assert.equal(out.missingStreamTyped, true);
+test('the AWS SDK for Go v2, over HTTP/1.1 and over TLS with HTTP/2, puts, reads, subscribes and maps errors to their types', { timeout: 180_000 }, async (t) => {
+  const tlsServer = await startTestServer({ tls: true });
+  try {
+    const sdk = ['github.com/aws/aws-sdk-go-v2/service/kinesis', 'golang-github-aws-aws-sdk-go-v2-dev'] as const;
+    const outs = await runGoClient(t, 'go-sdk-v2.go', ...sdk, [server.endpoint, tlsServer.endpoint.replace(/^http:/, 'https:')]);
+    if (!outs) return;
+    const [plain, overTls] = outs;
+    for (const out of outs) {
+      assertGoClientRun(out, 'go-sdk-v2', 'hello from go v2', 'pushed to go v2');
+      assert.equal(out.missingStreamTyped, true);
+    }
+    assert.equal(plain.protocol, undefined);
+    // Go's own HTTP/2 client, ALPN-negotiated, carried every call and the event stream.
+    assert.equal(overTls.protocol, 'HTTP/2.0');
+  } finally {
+    await tlsServer.stop();
+  }
 });
 
 test('TLS with ALPN h2 and http/1.1 shares the port with plain HTTP/1.1 and h2c', { timeout: 30_000 }, async (t) => {
