@@ -149,9 +149,9 @@ function goPathWith(importPath: string): string | undefined {
 }
 
 /**
- * Builds test/clients/<file> in GOPATH mode against the SDK found there and runs it against each
- * endpoint; resolves to what each run printed, or undefined when this machine cannot build it
- * (t.skip).
+ * Builds test/clients/<file>, with go-observed.go, in GOPATH mode against the SDK found there and
+ * runs it against each endpoint; resolves to what each run printed, or undefined when this machine
+ * cannot build it (t.skip).
  */
 async function runGoClient(t: TestContext, file: string, sdkPackage: string, debianPackage: string, endpoints: string[]): Promise<any[] | undefined> {
   if (!(await available('go', ['version']))) return void t.skip('`go version` does not run here');
@@ -161,7 +161,9 @@ async function runGoClient(t: TestContext, file: string, sdkPackage: string, deb
   try {
     const source = join(gopath, 'src/millrace-go-client');
     mkdirSync(source, { recursive: true });
-    copyFileSync(fileURLToPath(new URL(`../../test/clients/${file}`, import.meta.url)), join(source, 'main.go'));
+    for (const [from, to] of [[file, 'main.go'], ['go-observed.go', 'observed.go']]) {
+      copyFileSync(fileURLToPath(new URL(`../../test/clients/${from}`, import.meta.url)), join(source, to));
+    }
     const binary = join(gopath, 'client');
     const build = await exec('go', ['build', '-o', binary, source], { GO111MODULE: 'off', GOPATH: `${gopath}:${sdk}`, GOFLAGS: '' }, 150_000);
     assert.equal(build.code, 0, build.stderr);

@@ -1,10 +1,8 @@
 // A Kinesis client written with the AWS SDK for Go (v1), run by clients.test.ts against a
-// Millrace endpoint (os.Args[1]). It prints what it observed as one JSON object; the test asserts
-// on it. Any unexpected failure prints {"failed": step, "error": ...} and exits 1.
+// Millrace endpoint (os.Args[1]); what it observed is reported as go-observed.go says.
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"time"
@@ -15,23 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go/aws/session"
 	"github.com/aws/aws-sdk-go/service/kinesis"
 )
-
-type observedError struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	Status    int    `json:"status"`
-	RequestID string `json:"requestId"`
-}
-
-var observed = map[string]interface{}{}
-
-func must(err error, step string) {
-	if err != nil {
-		out, _ := json.Marshal(map[string]string{"failed": step, "error": err.Error()})
-		fmt.Println(string(out))
-		os.Exit(1)
-	}
-}
 
 func awsError(err error) *observedError {
 	if failure, ok := err.(awserr.RequestFailure); ok {
@@ -161,6 +142,5 @@ receive:
 	must(k.WaitUntilStreamNotExists(&kinesis.DescribeStreamInput{StreamName: name}), "WaitUntilStreamNotExists")
 	observed["deleted"] = true
 
-	out, _ := json.Marshal(observed)
-	fmt.Println(string(out))
+	report()
 }

@@ -1,13 +1,11 @@
 // A Kinesis client written with the AWS SDK for Go v2, run by clients.test.ts against a Millrace
-// endpoint (os.Args[1]). It prints what it observed as one JSON object; the test asserts on it.
-// Any unexpected failure prints {"failed": step, "error": ...} and exits 1. An https endpoint is
+// endpoint (os.Args[1]); what it observed is reported as go-observed.go says. An https endpoint is
 // reached over HTTP/2 (ALPN) without verifying the server's self-signed certificate.
 package main
 
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,29 +23,13 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-type observedError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Status  int    `json:"status"`
-}
-
-var observed = map[string]interface{}{}
-
-func must(err error, step string) {
-	if err != nil {
-		out, _ := json.Marshal(map[string]string{"failed": step, "error": err.Error()})
-		fmt.Println(string(out))
-		os.Exit(1)
-	}
-}
-
 func awsError(err error) *observedError {
 	var api smithy.APIError
 	var response *smithyhttp.ResponseError
 	if !errors.As(err, &api) || !errors.As(err, &response) {
 		return &observedError{Code: fmt.Sprintf("not an API error: %v", err)}
 	}
-	return &observedError{api.ErrorCode(), api.ErrorMessage(), response.HTTPStatusCode()}
+	return &observedError{Code: api.ErrorCode(), Message: api.ErrorMessage(), Status: response.HTTPStatusCode()}
 }
 
 func mustParse(raw string) *url.URL {
@@ -185,6 +167,5 @@ receive:
 	must(gone.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: name}, 30*time.Second), "StreamNotExistsWaiter")
 	observed["deleted"] = true
 
-	out, _ := json.Marshal(observed)
-	fmt.Println(string(out))
+	report()
 }
