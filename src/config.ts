@@ -42,6 +42,22 @@ export interface Config {
   bodyTimeoutMs: number;
   /** Enforce Kinesis's per-shard and control-plane rates (KINESIS-SPEC §4.9; kinesis/domain/throughput.ts). */
   enforceLimits: boolean;
+  /** An S3-compatible server to keep objects in instead of the embedded object store (objects/external-objects.ts). */
+  s3Endpoint?: string;
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
+  /** Region to sign external S3 calls for. */
+  s3Region: string;
+  /** Address external buckets as `bucket.host` instead of `host/bucket`. */
+  s3VirtualHosted: boolean;
+  /** A server that speaks Lambda's Invoke API (functions/lambda-endpoint.ts). */
+  lambdaEndpoint?: string;
+  /** Directory of `<function name>.mjs` modules run in worker threads (functions/local-modules.ts). */
+  functionsDir?: string;
+  /** How long a local function may run before it times out, as Lambda's function timeout. */
+  functionTimeoutMs: number;
+  /** Local function invocations running at once; more wait their turn. */
+  functionConcurrency: number;
 }
 
 interface Setting {
@@ -84,6 +100,15 @@ export const SETTINGS: Setting[] = [
   { key: 'natsPass', flag: 'nats-pass', env: 'MILLRACE_NATS_PASS', kind: 'string', help: 'password for --nats-user' },
   { key: 'natsCreds', flag: 'nats-creds', env: 'MILLRACE_NATS_CREDS', kind: 'string', help: 'NATS .creds file (JWT and nkey seed)' },
   { key: 'natsTlsCa', flag: 'nats-tls-ca', env: 'MILLRACE_NATS_TLS_CA', kind: 'string', help: 'PEM CA file: connect to NATS over TLS' },
+  { key: 's3Endpoint', flag: 's3-endpoint', env: 'MILLRACE_S3_ENDPOINT', kind: 'string', help: 'URL of an S3-compatible server to keep objects in (default: the embedded object store)' },
+  { key: 's3AccessKeyId', flag: 's3-access-key-id', env: 'MILLRACE_S3_ACCESS_KEY_ID', kind: 'string', help: 'access key for --s3-endpoint (default: the AWS environment and profile chain)' },
+  { key: 's3SecretAccessKey', flag: 's3-secret-access-key', env: 'MILLRACE_S3_SECRET_ACCESS_KEY', kind: 'string', help: 'secret key for --s3-access-key-id' },
+  { key: 's3Region', flag: 's3-region', env: 'MILLRACE_S3_REGION', kind: 'string', fallback: 'us-east-1', help: 'region to sign --s3-endpoint calls for' },
+  { key: 's3VirtualHosted', flag: 's3-virtual-hosted', env: 'MILLRACE_S3_VIRTUAL_HOSTED', kind: 'boolean', fallback: false, help: 'address --s3-endpoint buckets as bucket.host, not host/bucket' },
+  { key: 'lambdaEndpoint', flag: 'lambda-endpoint', env: 'MILLRACE_LAMBDA_ENDPOINT', kind: 'string', help: 'URL of a server speaking the Lambda Invoke API (sam local start-lambda, LocalStack, AWS)' },
+  { key: 'functionsDir', flag: 'functions', env: 'MILLRACE_FUNCTIONS', kind: 'string', help: 'directory of DIR/<function name>.mjs handlers to run as Lambda functions' },
+  { key: 'functionTimeoutMs', flag: 'function-timeout-ms', env: 'MILLRACE_FUNCTION_TIMEOUT_MS', kind: 'integer', fallback: 3000, help: 'timeout of a --functions invocation (Lambda default 3 s)' },
+  { key: 'functionConcurrency', flag: 'function-concurrency', env: 'MILLRACE_FUNCTION_CONCURRENCY', kind: 'integer', fallback: 4, help: '--functions invocations running at once' },
   { key: 'logLevel', flag: 'log-level', env: 'MILLRACE_LOG_LEVEL', kind: 'string', fallback: 'info', help: 'fatal, error, warn, info, debug or trace' },
 ];
 

@@ -3,6 +3,10 @@ import type { Logger } from 'pino';
 import { DEFAULT_CONFIG, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { createPipeline } from './protocol/pipeline.js';
+import { createRouter, type HttpService } from './protocol/router.js';
+import { createAuthenticator } from './protocol/authenticator.js';
+import { createBuiltinPages, type Page } from './builtin/pages.js';
+import { healthPage, indexPage } from './builtin/health.js';
 import { listen, type Listener } from './transport/listener.js';
 import { openLmdbStore } from './store/lmdb-store.js';
 import { openMemoryStore } from './store/memory-store.js';
@@ -16,10 +20,11 @@ export interface Millrace {
   readonly endpoint: string;
   readonly port: number;
   readonly kinesis: Kinesis;
+  readonly store: Store;
   close(): Promise<void>;
 }
 
-/** Opens the store and serves Kinesis on one port until closed. */
+/** Opens the store and serves the family on one port until closed. */
 export async function startMillrace(overrides: Partial<Config> = {}, logger?: Logger): Promise<Millrace> {
   const config: Config = { ...DEFAULT_CONFIG, ...overrides };
   if (config.memory) delete config.dataDir;
@@ -38,9 +43,19 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     : config.memory || !config.dataDir
       ? openMemoryStore()
       : openLmdbStore({ path: config.dataDir });
+  const authenticator = createAuthenticator(config);
   const streams = new Streams(store, config);
   const kinesis: Kinesis = { config, store, streams };
-  const service = await createKinesisService(kinesis);
+  const jsonServices = [await createKinesisService(kinesis, authenticator)];
+  /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
+  const jsonSigningNames = ['kinesis'];
+  const restServices: HttpService[] = [];
+  const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
+  let endpoint = '';
+  const pages = new Map<string, Page>([
+    ['/', indexPage({ store, services: served }, () => endpoint)],
+    ['/health', healthPage({ store, services: served })],
+  ]);
   const background = startBackgroundWork(kinesis, log);
   let listener: Listener;
   try {
@@ -57,7 +72,12 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
         headersTimeoutMs: config.headersTimeoutMs,
         tls,
       },
-      createPipeline(service, log, { bodyIdleTimeoutMs: config.bodyTimeoutMs }),
+      createRouter({
+        json: createPipeline(jsonServices, log, { bodyIdleTimeoutMs: config.bodyTimeoutMs }),
+        jsonSigningNames,
+        rest: restServices,
+        builtin: createBuiltinPages(pages, (err) => log.error({ err }, 'built-in page failed')),
+      }),
     );
   } catch (err) {
     background.stop();
@@ -65,10 +85,12 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     throw err;
   }
   const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
+  endpoint = `http://${host}:${listener.port}`;
   return {
-    endpoint: `http://${host}:${listener.port}`,
+    endpoint,
     port: listener.port,
     kinesis,
+    store,
     async close() {
       await listener.close();
       await background.stop();

@@ -12,7 +12,7 @@ import { recordSequenceNumber, type ShardMeta } from '../src/kinesis/domain/stre
 import type { StoredRecord } from '../src/store/store.js';
 import { ModelValidator } from '../src/model/validate.js';
 import { KINESIS_MODEL } from '../src/kinesis/service.js';
-import { BodyCollector, MAX_BODY_BYTES } from '../src/protocol/pipeline.js';
+import { BodyCollector, MAX_BODY_BYTES } from '../src/protocol/http-exchange.js';
 import type { ServiceModel } from '../src/model/service-model.js';
 
 /**

@@ -2,9 +2,9 @@ import { readdir } from 'node:fs/promises';
 import model from '../model/kinesis-2013-12-02.json' with { type: 'json' };
 import type { ServiceModel } from '../model/service-model.js';
 import { ModelValidator } from '../model/validate.js';
-import type { Credentials } from '../protocol/auth.js';
+import type { Authenticator } from '../protocol/authenticator.js';
 import { internalFailure } from '../protocol/errors.js';
-import type { RequestContext, ServerRequest, Service } from '../protocol/pipeline.js';
+import type { RequestContext, Service } from '../protocol/pipeline.js';
 import type { Store } from '../store/store.js';
 import type { Config } from '../config.js';
 import { Streams } from './domain/streams.js';
@@ -12,7 +12,6 @@ import { registerResharding } from './domain/resharding.js';
 import { registerStreamMode } from './domain/on-demand.js';
 import { registerEncryption } from './domain/encryption.js';
 import { registerWarmThroughput } from './domain/account-settings.js';
-import { loadCredentialList, SignatureVerifier } from '../protocol/sigv4.js';
 import { throughput } from './domain/throughput.js';
 
 export const KINESIS_MODEL = model as unknown as ServiceModel;
@@ -47,7 +46,7 @@ async function loadOperations(): Promise<Map<string, Operation>> {
   return operations;
 }
 
-export async function createKinesisService(kinesis: Kinesis): Promise<Service> {
+export async function createKinesisService(kinesis: Kinesis, authenticator: Authenticator): Promise<Service> {
   const operations = await loadOperations();
   // Changes that complete when a stream leaves UPDATING (§5.1).
   registerResharding(kinesis.streams);
@@ -55,19 +54,10 @@ export async function createKinesisService(kinesis: Kinesis): Promise<Service> {
   registerEncryption(kinesis.streams);
   registerWarmThroughput(kinesis.streams);
   const validator = new ModelValidator(KINESIS_MODEL, 'com.amazonaws.kinesis.v20131202');
-  // Signatures are verified only when credentials are configured (§1.7 recommendation).
-  const verifier = kinesis.config.credentials ? new SignatureVerifier(loadCredentialList(kinesis.config.credentials)) : undefined;
   return {
     targetPrefix: KINESIS_MODEL.metadata.targetPrefix,
     hasOperation: (name) => validator.hasOperation(name),
-    async authenticate(request: ServerRequest, body: Buffer, credentials: Credentials) {
-      if (verifier) {
-        const caller = await verifier.verify(request, body, credentials);
-        return { account: caller.account, region: caller.region ?? kinesis.config.region };
-      }
-      const account = /^\d{12}$/.test(credentials.accessKeyId) ? credentials.accessKeyId : kinesis.config.account;
-      return { account, region: credentials.region ?? kinesis.config.region };
-    },
+    authenticate: (request, body, credentials) => authenticator.authenticate(request, body, credentials),
     async invoke(name: string, body: Record<string, unknown>, context: RequestContext) {
       const input = validator.parseInput(name, body);
       throughput(kinesis).admitControlCall(name, context.account, input); // §4.9, with --enforce-limits

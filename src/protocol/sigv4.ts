@@ -4,7 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { Checksum, HttpRequest, SourceData } from '@smithy/types';
 import { header, parseAuthorization, type Credentials } from './auth.js';
 import { AwsError } from './errors.js';
-import type { ServerRequest } from './pipeline.js';
+import type { ServerRequest } from './http-exchange.js';
 
 /**
  * SigV4 verification (KINESIS-SPEC §1.7), on when credentials are configured. The signature is
