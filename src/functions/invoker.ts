@@ -17,6 +17,12 @@ export interface InvokeResult {
   executedVersion: string;
 }
 
+export interface InvokeOptions {
+  signal?: AbortSignal;
+  /** Only check that the function exists and could run (Invoke's DryRun): resolves with status 204. */
+  dryRun?: boolean;
+}
+
 export interface FunctionInvoker {
   readonly kind: 'endpoint' | 'local' | 'none';
   /**
@@ -25,7 +31,7 @@ export interface FunctionInvoker {
    * (ResourceNotFoundException for a function that exists nowhere, TooManyRequestsException, …);
    * resolves for everything the function itself does, including throwing and timing out.
    */
-  invoke(functionArn: string, payload: Buffer, options?: { signal?: AbortSignal }): Promise<InvokeResult>;
+  invoke(functionArn: string, payload: Buffer, options?: InvokeOptions): Promise<InvokeResult>;
   close(): Promise<void>;
 }
 
