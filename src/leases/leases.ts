@@ -206,8 +206,10 @@ export class Leases {
     clearTimeout(this.timer);
     clearInterval(this.watchdog);
     this.stopping = this.exclusively(async () => {
+      // Presence first: the others then see no node with room left to wait for, and take the
+      // released leases at their next scan.
+      if (this.presenceRevision) await this.meta.delete(nodeKey(this.node), this.presenceRevision).catch(() => false);
       await Promise.all([...this.works.values()].map((work) => this.handOver(work, 'the node is stopping')));
-      if (this.presenceRevision) await this.meta.delete(nodeKey(this.node), this.presenceRevision).catch(() => {});
     });
     return this.stopping;
   }
