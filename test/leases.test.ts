@@ -372,7 +372,7 @@ describe('leases across Millrace nodes over a 3-node JetStream cluster', { skip,
     await cluster?.stop();
   });
 
-  test('kill -9 of the holder: another node takes the lease within the bound and resumes from the last checkpoint', async () => {
+  test('kill -9 of the holder: another node takes the lease within the bound and resumes from the last checkpoint', async (t) => {
     const first = await startChild();
     const second = await startChild();
     store = await openNatsStore({ url: cluster.url, replicas: 3 });
@@ -389,6 +389,7 @@ describe('leases across Millrace nodes over a 3-node JetStream cluster', { skip,
     assert.ok(lastCheckpoint.every((term) => term <= before.term));
 
     const taken = await until('take-over by the surviving node', killedAt + TAKEOVER_BOUND_MS, () => holds(survivor, COUNTER_LEASE));
+    t.diagnostic(`taken over ${Date.now() - killedAt} ms after the kill (bound ${TAKEOVER_BOUND_MS} ms)`);
     assert.ok(taken.term > before.term);
     // The survivor runs every lease now, the maintenance sweep included.
     await until('the maintenance lease on the survivor', killedAt + TAKEOVER_BOUND_MS, () => holds(survivor, MAINTENANCE_LEASE));
@@ -402,7 +403,7 @@ describe('leases across Millrace nodes over a 3-node JetStream cluster', { skip,
     assert.deepEqual(new Set(resumed.slice(lastCheckpoint.length)), new Set([taken.term]));
   });
 
-  test('a clean shutdown hands the lease over at once, long before it would have expired', async () => {
+  test('a clean shutdown hands the lease over at once, long before it would have expired', async (t) => {
     const survivor = children.find((c) => c.process.exitCode === null && c.process.signalCode === null)!;
     const third = await startChild();
     const holder = await balanced([survivor, third]);
@@ -412,7 +413,9 @@ describe('leases across Millrace nodes over a 3-node JetStream cluster', { skip,
 
     const exited = new Promise<number | null>((resolve) => holder.process.once('exit', resolve));
     holder.process.kill('SIGTERM');
+    const stoppedAt = Date.now();
     const taken = await until('hand-over on SIGTERM', before.expiresAt + SCAN_INTERVAL_MS, () => holds(other, COUNTER_LEASE));
+    t.diagnostic(`handed over ${Date.now() - stoppedAt} ms after SIGTERM; the old lease had ${before.expiresAt - stoppedAt} ms left`);
     assert.equal(await exited, 0);
     assert.ok(taken.term > before.term);
     // Taken while the old record still had time left: it was released, not left to expire.

@@ -7,14 +7,15 @@ import { hostname } from 'node:os';
  * it. The holder's last renewal happened at most RENEW_INTERVAL_MS before the kill and set
  * `expiresAt` to that moment + LEASE_TTL_MS, so the lease is free at most LEASE_TTL_MS after the
  * kill; every other node scans at least every SCAN_INTERVAL_MS, so one sees it free at most
- * LEASE_TTL_MS + SCAN_INTERVAL_MS (12 s) after the kill. The remaining 3 s are for the taking
- * compare-and-set itself (a JetStream KV write is three round trips, retried under contention).
+ * LEASE_TTL_MS + SCAN_INTERVAL_MS (10 s) after the kill. TAKE_ALLOWANCE_MS is kept for the taking
+ * compare-and-set itself (a JetStream KV write is three round trips, retried under contention),
+ * and the rest is slack for a loaded machine.
  */
 export const TAKEOVER_BOUND_MS = 15_000;
 /** Long enough for a JetStream leader election (a few seconds) to pass without losing a lease. */
-export const LEASE_TTL_MS = 10_000;
+export const LEASE_TTL_MS = 8_000;
 /** A quarter of the TTL: three renewals may fail (or one hang through an election) before the lease lapses. */
-export const RENEW_INTERVAL_MS = 2_500;
+export const RENEW_INTERVAL_MS = 2_000;
 /** How often a node looks for free or expired leases (one listing of the lease records). */
 export const SCAN_INTERVAL_MS = 2_000;
 /** Room for the taking write within the bound. */
