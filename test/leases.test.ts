@@ -222,6 +222,60 @@ for (const { kind, open } of stores) {
       await a.stop();
     });
 
+    test('work that ends on its own hands its lease back and runs again a scan later', async () => {
+      clock = new Clock();
+      const a = node('node-a');
+      const terms: number[] = [];
+      a.register('ends/w', async (lease) => {
+        terms.push(lease.term);
+        if (terms.length === 1) throw new Error('failed once');
+      });
+      await a.tick();
+      await settle();
+      await a.tick(); // the release queued behind the pass
+      assert.deepEqual(terms, [1]);
+      assert.equal((await record('ends/w')).value.owner, '');
+      clock.advance(SCAN_INTERVAL_MS);
+      await a.tick();
+      await settle();
+      assert.deepEqual(terms, [1, 2]);
+    });
+
+    test('a holder whose clock runs slow (expiresAt far ahead) loses a lease it stopped renewing', async () => {
+      clock = new Clock();
+      const farAhead = clock.t + 3_600_000;
+      assert.ok(await store.meta.put<LeaseRecord>(leaseKey('skew/w'), { owner: 'slow-clock', term: 3, acquiredAt: clock.t, expiresAt: farAhead }, 0));
+      const b = node('node-b');
+      const { runs, work } = recordingWork();
+      b.register('skew/w', work);
+      await b.tick();
+      clock.advance(LEASE_TTL_MS - 1);
+      await b.tick();
+      assert.equal(runs.length, 0, 'unchanged for less than a TTL: still held');
+      clock.advance(SCAN_INTERVAL_MS);
+      await b.tick();
+      await settle();
+      assert.equal(runs[0]?.term, 4);
+    });
+
+    test('reconcile registers the listed names under a prefix and unregisters the rest', async () => {
+      clock = new Clock();
+      const a = node('node-a');
+      const started: string[] = [];
+      const perName = (name: string): LeasedWork => async (lease) => {
+        started.push(name);
+        await new Promise((resolve) => lease.signal.addEventListener('abort', resolve, { once: true }));
+      };
+      a.register('other/kept', recordingWork().work);
+      await a.reconcile('delivery/', ['delivery/a', 'delivery/b'], perName);
+      await a.tick();
+      await settle();
+      assert.deepEqual(started.sort(), ['delivery/a', 'delivery/b']);
+      await a.reconcile('delivery/', ['delivery/b', 'delivery/c'], perName);
+      assert.deepEqual(a.registered(), ['delivery/b', 'delivery/c', 'other/kept']);
+      assert.equal((await record('delivery/a')).value.owner, '', 'the lease of a name gone is released');
+    });
+
     test('leases spread over the nodes: a node that joins later gets its share', async () => {
       clock = new Clock();
       const names = ['spread/1', 'spread/2', 'spread/3', 'spread/4'];
@@ -358,6 +412,8 @@ describe('leases across Millrace nodes over a 3-node JetStream cluster', { skip,
       const counts = await Promise.all(nodes.map(async (n) => (await held(n)).length));
       return counts.every((c) => c === 1) || undefined;
     });
+    const names = (await Promise.all(nodes.map(held))).flat().map((l) => l.name);
+    assert.deepEqual(names.sort(), [MAINTENANCE_LEASE, COUNTER_LEASE].sort(), 'each lease on exactly one node');
     for (const n of nodes) if (await holds(n, COUNTER_LEASE)) return n;
     throw new Error('nobody holds the counter lease');
   }
@@ -376,6 +432,8 @@ describe('leases across Millrace nodes over a 3-node JetStream cluster', { skip,
     const first = await startChild();
     const second = await startChild();
     store = await openNatsStore({ url: cluster.url, replicas: 3 });
+    for (const child of [first, second]) assert.equal((await getJson(child.endpoint, '/_millrace/health')).node, child.node);
+    assert.notEqual(first.node, second.node);
     const holder = await balanced([first, second]);
     const survivor = holder === first ? second : first;
     const before = (await holds(holder, COUNTER_LEASE))!;

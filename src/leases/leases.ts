@@ -165,6 +165,18 @@ export class Leases {
     });
   }
 
+  /**
+   * Makes the registered names under `prefix` exactly `names`, e.g. one lease per Firehose
+   * delivery stream from a listing of the store, repeated as streams come and go on any node:
+   * a new name gets `work(name)`, a name no longer listed is unregistered (its work stopped).
+   */
+  async reconcile(prefix: string, names: Iterable<string>, work: (name: string) => LeasedWork): Promise<void> {
+    const wanted = new Set([...names].filter((name) => name.startsWith(prefix)));
+    for (const name of wanted) if (!this.works.has(name) && !this.stopping) this.register(name, work(name));
+    const gone = [...this.works.keys()].filter((name) => name.startsWith(prefix) && !wanted.has(name));
+    await Promise.all(gone.map((name) => this.unregister(name)));
+  }
+
   registered(): string[] {
     return [...this.works.keys()].sort();
   }
