@@ -161,6 +161,7 @@ export class Leases {
       const work = this.works.get(name);
       if (!work) return;
       this.works.delete(name);
+      this.freeSince.delete(name);
       await this.handOver(work, 'unregistered');
     });
   }
