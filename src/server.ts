@@ -14,6 +14,7 @@ import type { Store } from './store/store.js';
 import { createKinesisService, type Kinesis } from './kinesis/service.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
+import { Leases } from './leases/leases.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -21,6 +22,8 @@ export interface Millrace {
   readonly port: number;
   readonly kinesis: Kinesis;
   readonly store: Store;
+  /** Background work that runs on one node at a time (Firehose delivery, Analytics, the Kinesis sweep). */
+  readonly leases: Leases;
   close(): Promise<void>;
 }
 
@@ -51,12 +54,15 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   const jsonSigningNames = ['kinesis'];
   const restServices: HttpService[] = [];
   const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
+  // Over an embedded store this process is the only node: it takes every lease at once.
+  const leases = new Leases(store.meta, { exclusive: store.kind !== 'nats', log });
   let endpoint = '';
   const pages = new Map<string, Page>([
     ['/', indexPage({ store, services: served }, () => endpoint)],
-    ['/health', healthPage({ store, services: served })],
+    ['/health', healthPage({ store, services: served, leases })],
   ]);
-  const background = startBackgroundWork(kinesis, log);
+  startBackgroundWork(kinesis, log, leases);
+  leases.start();
   let listener: Listener;
   try {
     const tls =
@@ -80,7 +86,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       }),
     );
   } catch (err) {
-    background.stop();
+    await leases.stop();
     await store.close();
     throw err;
   }
@@ -91,9 +97,10 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     port: listener.port,
     kinesis,
     store,
+    leases,
     async close() {
       await listener.close();
-      await background.stop();
+      await leases.stop(); // hands every lease over while the store is still open
       await store.close();
     },
   };
