@@ -10,10 +10,12 @@ import { healthPage, indexPage } from './builtin/health.js';
 import { listen, type Listener } from './transport/listener.js';
 import { openLmdbStore } from './store/lmdb-store.js';
 import { openMemoryStore } from './store/memory-store.js';
+import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
 import type { Store } from './store/store.js';
 import { createKinesisService, type Kinesis } from './kinesis/service.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
+import { endSubscriptions } from './kinesis/domain/subscriptions.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -21,6 +23,7 @@ export interface Millrace {
   readonly port: number;
   readonly kinesis: Kinesis;
   readonly store: Store;
+  /** Stops accepting, lets requests in flight finish (SHUTDOWN_DRAIN_MS at most), closes the store. */
   close(): Promise<void>;
 }
 
@@ -29,20 +32,29 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   const config: Config = { ...DEFAULT_CONFIG, ...overrides };
   if (config.memory) delete config.dataDir;
   const log = logger ?? createLogger(config.logLevel);
+  // One server per data directory, locked before anything in it is opened (data-dir-lock.ts);
+  // the lock is released only after the store has been closed.
+  const dataDirLock: DataDirLock | undefined = !config.store && !config.memory && config.dataDir ? await lockDataDir(config.dataDir) : undefined;
   // The NATS client and the certificate generator are loaded only by the modes that use them: they
   // were most of the time a default start spent loading modules.
-  const store: Store = config.store
-    ? await (await import('./store/nats-store.js')).openNatsStore({
-        url: config.store,
-        replicas: config.replicas,
-        user: config.natsUser,
-        pass: config.natsPass,
-        creds: config.natsCreds,
-        tlsCa: config.natsTlsCa,
-      })
-    : config.memory || !config.dataDir
-      ? openMemoryStore()
-      : openLmdbStore({ path: config.dataDir });
+  let store: Store;
+  try {
+    store = config.store
+      ? await (await import('./store/nats-store.js')).openNatsStore({
+          url: config.store,
+          replicas: config.replicas,
+          user: config.natsUser,
+          pass: config.natsPass,
+          creds: config.natsCreds,
+          tlsCa: config.natsTlsCa,
+        })
+      : config.memory || !config.dataDir
+        ? openMemoryStore()
+        : openLmdbStore({ path: config.dataDir });
+  } catch (err) {
+    await dataDirLock?.release();
+    throw err;
+  }
   const authenticator = createAuthenticator(config);
   const streams = new Streams(store, config);
   const kinesis: Kinesis = { config, store, streams };
@@ -80,8 +92,9 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       }),
     );
   } catch (err) {
-    background.stop();
+    await background.stop();
     await store.close();
+    await dataDirLock?.release();
     throw err;
   }
   const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
@@ -92,9 +105,12 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     kinesis,
     store,
     async close() {
-      await listener.close();
+      // Drain (listener.ts): no new connections or streams, requests in flight answered,
+      // subscriptions completed as event streams that end normally; then the store.
+      await listener.close({ drained: () => void endSubscriptions(kinesis) });
       await background.stop();
       await store.close();
+      await dataDirLock?.release();
     },
   };
 }

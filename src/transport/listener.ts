@@ -27,8 +27,20 @@ export interface ListenOptions {
 export interface Listener {
   readonly port: number;
   readonly host: string;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and resolves once the requests in flight have been answered
+   * (HTTP/1.1 responses say `Connection: close`, HTTP/2 sessions get a GOAWAY) and idle
+   * connections closed; `drained` runs right after new work was refused (streaming responses end
+   * there). Connections still open after `drainMs` are cut.
+   */
+  close(options?: { drainMs?: number; drained?: () => void }): Promise<void>;
 }
+
+/**
+ * How long a shutdown waits for requests in flight, by default. A PutRecords of 5 MiB takes well
+ * under a second on loopback; a client that has not finished its request by then is cut.
+ */
+export const SHUTDOWN_DRAIN_MS = 5_000;
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -47,6 +59,26 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   // Node enforces headersTimeout from a checker it starts on 'listening'; this server never listens
   // itself (the front hands it sockets), so start the checker here or slow clients are never cut.
   h1.emit('listening');
+  // HTTP/1.1 connections and their requests in flight, so that a shutdown can close the idle ones
+  // at once and the busy ones as soon as their responses are sent.
+  const h1Busy = new Map<net.Socket, number>();
+  let closing = false;
+  h1.prependListener('connection', (socket: net.Socket) => {
+    h1Busy.set(socket, 0);
+    socket.on('close', () => h1Busy.delete(socket));
+  });
+  // Ahead of the handler, so that a response it sends at once already says Connection: close.
+  h1.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
+    if (closing) res.setHeader('Connection', 'close');
+    res.on('close', () => {
+      if (!h1Busy.has(socket)) return;
+      const left = h1Busy.get(socket)! - 1;
+      h1Busy.set(socket, left);
+      if (closing && left === 0) socket.destroySoon();
+    });
+  });
   const h2settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const h2 = http2.createServer({ settings: h2settings }, handler);
   // TLS only decrypts; ALPN then hands the connection to the same HTTP/1.1 or HTTP/2 server as
@@ -63,10 +95,13 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   h2.on('sessionError', () => {});
 
   const sockets = new Set<net.Socket>();
+  /** Sockets whose first bytes have been read and that were given to the TLS, HTTP/2 or HTTP/1.1 server. */
+  const handedOver = new WeakSet<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   for (const server of [h2]) {
     server.on('session', (session: http2.ServerHttp2Session) => {
       sessions.add(session);
+      if (closing) session.close(); // its TLS handshake finished after the shutdown began
       // A connection that sends the preface and never a complete request is a slow client, as an
       // HTTP/1.1 one that never finishes its headers; an idle session is let go as HTTP/1.1's
       // keep-alive lets go (gracefully: close() lets open streams finish).
@@ -93,6 +128,7 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
       const mayBeH2 = head.subarray(0, prefixLength).equals(H2_PREFACE.subarray(0, prefixLength));
       if (!isTls && mayBeH2 && head.length < H2_PREFACE.length) return; // wait for the whole preface
       socket.off('data', onData);
+      handedOver.add(socket);
       socket.pause();
       socket.setTimeout(0);
       socket.unshift(head);
@@ -123,8 +159,27 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   return {
     port: address.port,
     host: options.host,
-    async close() {
+    async close(options = {}) {
+      closing = true;
+      // Resolves when every connection the front accepted has closed (net.Server counts them).
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
+      // GOAWAY naming the last stream processed: streams in flight finish, new ones go elsewhere.
+      for (const session of sessions) session.close();
+      for (const [socket, busy] of h1Busy) {
+        if (busy === 0) socket.destroy();
+        else {
+          const res = (socket as net.Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
+          if (res && !res.headersSent) res.setHeader('Connection', 'close');
+        }
+      }
+      // Connections still sniffing their first bytes carry no request yet.
+      for (const socket of sockets) if (!handedOver.has(socket)) socket.destroy();
+      options.drained?.();
+      const drainMs = options.drainMs ?? SHUTDOWN_DRAIN_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
+      await Promise.race([closed, deadline]);
+      clearTimeout(timer);
       for (const session of sessions) session.destroy();
       for (const socket of sockets) socket.destroy();
       h1.closeAllConnections();
