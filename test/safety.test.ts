@@ -25,7 +25,7 @@ import { startMillrace } from '../src/server.js';
 import { DataDirLockedError, lockDataDir, LOCK_SOCKET_FILE } from '../src/store/data-dir-lock.js';
 import { ConfigError, parseConfig } from '../src/config.js';
 import { MAX_REGION_LENGTH } from '../src/protocol/region.js';
-import { kinesisJson, rawRequest, sleep, startTestServer, type TestServer } from './helpers.js';
+import { available, kinesisJson, rawRequest, sleep, startTestServer, type TestServer } from './helpers.js';
 
 /**
  * Issue 20 §1: misuse and faults never lose data. One server per data directory; a full disk is
@@ -270,6 +270,60 @@ describe('a full disk is an error answer, not a crash', () => {
   });
 });
 
+describe('a write the file system refuses is an error answer, not a crash', () => {
+  test('under a file-size limit (RLIMIT_FSIZE, no mount needed): 500 InternalFailure, the process keeps serving and exits 0 on SIGTERM; after a restart without the limit nothing acknowledged is lost and writes work', async (t) => {
+    if (!(await available('prlimit', ['--version']))) return t.skip('prlimit (util-linux) is not installed');
+    const dir = tempDir('millrace-fsize-');
+    // The same fault as a full disk from inside the process: writes past 12 MB fail (EFBIG; Node ignores SIGXFSZ).
+    const limited = spawn('prlimit', ['--fsize=12000000', process.execPath, CLI, '--port', '0', '--data', dir, '--log-level', 'fatal'], { env: BASE_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(limited);
+    limited.stderr!.resume();
+    const exited = new Promise<number | null>((resolve) => limited.on('close', (code) => resolve(code)));
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      limited.stdout!.on('data', (chunk) => {
+        out += chunk;
+        const match = /endpoint: (http:\/\/\S+)/.exec(out);
+        if (match) resolve(match[1]);
+      });
+      void exited.then((code) => reject(new Error(`millrace exited with ${code} before serving`)));
+    });
+    let client = sdk(endpoint);
+    await client.send(new CreateStreamCommand({ StreamName: 'limited', ShardCount: 1 }));
+    const data = Buffer.alloc(100_000, 3);
+    const acked: { seq: string; key: string }[] = [];
+    let failures = 0;
+    for (let batch = 0; batch < 60 && failures < 5; batch++) {
+      const keys = Array.from({ length: 5 }, (_, i) => `b${batch}-${i}`);
+      const answer = await kinesisJson(endpoint, 'PutRecords', { StreamName: 'limited', Records: keys.map((key) => ({ Data: data.toString('base64'), PartitionKey: key })) });
+      if (answer.status === 500) {
+        assert.equal(answer.body.toString(), '{"__type":"InternalFailure"}');
+        failures++;
+        continue;
+      }
+      assert.equal(answer.status, 200, answer.body.toString());
+      answer.json.Records.forEach((r: { SequenceNumber: string }, i: number) => acked.push({ seq: r.SequenceNumber, key: keys[i] }));
+    }
+    assert.equal(failures, 5, 'the file-size limit was reached');
+    assert.equal(limited.exitCode, null, 'the server is still running');
+    assert.deepEqual((await readShard(client, 'limited')).map((r) => ({ seq: r.seq, key: r.key })), acked);
+    client.destroy();
+    limited.kill('SIGTERM');
+    assert.equal(await exited, 0);
+
+    const restarted = await startCli(['--data', dir]);
+    children.push(restarted.proc);
+    client = sdk(restarted.endpoint);
+    assert.deepEqual((await readShard(client, 'limited')).map((r) => ({ seq: r.seq, key: r.key })), acked);
+    const more = await client.send(new PutRecordsCommand({ StreamName: 'limited', Records: [{ Data: data, PartitionKey: 'after' }] }));
+    assert.equal(more.FailedRecordCount, 0);
+    assert.ok(BigInt(more.Records![0].SequenceNumber!) > BigInt(acked[acked.length - 1].seq), 'no sequence number is reused');
+    client.destroy();
+    restarted.proc.kill('SIGTERM');
+    assert.equal((await restarted.exited).code, 0);
+  });
+});
+
 const SIGNED = {
   Authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=abc',
   'X-Amz-Date': '20240101T000000Z',
@@ -399,7 +453,7 @@ describe('shutdown drains', () => {
     assert.equal(h2.status, 200, JSON.stringify(h2.json));
     assert.match(h2.json.SequenceNumber, /^\d{56}$/);
 
-    assert.equal(await subscribed, await subscribed); // ended without throwing
+    await subscribed; // the event stream ended as a completion: an interrupted one rejects here
     assert.equal(await idleH2GoAway, http2.constants.NGHTTP2_NO_ERROR);
     await Promise.all([idleH1Closed, idleH2Closed]);
     const { code, stderr } = await server.exited;
