@@ -7,7 +7,7 @@ import { createRouter, type HttpService } from './protocol/router.js';
 import { createAuthenticator } from './protocol/authenticator.js';
 import { createBuiltinPages, type Page } from './builtin/pages.js';
 import { healthPage, indexPage } from './builtin/health.js';
-import { listen, type Listener } from './transport/listener.js';
+import { listen, SHUTDOWN_DRAIN_MS, type Listener } from './transport/listener.js';
 import { openLmdbStore } from './store/lmdb-store.js';
 import { openMemoryStore } from './store/memory-store.js';
 import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
@@ -107,7 +107,8 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     async close() {
       // Drain (listener.ts): no new connections or streams, requests in flight answered,
       // subscriptions completed as event streams that end normally; then the store.
-      await listener.close({ drained: () => void endSubscriptions(kinesis) });
+      const { cut } = await listener.close({ drained: () => void endSubscriptions(kinesis) });
+      if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
       await background.stop();
       await store.close();
       await dataDirLock?.release();

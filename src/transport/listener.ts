@@ -31,9 +31,9 @@ export interface Listener {
    * Stops accepting connections and resolves once the requests in flight have been answered
    * (HTTP/1.1 responses say `Connection: close`, HTTP/2 sessions get a GOAWAY) and idle
    * connections closed; `drained` runs right after new work was refused (streaming responses end
-   * there). Connections still open after `drainMs` are cut.
+   * there). Connections still open after `drainMs` are cut, and counted in the result.
    */
-  close(options?: { drainMs?: number; drained?: () => void }): Promise<void>;
+  close(options?: { drainMs?: number; drained?: () => void }): Promise<{ cut: number }>;
 }
 
 /**
@@ -59,24 +59,24 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   // Node enforces headersTimeout from a checker it starts on 'listening'; this server never listens
   // itself (the front hands it sockets), so start the checker here or slow clients are never cut.
   h1.emit('listening');
-  // HTTP/1.1 connections and their requests in flight, so that a shutdown can close the idle ones
-  // at once and the busy ones as soon as their responses are sent.
-  const h1Busy = new Map<net.Socket, number>();
+  // HTTP/1.1 connections with their responses in flight, so that a shutdown can close the idle
+  // ones at once and the busy ones as soon as their last response is sent.
+  const h1Responses = new Map<net.Socket, Set<http.ServerResponse>>();
   let closing = false;
   h1.prependListener('connection', (socket: net.Socket) => {
-    h1Busy.set(socket, 0);
-    socket.on('close', () => h1Busy.delete(socket));
+    h1Responses.set(socket, new Set());
+    socket.on('close', () => h1Responses.delete(socket));
   });
   // Ahead of the handler, so that a response it sends at once already says Connection: close.
   h1.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket;
-    h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
+    const responses = h1Responses.get(socket);
+    if (!responses) return;
+    responses.add(res);
     if (closing) res.setHeader('Connection', 'close');
     res.on('close', () => {
-      if (!h1Busy.has(socket)) return;
-      const left = h1Busy.get(socket)! - 1;
-      h1Busy.set(socket, left);
-      if (closing && left === 0) socket.destroySoon();
+      responses.delete(res);
+      if (closing && responses.size === 0) socket.destroySoon();
     });
   });
   const h2settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
@@ -165,12 +165,9 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       // GOAWAY naming the last stream processed: streams in flight finish, new ones go elsewhere.
       for (const session of sessions) session.close();
-      for (const [socket, busy] of h1Busy) {
-        if (busy === 0) socket.destroy();
-        else {
-          const res = (socket as net.Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
-          if (res && !res.headersSent) res.setHeader('Connection', 'close');
-        }
+      for (const [socket, responses] of h1Responses) {
+        if (responses.size === 0) socket.destroy();
+        for (const res of responses) if (!res.headersSent) res.setHeader('Connection', 'close');
       }
       // Connections still sniffing their first bytes carry no request yet.
       for (const socket of sockets) if (!handedOver.has(socket)) socket.destroy();
@@ -180,11 +177,14 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
       const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
       await Promise.race([closed, deadline]);
       clearTimeout(timer);
+      let cut = 0;
+      for (const socket of sockets) if (!socket.destroyed) cut++;
       for (const session of sessions) session.destroy();
       for (const socket of sockets) socket.destroy();
       h1.closeAllConnections();
       h1.close(() => {}); // stops the headers-timeout checker; the server itself never listened
       await closed;
+      return { cut };
     },
   };
 }
