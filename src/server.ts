@@ -33,7 +33,9 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   if (config.memory) delete config.dataDir;
   const log = logger ?? createLogger(config.logLevel);
   // One server per data directory, locked before anything in it is opened (data-dir-lock.ts);
-  // the lock is released only after the store has been closed.
+  // the lock is released only after the store has been closed. Whatever else comes to live under
+  // the directory (the object store's s3/) is covered by this one lock: a mode that opens files
+  // there without the embedded store must take it too.
   const dataDirLock: DataDirLock | undefined = !config.store && !config.memory && config.dataDir ? await lockDataDir(config.dataDir) : undefined;
   // The NATS client and the certificate generator are loaded only by the modes that use them: they
   // were most of the time a default start spent loading modules.

@@ -25,6 +25,9 @@ import { startMillrace } from '../src/server.js';
 import { DataDirLockedError, lockDataDir, LOCK_SOCKET_FILE } from '../src/store/data-dir-lock.js';
 import { ConfigError, parseConfig } from '../src/config.js';
 import { MAX_REGION_LENGTH } from '../src/protocol/region.js';
+import { openLmdbStore } from '../src/store/lmdb-store.js';
+import { openMemoryStore } from '../src/store/memory-store.js';
+import { KeyTooLongError, MAX_KEY_BYTES } from '../src/store/store.js';
 import { available, kinesisJson, rawRequest, sleep, startTestServer, type TestServer } from './helpers.js';
 
 /**
@@ -549,6 +552,25 @@ describe('store keys are bounded', () => {
     await client.send(new CreateStreamCommand({ StreamName: 'has-consumers', ShardCount: 1 }));
     const consumerArn = `arn:aws:kinesis:us-east-1:000000000000:stream/has-consumers/consumer/${'c'.repeat(1900)}:1700000000`;
     await assert.rejects(client.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumerArn })), { name: 'ResourceNotFoundException' });
+  });
+
+  test('a metadata key longer than MAX_KEY_BYTES names nothing in the embedded stores: reads find nothing, writes are refused', async () => {
+    const dir = tempDir('millrace-keys-');
+    for (const store of [openLmdbStore({ path: dir }), openMemoryStore()]) {
+      try {
+        const fits = `stream/000000000000/us-east-1/${'n'.repeat(MAX_KEY_BYTES - 30)}`;
+        assert.equal(Buffer.byteLength(fits), MAX_KEY_BYTES);
+        assert.equal(await store.meta.put(fits, { ok: true }, 0), 1);
+        assert.deepEqual((await store.meta.get(fits))?.value, { ok: true });
+        const tooLong = `${fits}é`; // one character past the bound, two bytes in UTF-8
+        assert.equal(await store.meta.get(tooLong), undefined);
+        assert.deepEqual(await store.meta.list(tooLong), []);
+        assert.equal(await store.meta.delete(tooLong, 0), false);
+        await assert.rejects(store.meta.put(tooLong, { ok: false }, 0), KeyTooLongError);
+      } finally {
+        await store.close();
+      }
+    }
   });
 
   test('--region takes only region names', () => {
