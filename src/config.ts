@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { isRegionName } from './protocol/region.js';
 
 /** Everything a Millrace process can be told, from flags or the environment. */
 export interface Config {
@@ -137,6 +138,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config & { 
     config[setting.key] = convert(setting, raw);
   }
   if (config.memory) delete config.dataDir;
+  if (!isRegionName(String(config.region))) throw new ConfigError(`--region must be an AWS region name such as us-east-1, got ${config.region}`);
   if (!/^\d{12}$/.test(String(config.account))) throw new ConfigError(`--account must be 12 digits, got ${config.account}`);
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
   if (!LOG_LEVELS.includes(String(config.logLevel))) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${config.logLevel}`);

@@ -7,14 +7,16 @@ import { createRouter, type HttpService } from './protocol/router.js';
 import { createAuthenticator } from './protocol/authenticator.js';
 import { createBuiltinPages, type Page } from './builtin/pages.js';
 import { healthPage, indexPage } from './builtin/health.js';
-import { listen, type Listener } from './transport/listener.js';
+import { listen, SHUTDOWN_DRAIN_MS, type Listener } from './transport/listener.js';
 import { openLmdbStore } from './store/lmdb-store.js';
 import { openMemoryStore } from './store/memory-store.js';
+import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
 import type { Store } from './store/store.js';
 import { createKinesisService, type Kinesis } from './kinesis/service.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
 import { Leases } from './leases/leases.js';
+import { endSubscriptions } from './kinesis/domain/subscriptions.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -24,6 +26,7 @@ export interface Millrace {
   readonly store: Store;
   /** Background work that runs on one node at a time (Firehose delivery, Analytics, the Kinesis sweep). */
   readonly leases: Leases;
+  /** Stops accepting, lets requests in flight finish (SHUTDOWN_DRAIN_MS at most), closes the store. */
   close(): Promise<void>;
 }
 
@@ -32,20 +35,31 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   const config: Config = { ...DEFAULT_CONFIG, ...overrides };
   if (config.memory) delete config.dataDir;
   const log = logger ?? createLogger(config.logLevel);
+  // One server per data directory, locked before anything in it is opened (data-dir-lock.ts);
+  // the lock is released only after the store has been closed. Whatever else comes to live under
+  // the directory (the object store's s3/) is covered by this one lock: a mode that opens files
+  // there without the embedded store must take it too.
+  const dataDirLock: DataDirLock | undefined = !config.store && !config.memory && config.dataDir ? await lockDataDir(config.dataDir) : undefined;
   // The NATS client and the certificate generator are loaded only by the modes that use them: they
   // were most of the time a default start spent loading modules.
-  const store: Store = config.store
-    ? await (await import('./store/nats-store.js')).openNatsStore({
-        url: config.store,
-        replicas: config.replicas,
-        user: config.natsUser,
-        pass: config.natsPass,
-        creds: config.natsCreds,
-        tlsCa: config.natsTlsCa,
-      })
-    : config.memory || !config.dataDir
-      ? openMemoryStore()
-      : openLmdbStore({ path: config.dataDir });
+  let store: Store;
+  try {
+    store = config.store
+      ? await (await import('./store/nats-store.js')).openNatsStore({
+          url: config.store,
+          replicas: config.replicas,
+          user: config.natsUser,
+          pass: config.natsPass,
+          creds: config.natsCreds,
+          tlsCa: config.natsTlsCa,
+        })
+      : config.memory || !config.dataDir
+        ? openMemoryStore()
+        : openLmdbStore({ path: config.dataDir });
+  } catch (err) {
+    await dataDirLock?.release();
+    throw err;
+  }
   const authenticator = createAuthenticator(config);
   const streams = new Streams(store, config);
   const kinesis: Kinesis = { config, store, streams };
@@ -88,6 +102,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   } catch (err) {
     await leases.stop();
     await store.close();
+    await dataDirLock?.release();
     throw err;
   }
   const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
@@ -99,9 +114,13 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     store,
     leases,
     async close() {
-      await listener.close();
+      // Drain (listener.ts): no new connections or streams, requests in flight answered,
+      // subscriptions completed as event streams that end normally; then the leases, then the store.
+      const { cut } = await listener.close({ drained: () => void endSubscriptions(kinesis) });
+      if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
       await leases.stop(); // hands every lease over while the store is still open
       await store.close();
+      await dataDirLock?.release();
     },
   };
 }
