@@ -11,7 +11,8 @@ import { listen, type Listener } from './transport/listener.js';
 import { openLmdbStore } from './store/lmdb-store.js';
 import { openMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
-import { createKinesisService, type Kinesis } from './kinesis/service.js';
+import { createKinesisService } from './kinesis/service.js';
+import type { Kinesis } from './kinesis/context.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
 

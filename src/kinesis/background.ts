@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Kinesis } from './service.js';
+import type { Kinesis } from './context.js';
 import { shardLogName } from './domain/stream.js';
 import { scaleOnDemandStreams } from './domain/on-demand.js';
 

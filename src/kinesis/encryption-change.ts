@@ -4,7 +4,7 @@ import { withinWindow } from './domain/rolling-window.js';
 import type { StreamMeta } from './domain/stream.js';
 import { streamNotActive, streamNotFound } from './errors.js';
 import { requireStream, streamTarget } from './stream-target.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
 
 export interface EncryptionRequest {
   StreamName?: string;

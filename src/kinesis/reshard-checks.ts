@@ -3,7 +3,7 @@ import { formatShardId, parseShardId } from './domain/shard-id.js';
 import { RESHARD, type ReshardChange, type ReshardStep } from './domain/resharding.js';
 import { isOpen, openShards, type ShardMeta, type StreamMeta } from './domain/stream.js';
 import { couldNotFindShard, shardLimitExceeded, streamNotActive, streamNotFound } from './errors.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
 import type { StreamTarget } from './stream-target.js';
 
 /**

@@ -3,7 +3,7 @@ import { parseStreamArn } from './domain/arn.js';
 import { consumerKey, parseConsumerArn, type ConsumerMeta } from './domain/consumers.js';
 import { requireConsumer } from './consumer-target.js';
 import { streamNotActive, streamNotFound } from './errors.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
 import { requireStream, type StreamTarget } from './stream-target.js';
 
 /** Tags per stream or consumer (KINESIS-SPEC §3.17, §4.9). */

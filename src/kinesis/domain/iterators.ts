@@ -1,5 +1,5 @@
 import { AwsError, internalFailure, invalidArgument } from '../../protocol/errors.js';
-import type { Kinesis } from '../service.js';
+import type { Kinesis } from '../context.js';
 import { javaDateString, now } from './clock.js';
 import { retentionHorizon } from './records.js';
 import { parseSequenceNumber } from './sequence-number.js';

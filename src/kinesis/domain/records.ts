@@ -4,7 +4,7 @@ import { JSON_BYTES, PLAIN_VALUE, type SelfEncoding } from '../../protocol/codec
 import { ByteWriter, base64Length, isPlainJsonString } from '../../protocol/json-bytes.js';
 import { SealedLogError, type NewRecord, type StoredRecord } from '../../store/store.js';
 import { streamNotFound } from '../errors.js';
-import type { Kinesis } from '../service.js';
+import type { Kinesis } from '../context.js';
 import { shardRouter, type HashKey } from './routing.js';
 import { meterWrites } from './write-meter.js';
 import { formatShardId } from './shard-id.js';

@@ -5,7 +5,7 @@ import { EVENT_STREAM_CONTENT_TYPE, eventFrame, exceptionFrame, initialResponseF
 import { StreamingResult, type RequestContext, type ServerResponse } from '../../protocol/pipeline.js';
 import type { Store, StoredRecord } from '../../store/store.js';
 import { childShards, retentionHorizon, toApiRecords } from './records.js';
-import type { Kinesis } from '../service.js';
+import type { Kinesis } from '../context.js';
 import { now } from './clock.js';
 import { consumerNotFound, findConsumer, type ConsumerMeta } from './consumers.js';
 import { formatShardId } from './shard-id.js';

@@ -13,7 +13,7 @@ import {
   type StreamMode,
 } from '../domain/stream.js';
 import { shardLimitExceeded, streamExists } from '../errors.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { addTags, checkNewTags } from '../tags.js';
 
 /** Initial shards get a creation time two seconds before the stream's, as kinesalite recorded (§4.4). */

@@ -1,7 +1,7 @@
 import { resourceInUse } from '../../protocol/errors.js';
 import { consumerPrefix, listConsumers } from '../domain/consumers.js';
 import { streamNotActive, streamNotFound } from '../errors.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { requireStream, streamTarget } from '../stream-target.js';
 
 interface Input {

@@ -1,4 +1,4 @@
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { addTags, changeResourceTags, checkNewTags, describedResource, parseResourceArn } from '../tags.js';
 
 interface Input {

@@ -1,4 +1,4 @@
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { changeResourceTags, checkTagTexts, describedResource, parseResourceArn, removeTags } from '../tags.js';
 
 interface Input {

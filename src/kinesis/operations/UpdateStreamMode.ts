@@ -3,7 +3,7 @@ import { STREAM_MODE, type StreamModeChange } from '../domain/on-demand.js';
 import { ON_DEMAND_STREAM_LIMIT, openShards, type StreamMeta, type StreamMode } from '../domain/stream.js';
 import { streamNotActive, streamNotFound } from '../errors.js';
 import { accountOpenShards, checkAccountShardLimit } from '../reshard-checks.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
 import { withinWindow } from '../domain/rolling-window.js';
 
