@@ -20,7 +20,7 @@ export function startBackgroundWork(kinesis: Kinesis, log: Logger): { stop(): Pr
       const horizon = now - stream.retentionHours * 3_600_000;
       for (const shard of stream.shards) await kinesis.store.records.trim(shardLogName(stream, shard), horizon);
     }
-    await scaleOnDemandStreams(kinesis, streams, now);
+    await scaleOnDemandStreams(kinesis, streams, now, log);
   };
   const timer = setInterval(() => {
     if (running) return;
