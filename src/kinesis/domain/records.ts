@@ -180,8 +180,7 @@ const MAX_REMEMBERED_SEALS = 100_000;
 
 /** Seals a log (once per process) and resolves with its final length. */
 async function sealOnce(store: Store, log: string): Promise<number> {
-  let sealed = sealedLogs.get(store);
-  if (!sealed) sealedLogs.set(store, (sealed = new Set()));
+  const sealed = sealedBy(store);
   if (sealed.has(log)) return store.records.tip(log);
   const tip = await store.records.seal(log);
   if (sealed.size >= MAX_REMEMBERED_SEALS) sealed.clear();
@@ -189,12 +188,26 @@ async function sealOnce(store: Store, log: string): Promise<number> {
   return tip;
 }
 
-/** Before a child takes its first record, its parents take no more (their records all precede it). */
-async function sealParents(store: Store, stream: StreamMeta, shard: ShardMeta): Promise<void> {
-  for (const parent of [shard.parent, shard.adjacentParent]) {
-    if (parent !== undefined) await sealOnce(store, `${stream.id}/${parent}`);
-  }
+function sealedBy(store: Store): Set<string> {
+  let sealed = sealedLogs.get(store);
+  if (!sealed) sealedLogs.set(store, (sealed = new Set()));
+  return sealed;
 }
+
+/**
+ * Before a child takes its first record, its parents take no more (their records all precede it).
+ * The logs of parents this process has not sealed yet; none once it has, so the write path does not wait.
+ */
+function unsealedParents(store: Store, stream: StreamMeta, shard: ShardMeta): string[] {
+  if (shard.parent === undefined) return NO_LOGS;
+  const sealed = sealedBy(store);
+  return [shard.parent, shard.adjacentParent]
+    .filter((parent): parent is number => parent !== undefined)
+    .map((parent) => shardLogName(stream, { index: parent }))
+    .filter((log) => !sealed.has(log));
+}
+
+const NO_LOGS: string[] = [];
 
 /**
  * The final length of a closed shard's log once writes to it have ended (its children exist),
@@ -238,7 +251,7 @@ export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entrie
       batch.records.push(seal ? { partitionKey: entry.partitionKey, ...seal(entry.data) } : { partitionKey: entry.partitionKey, data: entry.data });
     }
     const all = [...batches.values()];
-    for (const batch of all) if (batch.shard.parent !== undefined) await sealParents(kinesis.store, stream, batch.shard);
+    for (const batch of all) for (const log of unsealedParents(kinesis.store, stream, batch.shard)) await sealOnce(kinesis.store, log);
     const settled = await Promise.allSettled(all.map((batch) => kinesis.store.records.append(shardLogName(stream, batch.shard), batch.records)));
     const retry: number[] = [];
     for (let b = 0; b < all.length; b++) {
