@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Kinesis } from './service.js';
+import type { Kinesis } from './context.js';
 import type { Lease, Leases } from '../leases/leases.js';
 import { shardLogName } from './domain/stream.js';
 import { scaleOnDemandStreams } from './domain/on-demand.js';
@@ -31,7 +31,7 @@ export function startBackgroundWork(kinesis: Kinesis, log: Logger, leases: Lease
       const horizon = now - stream.retentionHours * 3_600_000;
       for (const shard of stream.shards) await kinesis.store.records.trim(shardLogName(stream, shard), horizon);
     }
-    if (!signal.aborted) await scaleOnDemandStreams(kinesis, streams, now);
+    if (!signal.aborted) await scaleOnDemandStreams(kinesis, streams, now, log);
   };
   leases.register(MAINTENANCE_LEASE, async ({ signal }: Lease) => {
     while (!signal.aborted) {

@@ -4,8 +4,8 @@ import { resourceInUse } from '../../protocol/errors.js';
 import { EVENT_STREAM_CONTENT_TYPE, eventFrame, exceptionFrame, initialResponseFrame } from '../../protocol/event-stream.js';
 import { StreamingResult, type RequestContext, type ServerResponse } from '../../protocol/pipeline.js';
 import type { Store, StoredRecord } from '../../store/store.js';
-import { childShards, retentionHorizon, toApiRecords } from './records.js';
-import type { Kinesis } from '../service.js';
+import { childShards, closedShardEnd, retentionHorizon, toApiRecords } from './records.js';
+import type { Kinesis } from '../context.js';
 import { now } from './clock.js';
 import { consumerNotFound, findConsumer, type ConsumerMeta } from './consumers.js';
 import { formatShardId } from './shard-id.js';
@@ -334,8 +334,14 @@ export class ShardSubscription extends StreamingResult {
     const atTip = this.nextIndex >= result.tipIndex;
     if (records.length === 0) {
       if (atTip && this.shard.closedAt !== undefined) {
-        this.endOfShard();
-        return false;
+        // The end once writes to the shard have ended (its children exist) and all it took was read.
+        const end = await closedShardEnd(this.kinesis, this.stream, this.shard);
+        if (this.ended) return false;
+        if (end !== undefined && this.nextIndex >= end) {
+          this.endOfShard();
+          return false;
+        }
+        if (end !== undefined) return true;
       }
       return this.dirty;
     }
@@ -422,7 +428,8 @@ export class ShardSubscription extends StreamingResult {
         return this.fail('ResourceNotFoundException', `Shard ${formatShardId(this.shard.index)} in stream ${stream.name} under account ${stream.account} does not exist`);
       }
       this.stream = stream;
-      if (shard.closedAt !== undefined && this.shard.closedAt === undefined) {
+      // A closed shard is read on until its end, which comes when writes to it end: look again each check.
+      if (shard.closedAt !== undefined) {
         this.shard = shard;
         this.wake();
       }
