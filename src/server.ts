@@ -14,6 +14,8 @@ import type { Store } from './store/store.js';
 import { createKinesisService, type Kinesis } from './kinesis/service.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
+import { openFunctionInvoker } from './functions/open.js';
+import type { FunctionInvoker } from './functions/invoker.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -21,6 +23,8 @@ export interface Millrace {
   readonly port: number;
   readonly kinesis: Kinesis;
   readonly store: Store;
+  /** Lambda functions as Firehose and Analytics call them (functions/open.ts). */
+  readonly functions: FunctionInvoker;
   close(): Promise<void>;
 }
 
@@ -43,6 +47,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     : config.memory || !config.dataDir
       ? openMemoryStore()
       : openLmdbStore({ path: config.dataDir });
+  const functions = await openFunctionInvoker(config, log);
   const authenticator = createAuthenticator(config);
   const streams = new Streams(store, config);
   const kinesis: Kinesis = { config, store, streams };
@@ -81,6 +86,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     );
   } catch (err) {
     background.stop();
+    await functions.close();
     await store.close();
     throw err;
   }
@@ -91,9 +97,11 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     port: listener.port,
     kinesis,
     store,
+    functions,
     async close() {
       await listener.close();
       await background.stop();
+      await functions.close();
       await store.close();
     },
   };

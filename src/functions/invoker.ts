@@ -35,7 +35,10 @@ export class InvokeError extends Error {
     readonly type: string,
     message: string,
     readonly status: number,
+    /** TooManyRequestsException's `Reason` (ConcurrentInvocationLimitExceeded, …), when Lambda gives one. */
+    readonly reason?: string,
   ) {
     super(message);
+    this.name = type;
   }
 }
