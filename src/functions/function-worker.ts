@@ -34,7 +34,7 @@ export type OutcomeMessage =
   /** Init is over and the handler is being called: the function timeout starts now. */
   | { requestId: string; kind: 'started' }
   | { requestId: string; kind: 'response'; payload: string }
-  /** `fatal`: the environment failed its init and must not be reused, as Lambda re-inits after an init error. */
+  /** `fatal`: the environment failed its init or an error escaped the handler: it must not be reused. */
   | { requestId: string; kind: 'error'; payload: string; fatal?: boolean }
   | { requestId: string; kind: 'invalid-payload'; message: string };
 
@@ -194,15 +194,16 @@ async function invoke(message: InvocationMessage): Promise<void> {
 }
 
 // As the runtime does (index.mjs): an error that escapes the handler fails the invocation under way
-// and ends the environment (exit 129 / 128); the pool starts a fresh one.
-process.on('uncaughtException', (error) => {
-  if (current) fail(current, error);
-  process.exit(129);
-});
+// and ends the environment (the runtime exits 129 / 128). With an invocation under way the pool ends
+// it on the fatal answer (exiting here could lose the answer in flight); without one it exits.
+function escaped(error: unknown, exitCode: number): void {
+  if (!current) process.exit(exitCode);
+  send({ requestId: current, kind: 'error', payload: JSON.stringify(toRapidResponse(error)), fatal: true });
+}
+process.on('uncaughtException', (error) => escaped(error, 129));
 process.on('unhandledRejection', (reason) => {
   const text = types.isNativeError(reason) ? `${reason.name}: ${reason.message}` : String(reason);
-  if (current) fail(current, runtimeError('Runtime.UnhandledPromiseRejection', text));
-  process.exit(128);
+  escaped(runtimeError('Runtime.UnhandledPromiseRejection', text), 128);
 });
 
 port.on('message', (message: InvocationMessage) => void invoke(message));

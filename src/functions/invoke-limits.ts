@@ -63,10 +63,11 @@ export function timedOutPayload(requestId: string, timeoutMs: number): string {
   });
 }
 
-/** The payload when the runtime process died under an invocation (Lambda: Runtime.ExitError). */
-export function exitedPayload(requestId: string, detail: string): string {
-  return JSON.stringify({
-    errorType: 'Runtime.ExitError',
-    errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: ${detail}`,
-  });
+/**
+ * The payload when the runtime process ended under an invocation (a handler calling process.exit):
+ * Lambda's Runtime.ExitError texts.
+ */
+export function exitedPayload(requestId: string, exitCode: number): string {
+  const detail = exitCode === 0 ? 'Runtime exited without providing a reason' : `Runtime exited with error: exit status ${exitCode}`;
+  return JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: ${detail}` });
 }

@@ -156,6 +156,15 @@ class LocalModules implements FunctionInvoker {
         if (index >= 0) this.waiting.splice(index, 1);
         invocation.reject(signal!.reason);
       };
+      if (signal?.aborted) {
+        invocation.reject(signal.reason);
+        return;
+      }
+      // Closed while the module was being looked up.
+      if (this.closed) {
+        invocation.reject(closedError());
+        return;
+      }
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(invocation);
       this.dispatch();
@@ -277,7 +286,7 @@ class LocalModules implements FunctionInvoker {
     environment.running = undefined;
     if (invocation) {
       clearTimeout(invocation.timer);
-      invocation.resolve(result(exitedPayload(invocation.requestId, `exit status ${code}`), 'Unhandled'));
+      invocation.resolve(result(exitedPayload(invocation.requestId, code), 'Unhandled'));
     }
     this.dispatch();
   }
