@@ -202,8 +202,8 @@ function escaped(error: unknown, exitCode: number): void {
 }
 process.on('uncaughtException', (error) => escaped(error, 129));
 process.on('unhandledRejection', (reason) => {
-  const text = types.isNativeError(reason) ? `${reason.name}: ${reason.message}` : String(reason);
-  escaped(runtimeError('Runtime.UnhandledPromiseRejection', text), 128);
+  // Errors.UnhandledPromiseRejection is an Error constructed from the reason itself.
+  escaped(runtimeError('Runtime.UnhandledPromiseRejection', String(reason)), 128);
 });
 
 port.on('message', (message: InvocationMessage) => void invoke(message));
