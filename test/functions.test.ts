@@ -236,7 +236,7 @@ test('local: a run past the function timeout answers Sandbox.Timedout; the stuck
     // The timed-out environment is ended, not abandoned: its heartbeat stops.
     const heartbeat = join(dir, 'heartbeat');
     assert.equal(json(await short.invoke('ticking', payloadOf({}))).errorType, 'Sandbox.Timedout');
-    await sleep(300);
+    await sleep(500);
     const beats = statSync(heartbeat).size;
     assert.ok(beats > 0);
     await sleep(200);

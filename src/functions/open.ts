@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { FunctionInvoker, InvokeResult } from './invoker.js';
@@ -16,6 +17,7 @@ export async function openFunctionInvoker(config: Config, log: Logger): Promise<
     return openLambdaEndpointInvoker({ endpoint: config.lambdaEndpoint, ...names, log });
   }
   if (config.functionsDir) {
+    if (!existsSync(config.functionsDir)) log.warn({ functionsDir: config.functionsDir }, '--functions directory does not exist (yet): every function is missing until it does');
     const { openLocalModuleInvoker } = await import('./local-modules.js');
     return openLocalModuleInvoker({
       dir: config.functionsDir,
