@@ -18,6 +18,9 @@ import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
 import { Leases } from './leases/leases.js';
 import { endSubscriptions } from './kinesis/domain/subscriptions.js';
+import { openFunctionInvoker } from './functions/open.js';
+import type { FunctionInvoker } from './functions/invoker.js';
+import { createLambdaService } from './lambda/service.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -28,6 +31,8 @@ export interface Millrace {
   /** Background work that runs on one node at a time (Firehose delivery, Analytics, the Kinesis sweep). */
   readonly leases: Leases;
   /** Stops accepting, lets requests in flight finish (SHUTDOWN_DRAIN_MS at most), closes the store. */
+  /** Lambda functions as Firehose and Analytics call them (functions/open.ts). */
+  readonly functions: FunctionInvoker;
   close(): Promise<void>;
 }
 
@@ -61,13 +66,16 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     await dataDirLock?.release();
     throw err;
   }
+  const functions = await openFunctionInvoker(config, log);
   const authenticator = createAuthenticator(config);
   const streams = new Streams(store, config);
   const kinesis: Kinesis = { config, store, streams };
   const jsonServices = [await createKinesisService(kinesis, authenticator)];
   /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
   const jsonSigningNames = ['kinesis'];
-  const restServices: HttpService[] = [];
+  const restServices: HttpService[] = [
+    createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
+  ];
   const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
   // Over an embedded store this process is the only node: it takes every lease at once.
   const leases = new Leases(store.meta, { exclusive: store.kind !== 'nats', log });
@@ -102,6 +110,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     );
   } catch (err) {
     await leases.stop();
+    await functions.close();
     await store.close();
     await dataDirLock?.release();
     throw err;
@@ -114,12 +123,14 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     kinesis,
     store,
     leases,
+    functions,
     async close() {
       // Drain (listener.ts): no new connections or streams, requests in flight answered,
       // subscriptions completed as event streams that end normally; then the leases, then the store.
       const { cut } = await listener.close({ drained: () => void endSubscriptions(kinesis) });
       if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
       await leases.stop(); // hands every lease over while the store is still open
+      await functions.close();
       await store.close();
       await dataDirLock?.release();
     },

@@ -17,6 +17,9 @@ export interface InvokeResult {
   executedVersion: string;
 }
 
+/** Invoke's status for a DryRun: the function exists and could run. */
+export const DRY_RUN_STATUS = 204;
+
 export interface InvokeOptions {
   signal?: AbortSignal;
   /** Only check that the function exists and could run (Invoke's DryRun): resolves with status 204. */
@@ -41,7 +44,10 @@ export class InvokeError extends Error {
     readonly type: string,
     message: string,
     readonly status: number,
+    /** TooManyRequestsException's `Reason` (ConcurrentInvocationLimitExceeded, …), when Lambda gives one. */
+    readonly reason?: string,
   ) {
     super(message);
+    this.name = type;
   }
 }

@@ -375,7 +375,8 @@ export class Leases {
       renewDueAt: now + this.renewIntervalMs,
       controller: new AbortController(),
     };
-    this.log?.info({ lease: work.name, term, node: this.node }, 'lease taken');
+    // A lease changing hands is news only where there are several nodes to take it.
+    this.log?.[this.exclusive ? 'debug' : 'info']({ lease: work.name, term, node: this.node }, 'lease taken');
     this.begin(work, holding);
     return true;
   }
