@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
 import type { ObjectStore } from './object-store.js';
+import { join } from 'node:path';
 import { MemoryObjectStore } from './memory-objects.js';
+import { FsObjectStore } from './fs-objects.js';
 
 export interface ObjectStoreOptions {
   config: Config;
@@ -24,5 +26,7 @@ export async function openObjectStore(options: ObjectStoreOptions): Promise<Obje
   }
   if (store.kind === 'nats') throw new Error('the NATS object store lands in the next commits on wt/objects');
   if (store.kind === 'memory' || config.memory || !config.dataDir) return new MemoryObjectStore();
-  throw new Error('the file object store lands in the next commit on wt/objects');
+  const root = join(config.dataDir, 's3');
+  log.debug({ root }, 'objects kept in files');
+  return FsObjectStore.open(root);
 }
