@@ -1,0 +1,449 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MIN_PART_BYTES, ObjectStoreError, type ObjectStore } from '../src/objects/object-store.js';
+import { MemoryObjectStore } from '../src/objects/memory-objects.js';
+import { FsObjectStore } from '../src/objects/fs-objects.js';
+import { available } from './helpers.js';
+
+/**
+ * One contract for every object store (src/objects/): the same behaviour from memory, files,
+ * JetStream and an external S3 (moto_server). Each suite shares one store; each test uses its own
+ * buckets.
+ */
+
+interface Subject {
+  store: ObjectStore;
+  stop(): Promise<void>;
+}
+
+const md5 = (data: Buffer | string) => createHash('md5').update(data).digest('hex');
+
+async function text(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof ObjectStoreError, `expected ObjectStoreError ${code}, got ${String(err)}`);
+    assert.equal(err.code, code);
+    return true;
+  });
+}
+
+/** Keys S3 allows and file systems do not like, with a 1,024-byte one and code points on both sides of the surrogates. */
+const ODD_KEYS = [
+  'a',
+  'a/',
+  'a//b',
+  '/leading',
+  '../escape',
+  './here',
+  '.',
+  '..',
+  'dir/../../up',
+  '.hidden',
+  '~tilde',
+  'per%cent%2F',
+  'with space',
+  'unicode/ünï/日本語',
+  'emoji/😀',
+  'private/\uE000',
+  'replacement/\uFFFD',
+  'x'.repeat(1024),
+  'é'.repeat(512),
+  'trailing/',
+  'UPPER',
+];
+
+function byUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+function contract(name: string, open: () => Promise<Subject | string>): void {
+  describe(`object store contract: ${name}`, () => {
+    let subject: Subject | undefined;
+    let skip: string | undefined;
+    let buckets = 0;
+    before(async () => {
+      const opened = await open();
+      if (typeof opened === 'string') {
+        skip = opened;
+        console.log(`# ${name}: skipped, ${opened}`);
+      } else subject = opened;
+    });
+    after(async () => subject?.stop());
+    const bucketName = (label: string) => `t${++buckets}-${label}`;
+
+    /** A test that needs the store; passes as skipped (with its reason printed once) when it is absent. */
+    const test = (title: string, body: (store: ObjectStore) => Promise<void>) =>
+      it(title, async (t) => {
+        if (!subject) return t.skip(skip);
+        await body(subject.store);
+      });
+
+    test('bucket lifecycle and its errors', async (store) => {
+      const name = bucketName('life');
+      assert.equal(await store.headBucket(name), undefined);
+      const created = await store.createBucket(name, 'us-east-1');
+      assert.equal(created.name, name);
+      assert.equal(created.region, 'us-east-1');
+      assert.ok(Math.abs(created.created - Date.now()) < 60_000);
+      const head = await store.headBucket(name);
+      assert.equal(head?.name, name);
+      assert.equal(head?.region, 'us-east-1');
+      assert.ok((await store.listBuckets()).some((b) => b.name === name));
+      await rejectsWith(store.createBucket(name, 'us-east-1'), 'BucketAlreadyOwnedByYou');
+      await store.putObject(name, 'k', Buffer.from('v'), {});
+      await rejectsWith(store.deleteBucket(name), 'BucketNotEmpty');
+      await store.deleteObject(name, 'k');
+      const uploadId = await store.createMultipartUpload(name, 'mp', {});
+      await rejectsWith(store.deleteBucket(name), 'BucketNotEmpty');
+      await store.abortMultipartUpload(name, 'mp', uploadId);
+      await store.deleteBucket(name);
+      assert.equal(await store.headBucket(name), undefined);
+      assert.ok(!(await store.listBuckets()).some((b) => b.name === name));
+      await rejectsWith(store.deleteBucket(name), 'NoSuchBucket');
+      await rejectsWith(store.putObject(name, 'k', Buffer.from('v'), {}), 'NoSuchBucket');
+      await rejectsWith(store.getObject(name, 'k'), 'NoSuchBucket');
+      await rejectsWith(store.headObject(name, 'k'), 'NoSuchBucket');
+      await rejectsWith(store.listObjects(name, { limit: 10 }), 'NoSuchBucket');
+      await rejectsWith(store.createMultipartUpload(name, 'k', {}), 'NoSuchBucket');
+      // The name is free again.
+      await store.createBucket(name, 'us-east-1');
+      assert.deepEqual((await store.listObjects(name, { limit: 10 })).objects, []);
+    });
+
+    test('put, get, head and delete, from a buffer and from a stream', async (store) => {
+      const bucket = bucketName('rw');
+      await store.createBucket(bucket, 'us-east-1');
+      const data = Buffer.from('hello, objects');
+      const put = await store.putObject(bucket, 'greeting', data, { contentType: 'text/plain' });
+      assert.equal(put.etag, md5(data));
+      assert.equal(put.size, data.length);
+      const head = await store.headObject(bucket, 'greeting');
+      assert.equal(head?.etag, md5(data));
+      assert.equal(head?.size, data.length);
+      assert.equal(head?.contentType, 'text/plain');
+      assert.ok(Math.abs(head!.lastModified - Date.now()) < 60_000);
+      const got = await store.getObject(bucket, 'greeting');
+      assert.equal(got.info.etag, md5(data));
+      assert.deepEqual(await text(got.body), data);
+
+      const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(64 * 1024 + i, i));
+      const whole = Buffer.concat(chunks);
+      const streamed = await store.putObject(bucket, 'streamed', Readable.from(chunks), {});
+      assert.equal(streamed.etag, md5(whole));
+      assert.equal(streamed.size, whole.length);
+      assert.deepEqual(await text((await store.getObject(bucket, 'streamed')).body), whole);
+
+      const empty = await store.putObject(bucket, 'empty', Buffer.alloc(0), {});
+      assert.equal(empty.etag, 'd41d8cd98f00b204e9800998ecf8427e');
+      assert.equal((await text((await store.getObject(bucket, 'empty')).body)).length, 0);
+
+      // Replaced whole.
+      await store.putObject(bucket, 'greeting', Buffer.from('bye'), {});
+      assert.equal((await text((await store.getObject(bucket, 'greeting')).body)).toString(), 'bye');
+      assert.equal((await store.headObject(bucket, 'greeting'))?.contentType, undefined);
+
+      await store.deleteObject(bucket, 'greeting');
+      assert.equal(await store.headObject(bucket, 'greeting'), undefined);
+      await rejectsWith(store.getObject(bucket, 'greeting'), 'NoSuchKey');
+      await store.deleteObject(bucket, 'greeting');
+      await store.deleteObject(bucket, 'never-was');
+    });
+
+    test('ranges', async (store) => {
+      const bucket = bucketName('range');
+      await store.createBucket(bucket, 'us-east-1');
+      const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+      await store.putObject(bucket, 'r', data, {});
+      const cases = [
+        [0, 0],
+        [0, 2999],
+        [10, 19],
+        [2999, 2999],
+        [1024, 2047],
+      ];
+      for (const [start, end] of cases) {
+        const got = await store.getObject(bucket, 'r', { start, end });
+        assert.deepEqual(await text(got.body), data.subarray(start, end + 1), `bytes ${start}-${end}`);
+        assert.equal(got.info.size, data.length);
+      }
+    });
+
+    test('odd keys round trip and list in UTF-8 binary order', async (store) => {
+      const bucket = bucketName('odd');
+      await store.createBucket(bucket, 'us-east-1');
+      for (const key of ODD_KEYS) {
+        await store.putObject(bucket, key, Buffer.from(key), { metadata: { k: 'v' } });
+      }
+      for (const key of ODD_KEYS) {
+        const got = await store.getObject(bucket, key);
+        assert.equal((await text(got.body)).toString(), key, `key ${JSON.stringify(key.slice(0, 40))}`);
+        assert.equal(got.info.key, key);
+      }
+      const listed = await store.listObjects(bucket, { limit: 1000 });
+      const expected = [...ODD_KEYS].sort(byUtf8);
+      assert.deepEqual(
+        listed.objects.map((o) => o.key),
+        expected,
+      );
+      assert.equal(listed.truncated, false);
+      // U+E000 sorts before U+1F600 in UTF-8, after it in UTF-16.
+      assert.ok(expected.indexOf('private/\uE000') < expected.indexOf('replacement/\uFFFD'));
+      for (const o of listed.objects) assert.equal(o.etag, md5(o.key));
+      await store.deleteObject(bucket, '..');
+      assert.equal(await store.headObject(bucket, '..'), undefined);
+      assert.equal((await store.headObject(bucket, '.'))?.size, 1);
+    });
+
+    test('list: order, prefix, startAfter, limit, truncated', async (store) => {
+      const bucket = bucketName('list');
+      await store.createBucket(bucket, 'us-east-1');
+      const keys = [...Array.from({ length: 25 }, (_, i) => `logs/${String(i).padStart(2, '0')}`), 'logs', 'logs0', 'a', 'z/1', 'log'];
+      await Promise.all(keys.map((key) => store.putObject(bucket, key, Buffer.from(key), {})));
+      const all = [...keys].sort(byUtf8);
+      const full = await store.listObjects(bucket, { limit: 1000 });
+      assert.deepEqual(
+        full.objects.map((o) => o.key),
+        all,
+      );
+      // Pages of 7 in order, the last one not truncated.
+      const paged: string[] = [];
+      let startAfter: string | undefined;
+      for (;;) {
+        const page = await store.listObjects(bucket, { limit: 7, startAfter });
+        paged.push(...page.objects.map((o) => o.key));
+        if (!page.truncated) break;
+        assert.equal(page.objects.length, 7);
+        startAfter = page.objects.at(-1)!.key;
+      }
+      assert.deepEqual(paged, all);
+      const prefixed = await store.listObjects(bucket, { prefix: 'logs/', limit: 10 });
+      assert.deepEqual(
+        prefixed.objects.map((o) => o.key),
+        all.filter((k) => k.startsWith('logs/')).slice(0, 10),
+      );
+      assert.equal(prefixed.truncated, true);
+      const rest = await store.listObjects(bucket, { prefix: 'logs/', startAfter: 'logs/19', limit: 10 });
+      assert.deepEqual(
+        rest.objects.map((o) => o.key),
+        ['logs/20', 'logs/21', 'logs/22', 'logs/23', 'logs/24'],
+      );
+      assert.equal(rest.truncated, false);
+      // startAfter before the prefix, and after everything.
+      assert.equal((await store.listObjects(bucket, { prefix: 'logs/', startAfter: 'a', limit: 100 })).objects.length, 25);
+      const none = await store.listObjects(bucket, { startAfter: 'zz', limit: 100 });
+      assert.deepEqual(none, { objects: [], truncated: false });
+      assert.deepEqual((await store.listObjects(bucket, { prefix: 'nothing', limit: 100 })).objects, []);
+      // A startAfter that is not a key.
+      assert.deepEqual(
+        (await store.listObjects(bucket, { startAfter: 'logs/055', limit: 3 })).objects.map((o) => o.key),
+        ['logs/06', 'logs/07', 'logs/08'],
+      );
+      // Exactly `limit` keys left: not truncated.
+      const exact = await store.listObjects(bucket, { prefix: 'z', limit: 1 });
+      assert.deepEqual(
+        exact.objects.map((o) => o.key),
+        ['z/1'],
+      );
+      assert.equal(exact.truncated, false);
+    });
+
+    test('copy keeps or replaces the headers', async (store) => {
+      const source = bucketName('copy-src');
+      const target = bucketName('copy-dst');
+      await store.createBucket(source, 'us-east-1');
+      await store.createBucket(target, 'us-east-1');
+      const data = Buffer.from('copied bytes');
+      await store.putObject(source, 'src', data, { contentType: 'text/plain', cacheControl: 'no-cache', metadata: { color: 'blue' } });
+      const kept = await store.copyObject({ bucket: source, key: 'src' }, { bucket: target, key: 'kept' });
+      assert.equal(kept.etag, md5(data));
+      const keptHead = await store.headObject(target, 'kept');
+      assert.equal(keptHead?.contentType, 'text/plain');
+      assert.equal(keptHead?.cacheControl, 'no-cache');
+      assert.deepEqual(keptHead?.metadata, { color: 'blue' });
+      assert.deepEqual(await text((await store.getObject(target, 'kept')).body), data);
+
+      await store.copyObject({ bucket: source, key: 'src' }, { bucket: source, key: 'replaced' }, { contentType: 'application/json', metadata: { shape: 'round' } });
+      const replaced = await store.headObject(source, 'replaced');
+      assert.equal(replaced?.contentType, 'application/json');
+      assert.equal(replaced?.cacheControl, undefined);
+      assert.deepEqual(replaced?.metadata, { shape: 'round' });
+      assert.equal(replaced?.etag, md5(data));
+      // In place, with new headers.
+      await store.copyObject({ bucket: source, key: 'src' }, { bucket: source, key: 'src' }, { contentType: 'text/csv' });
+      assert.equal((await store.headObject(source, 'src'))?.contentType, 'text/csv');
+      assert.deepEqual(await text((await store.getObject(source, 'src')).body), data);
+
+      await rejectsWith(store.copyObject({ bucket: source, key: 'missing' }, { bucket: target, key: 'x' }), 'NoSuchKey');
+      await rejectsWith(store.copyObject({ bucket: source, key: 'src' }, { bucket: bucketName('absent'), key: 'x' }), 'NoSuchBucket');
+      await rejectsWith(store.copyObject({ bucket: bucketName('absent'), key: 'src' }, { bucket: target, key: 'x' }), 'NoSuchBucket');
+    });
+
+    test('every stored header round trips', async (store) => {
+      const bucket = bucketName('headers');
+      await store.createBucket(bucket, 'us-east-1');
+      const headers = {
+        contentType: 'image/png',
+        contentEncoding: 'gzip',
+        contentDisposition: 'attachment; filename="a b.png"',
+        contentLanguage: 'de-CH',
+        cacheControl: 'max-age=60, public',
+        expires: 'Wed, 21 Oct 2099 07:28:00 GMT',
+        metadata: { 'first-name': 'Ada', plain: 'x y z', empty: '' },
+      };
+      await store.putObject(bucket, 'h', Buffer.from('x'), headers);
+      const head = await store.headObject(bucket, 'h');
+      const got = await store.getObject(bucket, 'h');
+      await text(got.body);
+      for (const info of [head!, got.info]) {
+        for (const [name, value] of Object.entries(headers)) assert.deepEqual((info as unknown as Record<string, unknown>)[name], value, name);
+      }
+    });
+
+    test('multipart upload: ETag as S3 computes it, parts replaced, listParts, listMultipartUploads', async (store) => {
+      const bucket = bucketName('mpu');
+      await store.createBucket(bucket, 'us-east-1');
+      const uploadId = await store.createMultipartUpload(bucket, 'big', { contentType: 'application/octet-stream', metadata: { origin: 'parts' } });
+      assert.deepEqual(
+        (await store.listMultipartUploads(bucket)).map((u) => [u.key, u.uploadId]),
+        [['big', uploadId]],
+      );
+      const part1 = Buffer.alloc(MIN_PART_BYTES, 1);
+      const part2old = Buffer.alloc(MIN_PART_BYTES, 2);
+      const part2 = Buffer.alloc(MIN_PART_BYTES, 3);
+      const part3 = Buffer.from('the small last part');
+      const first = await store.uploadPart(bucket, 'big', uploadId, 1, part1);
+      assert.equal(first.etag, md5(part1));
+      assert.equal(first.size, part1.length);
+      await store.uploadPart(bucket, 'big', uploadId, 2, part2old);
+      // Replaced, streamed.
+      await store.uploadPart(bucket, 'big', uploadId, 2, Readable.from([part2.subarray(0, 1000), part2.subarray(1000)]));
+      await store.uploadPart(bucket, 'big', uploadId, 3, part3);
+      const parts = await store.listParts(bucket, 'big', uploadId);
+      assert.deepEqual(
+        parts.map((p) => [p.partNumber, p.etag, p.size]),
+        [
+          [1, md5(part1), part1.length],
+          [2, md5(part2), part2.length],
+          [3, md5(part3), part3.length],
+        ],
+      );
+      await rejectsWith(store.listParts(bucket, 'other-key', uploadId), 'NoSuchUpload');
+      const completed = await store.completeMultipartUpload(bucket, 'big', uploadId, parts.map((p) => ({ partNumber: p.partNumber, etag: `"${p.etag}"` })));
+      const expectedEtag = md5(Buffer.concat([part1, part2, part3].map((p) => createHash('md5').update(p).digest()))) + '-3';
+      assert.equal(completed.etag, expectedEtag);
+      const whole = Buffer.concat([part1, part2, part3]);
+      assert.equal(completed.size, whole.length);
+      const got = await store.getObject(bucket, 'big');
+      assert.equal(got.info.etag, expectedEtag);
+      assert.equal(got.info.contentType, 'application/octet-stream');
+      assert.deepEqual(got.info.metadata, { origin: 'parts' });
+      assert.ok((await text(got.body)).equals(whole));
+      const tail = await store.getObject(bucket, 'big', { start: MIN_PART_BYTES - 2, end: MIN_PART_BYTES + 1 });
+      assert.deepEqual(await text(tail.body), Buffer.from([1, 1, 3, 3]));
+      assert.deepEqual(await store.listMultipartUploads(bucket), []);
+      await rejectsWith(store.listParts(bucket, 'big', uploadId), 'NoSuchUpload');
+      await rejectsWith(store.uploadPart(bucket, 'big', uploadId, 4, Buffer.from('late')), 'NoSuchUpload');
+      await rejectsWith(store.completeMultipartUpload(bucket, 'big', uploadId, [{ partNumber: 1, etag: md5(part1) }]), 'NoSuchUpload');
+      // A copy of a multipart object is written whole.
+      const copy = await store.copyObject({ bucket, key: 'big' }, { bucket, key: 'big-copy' });
+      assert.equal(copy.etag, md5(whole));
+      await store.deleteObject(bucket, 'big');
+      await store.deleteObject(bucket, 'big-copy');
+      await store.deleteBucket(bucket);
+    });
+
+    test('multipart upload: InvalidPart, InvalidPartOrder, EntityTooSmall, abort, unlisted parts dropped', async (store) => {
+      const bucket = bucketName('mpu-errors');
+      await store.createBucket(bucket, 'us-east-1');
+      const uploadId = await store.createMultipartUpload(bucket, 'k', {});
+      const small = Buffer.from('too small to be followed');
+      const big = Buffer.alloc(MIN_PART_BYTES, 7);
+      const p1 = await store.uploadPart(bucket, 'k', uploadId, 1, small);
+      const p2 = await store.uploadPart(bucket, 'k', uploadId, 2, big);
+      const p3 = await store.uploadPart(bucket, 'k', uploadId, 3, Buffer.from('end'));
+      await rejectsWith(store.completeMultipartUpload(bucket, 'k', uploadId, [{ partNumber: 1, etag: md5('not it') }]), 'InvalidPart');
+      await rejectsWith(store.completeMultipartUpload(bucket, 'k', uploadId, [{ partNumber: 9, etag: p1.etag }]), 'InvalidPart');
+      await rejectsWith(
+        store.completeMultipartUpload(bucket, 'k', uploadId, [
+          { partNumber: 2, etag: p2.etag },
+          { partNumber: 1, etag: p1.etag },
+        ]),
+        'InvalidPartOrder',
+      );
+      await rejectsWith(
+        store.completeMultipartUpload(bucket, 'k', uploadId, [
+          { partNumber: 1, etag: p1.etag },
+          { partNumber: 2, etag: p2.etag },
+        ]),
+        'EntityTooSmall',
+      );
+      // Still there after the failures; parts 2 and 3 only: part 1 is dropped.
+      const done = await store.completeMultipartUpload(bucket, 'k', uploadId, [
+        { partNumber: 2, etag: p2.etag },
+        { partNumber: 3, etag: p3.etag },
+      ]);
+      assert.equal(done.size, big.length + 3);
+      assert.match(done.etag, /^[0-9a-f]{32}-2$/);
+      assert.ok((await text((await store.getObject(bucket, 'k')).body)).equals(Buffer.concat([big, Buffer.from('end')])));
+
+      const aborted = await store.createMultipartUpload(bucket, 'gone', {});
+      await store.uploadPart(bucket, 'gone', aborted, 1, small);
+      await store.abortMultipartUpload(bucket, 'gone', aborted);
+      await rejectsWith(store.listParts(bucket, 'gone', aborted), 'NoSuchUpload');
+      await rejectsWith(store.abortMultipartUpload(bucket, 'gone', aborted), 'NoSuchUpload');
+      await rejectsWith(store.uploadPart(bucket, 'gone', 'no-such-upload-id', 1, small), 'NoSuchUpload');
+      assert.equal(await store.headObject(bucket, 'gone'), undefined);
+      assert.deepEqual(await store.listMultipartUploads(bucket), []);
+    });
+
+    test('concurrent puts of one key: one of them, whole', async (store) => {
+      const bucket = bucketName('race');
+      await store.createBucket(bucket, 'us-east-1');
+      const bodies = Array.from({ length: 6 }, (_, i) => Buffer.alloc(300 * 1024, i + 1));
+      const chunked = (data: Buffer) => Readable.from(Array.from({ length: 10 }, (_, i) => data.subarray(i * 30 * 1024, (i + 1) * 30 * 1024)));
+      const results = await Promise.all(bodies.map((data) => store.putObject(bucket, 'contended', chunked(data), {})));
+      results.forEach((r, i) => assert.equal(r.etag, md5(bodies[i])));
+      const got = await store.getObject(bucket, 'contended');
+      const data = await text(got.body);
+      assert.ok(
+        bodies.some((b) => b.equals(data)),
+        'the object is one of the bodies, whole',
+      );
+      assert.equal(got.info.etag, md5(data));
+      assert.equal((await store.listObjects(bucket, { limit: 10 })).objects.length, 1);
+    });
+  });
+}
+
+contract('memory', async () => {
+  const store = new MemoryObjectStore();
+  return { store, stop: () => store.close() };
+});
+
+const fsRoots: string[] = [];
+function fsRoot(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-objects-'));
+  fsRoots.push(dir);
+  return join(dir, 's3');
+}
+after(() => {
+  for (const dir of fsRoots) rmSync(dir, { recursive: true, force: true });
+});
+
+contract('fs', async () => {
+  const store = await FsObjectStore.open(fsRoot());
+  return { store, stop: () => store.close() };
+});
