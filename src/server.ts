@@ -14,6 +14,9 @@ import type { Store } from './store/store.js';
 import { createKinesisService, type Kinesis } from './kinesis/service.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
+import { openObjectStore } from './objects/open.js';
+import type { ObjectStore } from './objects/object-store.js';
+import { createS3Service } from './s3/service.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -21,6 +24,8 @@ export interface Millrace {
   readonly port: number;
   readonly kinesis: Kinesis;
   readonly store: Store;
+  /** Where objects are kept: the S3 API's buckets, and the family's deliveries. */
+  readonly objects: ObjectStore;
   close(): Promise<void>;
 }
 
@@ -49,7 +54,8 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   const jsonServices = [await createKinesisService(kinesis, authenticator)];
   /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
   const jsonSigningNames = ['kinesis'];
-  const restServices: HttpService[] = [];
+  const objects = await openObjectStore({ config, store, log });
+  const restServices: HttpService[] = [await createS3Service({ objects, authenticator, config, log })];
   const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
   let endpoint = '';
   const pages = new Map<string, Page>([
@@ -81,6 +87,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     );
   } catch (err) {
     background.stop();
+    await objects.close();
     await store.close();
     throw err;
   }
@@ -91,9 +98,11 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     port: listener.port,
     kinesis,
     store,
+    objects,
     async close() {
       await listener.close();
       await background.stop();
+      await objects.close();
       await store.close();
     },
   };

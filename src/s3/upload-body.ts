@@ -227,7 +227,7 @@ export function uploadChecks(headers: IncomingHttpHeaders): UploadChecks {
     checks.checksum = { algorithm, expected: value };
   } else {
     const trailer = single(headers['x-amz-trailer'])?.trim().toLowerCase();
-    if (trailer !== undefined) {
+    if (trailer) {
       const algorithm = trailer.startsWith('x-amz-checksum-') ? checksumAlgorithm(trailer.slice('x-amz-checksum-'.length)) : undefined;
       if (!algorithm || !chunked) throw invalidRequest('The value specified in the x-amz-trailer header is not supported');
       checks.checksum = { algorithm };
