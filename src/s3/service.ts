@@ -6,11 +6,13 @@ import type { Logger } from 'pino';
 import { readCredentials } from '../protocol/auth.js';
 import type { Authenticator, Caller } from '../protocol/authenticator.js';
 import { AwsError } from '../protocol/errors.js';
+import { loadCredentialList } from '../protocol/sigv4.js';
 import { extendedRequestId, type ServerRequest, type ServerResponse } from '../protocol/http-exchange.js';
 import type { HttpService } from '../protocol/router.js';
 import { MAX_KEY_BYTES, ObjectStoreError, type ObjectStore } from '../objects/object-store.js';
 import { addressOf, virtualHostBucket, type Address } from './addressing.js';
 import type { S3Call, S3Operation, S3Result } from './call.js';
+import { chunkSignaturesOf } from './chunk-signature.js';
 import {
   accessDenied,
   bucketAlreadyOwnedByYou,
@@ -82,6 +84,8 @@ export function claimsAnonymous(req: ServerRequest): boolean {
 export async function createS3Service(options: S3ServiceOptions): Promise<HttpService> {
   const operations = await loadOperations();
   const { objects, authenticator, config, log } = options;
+  /** Secret keys by access key, for the chunk signatures of signed streaming uploads. */
+  const secrets = config.credentials ? new Map(loadCredentialList(config.credentials).map((entry) => [entry.accessKeyId, entry.secretAccessKey])) : undefined;
 
   async function authenticate(req: ServerRequest, query: URLSearchParams): Promise<Caller> {
     const signed = req.headers.authorization !== undefined || query.has('X-Amz-Algorithm') || query.has('X-Amz-Credential');
@@ -127,7 +131,7 @@ export async function createS3Service(options: S3ServiceOptions): Promise<HttpSe
       let body: UploadBody | undefined;
       const upload = () => {
         if (body) return body;
-        body = new UploadBody(uploadChecks(req.headers));
+        body = new UploadBody({ ...uploadChecks(req.headers), signatures: secrets && chunkSignaturesOf(req.headers, secrets) });
         streamRequest(req, body, config.bodyTimeoutMs);
         return body;
       };

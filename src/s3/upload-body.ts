@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ALGORITHM_NAMES, CHECKSUM_ALGORITHMS, checksumAlgorithm, createChecksummer, isChecksumValue, type ChecksumAlgorithm, type Checksummer } from './checksums.js';
+import type { ChunkSignatures } from './chunk-signature.js';
 import { badDigest, contentSha256Mismatch, incompleteBody, invalidArgument, invalidDigest, invalidRequest, S3Error } from './errors.js';
 
 /**
@@ -30,6 +31,8 @@ export interface UploadChecks {
   sha256?: string;
   /** The checksum to compute; `expected` comes from a header, or from the trailer when undefined. */
   checksum?: { algorithm: ChecksumAlgorithm; expected?: string };
+  /** Chunk signatures to verify (signed aws-chunked uploads, with `--credentials`). */
+  signatures?: ChunkSignatures;
 }
 
 type State = 'size' | 'data' | 'data-end' | 'trailer' | 'done';
@@ -101,10 +104,15 @@ export class UploadBody extends Transform {
     while (at < chunk.length) {
       if (this.state === 'data') {
         const take = Math.min(this.remaining, chunk.length - at);
-        this.data(chunk.subarray(at, at + take));
+        const data = chunk.subarray(at, at + take);
+        this.checks.signatures?.update(data);
+        this.data(data);
         at += take;
         this.remaining -= take;
-        if (this.remaining === 0) this.state = 'data-end';
+        if (this.remaining === 0) {
+          this.checks.signatures?.end();
+          this.state = 'data-end';
+        }
         continue;
       }
       if (this.state === 'done') {
@@ -134,14 +142,21 @@ export class UploadBody extends Transform {
         this.state = 'size';
         return;
       case 'size': {
-        const hex = line.split(';', 1)[0]!.trim();
-        if (!/^[0-9a-fA-F]{1,16}$/.test(hex)) throw invalidRequest('Invalid chunk encoding: bad chunk size');
+        const [hex = '', ...extensions] = line.split(';');
+        if (!/^[0-9a-fA-F]{1,16}$/.test(hex.trim())) throw invalidRequest('Invalid chunk encoding: bad chunk size');
         this.remaining = parseInt(hex, 16);
+        const { signatures } = this.checks;
+        if (signatures) {
+          signatures.begin(extensions.find((extension) => extension.startsWith('chunk-signature='))?.slice('chunk-signature='.length));
+          // The last chunk is empty, and signed like the others.
+          if (this.remaining === 0) signatures.end();
+        }
         this.state = this.remaining === 0 ? 'trailer' : 'data';
         return;
       }
       case 'trailer': {
         if (line === '') {
+          if (this.checks.signatures && this.trailers.size > 0) this.checks.signatures.trailer(this.trailers, this.trailers.get('x-amz-trailer-signature'));
           this.state = 'done';
           return;
         }
