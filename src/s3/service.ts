@@ -150,9 +150,15 @@ export async function createS3Service(options: S3ServiceOptions): Promise<HttpSe
         document: () => readDocument(upload()),
       };
       const result = await operation(call);
-      await send(req, res, method, result, route.successStatus);
+      await send(res, method, result, route.successStatus);
     } catch (err) {
-      const error = toS3Error(err, address);
+      // A client that went away mid-body or mid-download is nobody's fault to report.
+      if (res.headersSent || (req.destroyed && !req.complete)) {
+        log.debug({ err, method, url }, 's3 exchange ended early');
+        res.destroy();
+        return;
+      }
+      const error = toS3Error(err, address, query);
       if (error.code === 'InternalError') log.error({ err, method, url }, 's3 request failed');
       else log.debug({ code: error.code, method, url }, 's3 error');
       sendError(req, res, method, error, id, String(res.getHeader('x-amz-id-2')));
@@ -199,7 +205,7 @@ async function readDocument(body: UploadBody): Promise<Buffer> {
   return Buffer.concat(chunks, size);
 }
 
-async function send(req: ServerRequest, res: ServerResponse, method: string, result: S3Result, successStatus: number): Promise<void> {
+async function send(res: ServerResponse, method: string, result: S3Result, successStatus: number): Promise<void> {
   for (const [name, value] of Object.entries(result.headers ?? {})) if (value !== undefined) res.setHeader(name, value);
   const status = result.status ?? successStatus;
   const body = result.body;
@@ -221,7 +227,6 @@ async function send(req: ServerRequest, res: ServerResponse, method: string, res
   res.setHeader('Content-Length', bytes.length);
   res.writeHead(status);
   res.end(bytes);
-  void req;
 }
 
 /** `<Error>` with S3's code, message and details; HEAD answers carry the status alone. */
@@ -248,7 +253,7 @@ function sendError(req: ServerRequest, res: ServerResponse, method: string, erro
   res.end(bytes);
 }
 
-function toS3Error(err: unknown, address: Address | undefined): S3Error {
+function toS3Error(err: unknown, address: Address | undefined, query: URLSearchParams): S3Error {
   if (err instanceof S3Error) return err;
   if (err instanceof ObjectStoreError) {
     const bucket = address?.bucket ?? '';
@@ -262,7 +267,7 @@ function toS3Error(err: unknown, address: Address | undefined): S3Error {
       case 'BucketNotEmpty':
         return bucketNotEmpty(bucket);
       case 'NoSuchUpload':
-        return noSuchUpload('');
+        return noSuchUpload(query.get('uploadId') ?? '');
       case 'InvalidPart':
         return invalidPart();
       case 'InvalidPartOrder':
