@@ -500,3 +500,128 @@ contract('external (moto_server)', async () => {
     },
   };
 });
+
+describe('file object store: restarts and crashes', () => {
+  const moduleUrl = new URL('../src/objects/fs-objects.js', import.meta.url).href;
+
+  /** Runs `script` in a child that opens the store at `root`; resolves once it prints `signal`, then kills it with SIGKILL. */
+  async function killAfter(root: string, signal: string, script: string): Promise<void> {
+    const code = `const { FsObjectStore } = await import(${JSON.stringify(moduleUrl)});
+      const { Readable } = await import('node:stream');
+      const root = ${JSON.stringify(root)};
+      const store = await FsObjectStore.open(root);
+      setInterval(() => {}, 60_000);
+      ${script}`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let seen = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (seen.includes(signal)) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`child exited (${code}) before "${signal}"`)));
+      });
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+    }
+  }
+
+  it('a reopened store finds buckets, objects, headers and unfinished uploads', async () => {
+    const root = fsRoot();
+    const first = await FsObjectStore.open(root);
+    await first.createBucket('kept', 'eu-west-1');
+    const created = (await first.headBucket('kept'))!;
+    for (const key of ODD_KEYS) await first.putObject('kept', key, Buffer.from(key), { contentType: 'text/plain', metadata: { key: 'yes' } });
+    const uploadId = await first.createMultipartUpload('kept', 'pending', { cacheControl: 'no-store' });
+    const part = await first.uploadPart('kept', 'pending', uploadId, 1, Buffer.from('only part'));
+    await first.close();
+
+    const second = await FsObjectStore.open(root);
+    assert.deepEqual(await second.headBucket('kept'), created);
+    assert.deepEqual(await second.listBuckets(), [created]);
+    const listed = await second.listObjects('kept', { limit: 1000 });
+    assert.deepEqual(
+      listed.objects.map((o) => o.key),
+      [...ODD_KEYS].sort(byUtf8),
+    );
+    for (const key of ODD_KEYS) {
+      const got = await second.getObject('kept', key);
+      assert.equal((await text(got.body)).toString(), key);
+      assert.equal(got.info.contentType, 'text/plain');
+      assert.deepEqual(got.info.metadata, { key: 'yes' });
+    }
+    assert.deepEqual(
+      (await second.listMultipartUploads('kept')).map((u) => [u.key, u.uploadId]),
+      [['pending', uploadId]],
+    );
+    assert.deepEqual(
+      (await second.listParts('kept', 'pending', uploadId)).map((p) => p.etag),
+      [part.etag],
+    );
+    const done = await second.completeMultipartUpload('kept', 'pending', uploadId, [{ partNumber: 1, etag: part.etag }]);
+    assert.equal((await second.headObject('kept', 'pending'))?.etag, done.etag);
+    assert.equal((await second.headObject('kept', 'pending'))?.cacheControl, 'no-store');
+    // Every file stayed inside the bucket's directory, whatever the key.
+    assert.deepEqual(readdirSync(root).sort(), ['kept']);
+    await second.close();
+  });
+
+  it('an acknowledged put survives kill -9 right after it resolved', async () => {
+    const root = fsRoot();
+    await killAfter(
+      root,
+      'acknowledged',
+      `await store.createBucket('crash', 'us-east-1');
+       await store.putObject('crash', 'acknowledged', Buffer.alloc(4 * 1024 * 1024, 7), { metadata: { n: '1' } });
+       process.stdout.write('acknowledged\\n');`,
+    );
+    const store = await FsObjectStore.open(root);
+    const head = await store.headObject('crash', 'acknowledged');
+    assert.equal(head?.size, 4 * 1024 * 1024);
+    assert.equal(head?.etag, md5(Buffer.alloc(4 * 1024 * 1024, 7)));
+    assert.deepEqual(head?.metadata, { n: '1' });
+    assert.deepEqual(
+      (await store.listObjects('crash', { limit: 10 })).objects.map((o) => o.key),
+      ['acknowledged'],
+    );
+    await store.close();
+  });
+
+  it('a put killed mid-stream leaves the previous version and no visible garbage', async () => {
+    const root = fsRoot();
+    await killAfter(
+      root,
+      'streaming',
+      `await store.createBucket('torn', 'us-east-1');
+       await store.putObject('torn', 'doc', Buffer.from('version one'), { contentType: 'text/plain' });
+       let pushed = 0;
+       const body = new Readable({
+         read() {
+           // Three chunks, then the body stalls as a client that stopped sending would.
+           if (pushed === 3) return;
+           this.push(Buffer.alloc(2 * 1024 * 1024, 9));
+           if (++pushed === 3) setTimeout(() => process.stdout.write('streaming\\n'), 100);
+         },
+       });
+       store.putObject('torn', 'doc', body, {});`,
+    );
+    const bucketDir = join(root, 'torn');
+    assert.ok(
+      readdirSync(bucketDir).some((name) => name.startsWith('.tmp-')),
+      'the torn write left its temp file',
+    );
+    const store = await FsObjectStore.open(root);
+    const got = await store.getObject('torn', 'doc');
+    assert.equal((await text(got.body)).toString(), 'version one');
+    assert.equal(got.info.contentType, 'text/plain');
+    assert.deepEqual(
+      (await store.listObjects('torn', { limit: 10 })).objects.map((o) => o.key),
+      ['doc'],
+    );
+    // The bucket's first use swept the temp file.
+    assert.ok(!readdirSync(bucketDir).some((name) => name.startsWith('.tmp-')));
+    await store.close();
+  });
+});
