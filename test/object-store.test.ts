@@ -12,6 +12,7 @@ import { MIN_PART_BYTES, ObjectStoreError, type ObjectStore } from '../src/objec
 import { MemoryObjectStore } from '../src/objects/memory-objects.js';
 import { FsObjectStore } from '../src/objects/fs-objects.js';
 import { available } from './helpers.js';
+import { NatsCluster, natsServerMissing } from './nats-cluster.js';
 
 /**
  * One contract for every object store (src/objects/): the same behaviour from memory, files,
@@ -624,4 +625,27 @@ describe('file object store: restarts and crashes', () => {
     assert.ok(!readdirSync(bucketDir).some((name) => name.startsWith('.tmp-')));
     await store.close();
   });
+});
+
+contract('nats (one nats-server)', async () => {
+  const missing = natsServerMissing();
+  if (missing) return missing;
+  const cluster = await NatsCluster.start(1);
+  try {
+    const { openNatsStore } = await import('../src/store/nats-store.js');
+    const { NatsObjectStore } = await import('../src/objects/nats-objects.js');
+    const natsStore = await openNatsStore({ url: cluster.url, replicas: 1 });
+    const store = new NatsObjectStore(natsStore.connection, natsStore.meta, 1);
+    return {
+      store,
+      stop: async () => {
+        await store.close();
+        await natsStore.close();
+        await cluster.stop();
+      },
+    };
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
 });
