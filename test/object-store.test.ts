@@ -8,9 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MIN_PART_BYTES, ObjectStoreError, type ObjectStore } from '../src/objects/object-store.js';
-import { MemoryObjectStore } from '../src/objects/memory-objects.js';
+import { pino } from 'pino';
+import { MAX_KEY_BYTES, MIN_PART_BYTES, ObjectStoreError, type ObjectStore } from '../src/objects/object-store.js';
 import { FsObjectStore } from '../src/objects/fs-objects.js';
+import { openObjectStore } from '../src/objects/open.js';
+import { DEFAULT_CONFIG, type Config } from '../src/config.js';
+import { openMemoryStore } from '../src/store/memory-store.js';
+import { openLmdbStore } from '../src/store/lmdb-store.js';
+import type { Store } from '../src/store/store.js';
 import { available } from './helpers.js';
 import { NatsCluster, natsServerMissing } from './nats-cluster.js';
 
@@ -323,7 +328,7 @@ function contract(name: string, open: () => Promise<Subject | string>): void {
         [['big', uploadId]],
       );
       const part1 = Buffer.alloc(MIN_PART_BYTES, 1);
-      const part2old = Buffer.alloc(MIN_PART_BYTES, 2);
+      const part2old = Buffer.alloc(1000, 2);
       const part2 = Buffer.alloc(MIN_PART_BYTES, 3);
       const part3 = Buffer.from('the small last part');
       const first = await store.uploadPart(bucket, 'big', uploadId, 1, part1);
@@ -416,6 +421,24 @@ function contract(name: string, open: () => Promise<Subject | string>): void {
       assert.deepEqual(await store.listMultipartUploads(bucket), []);
     });
 
+    test('what the S3 API must have refused is refused, not stored', async (store) => {
+      const bucket = bucketName('checks');
+      await store.createBucket(bucket, 'us-east-1');
+      const tooLong = 'k'.repeat(MAX_KEY_BYTES + 1);
+      await assert.rejects(store.putObject(bucket, tooLong, Buffer.from('x'), {}), RangeError);
+      await assert.rejects(store.putObject(bucket, '', Buffer.from('x'), {}), RangeError);
+      // 1,023 bytes plus a two-byte character: over by one.
+      await assert.rejects(store.putObject(bucket, 'k'.repeat(MAX_KEY_BYTES - 1) + 'é', Buffer.from('x'), {}), RangeError);
+      await assert.rejects(store.putObject(bucket, 'lone \uD800 surrogate', Buffer.from('x'), {}), RangeError);
+      const uploadId = await store.createMultipartUpload(bucket, 'k', {});
+      for (const partNumber of [0, 10_001, 1.5, -1]) {
+        await assert.rejects(store.uploadPart(bucket, 'k', uploadId, partNumber, Buffer.from('x')), RangeError, `part ${partNumber}`);
+      }
+      await assert.rejects(store.completeMultipartUpload(bucket, 'k', uploadId, [{ partNumber: 0, etag: md5('x') }]), RangeError);
+      await store.abortMultipartUpload(bucket, 'k', uploadId);
+      assert.deepEqual((await store.listObjects(bucket, { limit: 10 })).objects, []);
+    });
+
     test('concurrent puts of one key: one of them, whole', async (store) => {
       const bucket = bucketName('race');
       await store.createBucket(bucket, 'us-east-1');
@@ -435,10 +458,22 @@ function contract(name: string, open: () => Promise<Subject | string>): void {
   });
 }
 
-contract('memory', async () => {
-  const store = new MemoryObjectStore();
-  return { store, stop: () => store.close() };
-});
+const silent = pino({ level: 'silent' });
+
+/** The object store openObjectStore picks for a node's configuration and store, checked to be of `kind`. */
+async function opened(kind: ObjectStore['kind'], config: Partial<Config>, nodeStore: Store): Promise<Subject> {
+  const store = await openObjectStore({ config: { ...DEFAULT_CONFIG, ...config }, store: nodeStore, log: silent });
+  assert.equal(store.kind, kind);
+  return {
+    store,
+    stop: async () => {
+      await store.close();
+      await nodeStore.close();
+    },
+  };
+}
+
+contract('memory', async () => opened('memory', { memory: true }, openMemoryStore()));
 
 const fsRoots: string[] = [];
 function fsRoot(): string {
@@ -451,8 +486,13 @@ after(() => {
 });
 
 contract('fs', async () => {
-  const store = await FsObjectStore.open(fsRoot());
-  return { store, stop: () => store.close() };
+  const dataDir = join(fsRoot(), '..');
+  const subject = await opened('fs', { dataDir }, openLmdbStore({ path: join(dataDir, 'lmdb') }));
+  // Objects go under <data dir>/s3/.
+  await subject.store.createBucket('placed', 'us-east-1');
+  assert.ok(readdirSync(join(dataDir, 's3')).includes('placed'));
+  await subject.store.deleteBucket('placed');
+  return subject;
 });
 
 async function freePort(): Promise<number> {
@@ -491,12 +531,11 @@ async function startMoto(): Promise<{ endpoint: string; process: ChildProcess } 
 contract('external (moto_server)', async () => {
   const moto = await startMoto();
   if (typeof moto === 'string') return moto;
-  const { ExternalObjectStore } = await import('../src/objects/external-objects.js');
-  const store = new ExternalObjectStore({ endpoint: moto.endpoint, region: 'us-east-1', virtualHosted: false, accessKeyId: 'test', secretAccessKey: 'test' });
+  const subject = await opened('external', { s3Endpoint: moto.endpoint, s3AccessKeyId: 'test', s3SecretAccessKey: 'test', memory: true }, openMemoryStore());
   return {
-    store,
+    store: subject.store,
     stop: async () => {
-      await store.close();
+      await subject.stop();
       moto.process.kill('SIGKILL');
     },
   };
@@ -633,14 +672,12 @@ contract('nats (one nats-server)', async () => {
   const cluster = await NatsCluster.start(1);
   try {
     const { openNatsStore } = await import('../src/store/nats-store.js');
-    const { NatsObjectStore } = await import('../src/objects/nats-objects.js');
     const natsStore = await openNatsStore({ url: cluster.url, replicas: 1 });
-    const store = new NatsObjectStore(natsStore.connection, natsStore.meta, 1);
+    const subject = await opened('nats', { store: cluster.url, replicas: 1 }, natsStore);
     return {
-      store,
+      store: subject.store,
       stop: async () => {
-        await store.close();
-        await natsStore.close();
+        await subject.stop();
         await cluster.stop();
       },
     };
