@@ -603,8 +603,11 @@ async function writeBodyFile<D extends object>(temp: string, body: ObjectBody, h
   try {
     let size = 0;
     if (Buffer.isBuffer(body)) {
+      // The write runs on libuv's pool while this thread hashes.
+      const writing = writeAll(handle, [body], 0);
+      writing.catch(() => {});
       hash.update(body);
-      await writeAll(handle, [body], 0);
+      await writing;
       size = body.length;
     } else {
       let batch: Buffer[] = [];
