@@ -57,6 +57,12 @@ export class UploadBody extends Transform {
     return this.checks.length;
   }
 
+  /** A checksum sent as a header is known before the body; one in a trailer only after it. */
+  get declaredChecksum(): { algorithm: ChecksumAlgorithm; value: string } | undefined {
+    const checksum = this.checks.checksum;
+    return checksum?.expected === undefined ? undefined : { algorithm: checksum.algorithm, value: checksum.expected };
+  }
+
   constructor(private readonly checks: UploadChecks) {
     super();
     this.md5 = checks.md5 ? createHash('md5') : undefined;

@@ -13,12 +13,17 @@ export function checkUploadSize(body: UploadBody): void {
 }
 
 /**
- * Keeps the upload's verified checksum in the headers the store writes with the object: the stores
- * take headers when the upload starts and write them once its body has ended, and the checksum of
- * an aws-chunked upload is known only then (from its trailer).
+ * Keeps the upload's checksum in the headers the store writes with the object. A checksum sent as
+ * a header goes in at once: the body fails before its end if it does not match, so the store never
+ * keeps a wrong one. One sent in an aws-chunked trailer is known only once the body has ended; it
+ * is added then, which the fs and memory stores see (they write headers after the body) but the
+ * NATS and external stores do not (they take them at the start), so such objects are kept there
+ * without a checksum and GET returns none (the SDKs then skip their validation).
  */
 export function keepChecksum(body: UploadBody, headers: ObjectHeaders): ObjectHeaders {
   const metadata: Record<string, string> = { ...headers.metadata };
+  const declared = body.declaredChecksum;
+  if (declared) metadata[CHECKSUM_METADATA_PREFIX + declared.algorithm] = declared.value;
   body.onChecksum = (checksum) => {
     metadata[CHECKSUM_METADATA_PREFIX + checksum.algorithm] = checksum.value;
   };
