@@ -262,6 +262,27 @@ describe('objects', () => {
     assert.equal(await good.Body!.transformToString(), 'hello');
   });
 
+  test('an upload cut off mid-body leaves the object it would have replaced', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'objects', Key: 'kept', Body: 'the original' }));
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request(new URL('/objects/kept', server.endpoint), {
+        method: 'PUT',
+        agent: false,
+        headers: {
+          Authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=abc',
+          'X-Amz-Date': '20240101T000000Z',
+          'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+          'Content-Length': String(4 * 1024 * 1024),
+        },
+      });
+      req.on('error', () => resolve());
+      req.on('response', () => reject(new Error('a cut-off upload was answered')));
+      req.write(randomBytes(256 * 1024), () => setTimeout(() => req.destroy(), 50));
+    });
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'objects', Key: 'kept' }));
+    assert.equal(await got.Body!.transformToString(), 'the original');
+  });
+
   test('Range and conditional requests', async () => {
     const put = await s3.send(new PutObjectCommand({ Bucket: 'objects', Key: 'digits', Body: '0123456789' }));
     const read = async (Range: string) => {
