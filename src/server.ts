@@ -21,6 +21,9 @@ import { endSubscriptions } from './kinesis/domain/subscriptions.js';
 import { openFunctionInvoker } from './functions/open.js';
 import type { FunctionInvoker } from './functions/invoker.js';
 import { createLambdaService } from './lambda/service.js';
+import { openObjectStore } from './objects/open.js';
+import type { ObjectStore } from './objects/object-store.js';
+import { createS3Service } from './s3/service.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -30,9 +33,11 @@ export interface Millrace {
   readonly store: Store;
   /** Background work that runs on one node at a time (Firehose delivery, Analytics, the Kinesis sweep). */
   readonly leases: Leases;
-  /** Stops accepting, lets requests in flight finish (SHUTDOWN_DRAIN_MS at most), closes the store. */
   /** Lambda functions as Firehose and Analytics call them (functions/open.ts). */
   readonly functions: FunctionInvoker;
+  /** Where objects are kept: the S3 API's buckets, and the family's deliveries. */
+  readonly objects: ObjectStore;
+  /** Stops accepting, lets requests in flight finish (SHUTDOWN_DRAIN_MS at most), closes the store. */
   close(): Promise<void>;
 }
 
@@ -66,28 +71,43 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     await dataDirLock?.release();
     throw err;
   }
-  const functions = await openFunctionInvoker(config, log);
-  const authenticator = createAuthenticator(config);
-  const streams = new Streams(store, config);
-  const kinesis: Kinesis = { config, store, streams };
-  const jsonServices = [await createKinesisService(kinesis, authenticator)];
-  /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
-  const jsonSigningNames = ['kinesis'];
-  const restServices: HttpService[] = [
-    createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
+  // What has been opened, closed in reverse order if the start fails part way.
+  const opened: Array<() => Promise<void>> = [
+    async () => {
+      await store.close();
+      await dataDirLock?.release();
+    },
   ];
-  const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
-  // Over an embedded store this process is the only node: it takes every lease at once.
-  const leases = new Leases(store.meta, { exclusive: store.kind !== 'nats', log });
-  let endpoint = '';
-  const pages = new Map<string, Page>([
-    ['/', indexPage({ store, services: served }, () => endpoint)],
-    ['/health', healthPage({ store, services: served, leases })],
-  ]);
-  startBackgroundWork(kinesis, log, leases);
-  leases.start();
+  let functions: FunctionInvoker;
+  let objects: ObjectStore;
+  let leases: Leases;
+  let kinesis: Kinesis;
   let listener: Listener;
+  let endpoint = '';
   try {
+    functions = await openFunctionInvoker(config, log);
+    opened.push(() => functions.close());
+    objects = await openObjectStore({ config, store, log });
+    opened.push(() => objects.close());
+    const authenticator = createAuthenticator(config);
+    kinesis = { config, store, streams: new Streams(store, config) };
+    const jsonServices = [await createKinesisService(kinesis, authenticator)];
+    /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
+    const jsonSigningNames = ['kinesis'];
+    const restServices: HttpService[] = [
+      await createS3Service({ objects, authenticator, config, log }),
+      createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
+    ];
+    const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
+    // Over an embedded store this process is the only node: it takes every lease at once.
+    leases = new Leases(store.meta, { exclusive: store.kind !== 'nats', log });
+    opened.push(() => leases.stop());
+    const pages = new Map<string, Page>([
+      ['/', indexPage({ store, services: served }, () => endpoint)],
+      ['/health', healthPage({ store, services: served, leases })],
+    ]);
+    startBackgroundWork(kinesis, log, leases);
+    leases.start();
     const tls =
       config.tlsCert && config.tlsKey
         ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
@@ -109,10 +129,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       }),
     );
   } catch (err) {
-    await leases.stop();
-    await functions.close();
-    await store.close();
-    await dataDirLock?.release();
+    for (const close of opened.reverse()) await close().catch((closeErr) => log.warn({ err: closeErr }, 'closing after a failed start'));
     throw err;
   }
   const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
@@ -124,6 +141,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     store,
     leases,
     functions,
+    objects,
     async close() {
       // Drain (listener.ts): no new connections or streams, requests in flight answered,
       // subscriptions completed as event streams that end normally; then the leases, then the store.
@@ -131,6 +149,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
       await leases.stop(); // hands every lease over while the store is still open
       await functions.close();
+      await objects.close();
       await store.close();
       await dataDirLock?.release();
     },
