@@ -33,8 +33,9 @@ import {
  *
  * Listing: each bucket's keys are kept sorted (UTF-8 binary order) in memory, built on the
  * bucket's first use from the directory's file names alone (names decode back to keys), and kept
- * up to date by this process, the only writer. A page is a binary search and reads of the trailers
- * of the keys it returns, whatever the bucket's size.
+ * up to date by this process, the only writer. A page is a binary search, plus a read of the
+ * trailer of each key it returns that was neither listed nor written since the bucket was loaded
+ * (size, ETag and time are then kept with the key), whatever the bucket's size.
  */
 
 /** Chunks of a streamed body gathered into one write; one write is in flight while the next gathers. */
@@ -70,9 +71,14 @@ interface UploadDescription {
   initiated: number;
 }
 
+/** What a listing shows of an object (S3's ListObjects carries no other headers). */
+type Summary = Pick<ObjectInfo, 'size' | 'etag' | 'lastModified'>;
+
 class Bucket {
   /** Keys in UTF-8 binary order. */
   readonly keys: string[];
+  /** Listing fields of the keys listed or written since the bucket was loaded: later pages read no file. */
+  readonly summaries = new Map<string, Summary>();
   readonly directorySync: DirectorySync;
   /** Writes between their start and their directory fsync. */
   writers = 0;
@@ -239,6 +245,7 @@ export class FsObjectStore implements ObjectStore {
           throw err;
         }
         removeKey(bucket.keys, key);
+        bucket.summaries.delete(key);
         return true;
       });
       if (removed) await bucket.directorySync.sync();
@@ -254,12 +261,20 @@ export class FsObjectStore implements ObjectStore {
     let at = listingStart(bucket.keys, prefix, options.startAfter);
     for (; at < bucket.keys.length && keys.length < options.limit && bucket.keys[at].startsWith(prefix); at++) keys.push(bucket.keys[at]);
     const truncated = at < bucket.keys.length && bucket.keys[at].startsWith(prefix);
-    const infos: (ObjectInfo | undefined)[] = new Array(keys.length);
+    const infos: (ObjectInfo | undefined)[] = keys.map((key) => {
+      const summary = bucket.summaries.get(key);
+      return summary && { key, ...summary };
+    });
     let next = 0;
     const reader = async () => {
       while (next < keys.length) {
         const i = next++;
-        infos[i] = await this.describe(bucket, keys[i]);
+        if (infos[i]) continue;
+        const info = await this.describe(bucket, keys[i]);
+        if (!info) continue;
+        infos[i] = { key: info.key, size: info.size, etag: info.etag, lastModified: info.lastModified };
+        // A write that committed meanwhile has put its own summary: that one is newer.
+        if (!bucket.summaries.has(info.key)) bucket.summaries.set(info.key, { size: info.size, etag: info.etag, lastModified: info.lastModified });
       }
     };
     await Promise.all(Array.from({ length: Math.min(LIST_READ_CONCURRENCY, keys.length) }, reader));
@@ -462,6 +477,7 @@ export class FsObjectStore implements ObjectStore {
           throw err;
         }
         insertKey(bucket.keys, key);
+        bucket.summaries.set(key, { size: description.size, etag: description.etag, lastModified: description.lastModified });
       });
       await bucket.directorySync.sync();
     } finally {
