@@ -439,6 +439,35 @@ function contract(name: string, open: () => Promise<Subject | string>): void {
       assert.deepEqual((await store.listObjects(bucket, { limit: 10 })).objects, []);
     });
 
+    test('a body that fails midway stores nothing and keeps the previous version', async (store) => {
+      const bucket = bucketName('torn');
+      await store.createBucket(bucket, 'us-east-1');
+      await store.putObject(bucket, 'doc', Buffer.from('first'), { contentType: 'text/plain' });
+      const failing = Readable.from(
+        (async function* () {
+          yield Buffer.alloc(1024 * 1024, 1);
+          yield Buffer.alloc(1024 * 1024, 2);
+          throw new Error('the client went away');
+        })(),
+      );
+      await assert.rejects(store.putObject(bucket, 'doc', failing, {}), /client went away/);
+      const got = await store.getObject(bucket, 'doc');
+      assert.equal((await text(got.body)).toString(), 'first');
+      assert.equal(got.info.contentType, 'text/plain');
+      const never = Readable.from(
+        (async function* () {
+          yield Buffer.from('partial');
+          throw new Error('the client went away');
+        })(),
+      );
+      await assert.rejects(store.putObject(bucket, 'never', never, {}), /client went away/);
+      assert.equal(await store.headObject(bucket, 'never'), undefined);
+      assert.deepEqual(
+        (await store.listObjects(bucket, { limit: 10 })).objects.map((o) => o.key),
+        ['doc'],
+      );
+    });
+
     test('concurrent puts of one key: one of them, whole', async (store) => {
       const bucket = bucketName('race');
       await store.createBucket(bucket, 'us-east-1');
@@ -541,7 +570,7 @@ contract('external (moto_server)', async () => {
   };
 });
 
-describe('file object store: restarts and crashes', () => {
+describe('file object store: restarts, crashes and races', () => {
   const moduleUrl = new URL('../src/objects/fs-objects.js', import.meta.url).href;
 
   /** Runs `script` in a child that opens the store at `root`; resolves once it prints `signal`, then kills it with SIGKILL. */
@@ -606,6 +635,40 @@ describe('file object store: restarts and crashes', () => {
     // Every file stayed inside the bucket's directory, whatever the key.
     assert.deepEqual(readdirSync(root).sort(), ['kept']);
     await second.close();
+  });
+
+  it('DeleteBucket racing puts: an acknowledged object is never deleted with its bucket', async () => {
+    const store = await FsObjectStore.open(fsRoot());
+    const outcomes = new Set<string>();
+    for (let round = 0; round < 5; round++) {
+      const bucket = `race-${round}`;
+      await store.createBucket(bucket, 'us-east-1');
+      const puts = Array.from({ length: 8 }, (_, i) =>
+        store.putObject(bucket, `k${i}`, Readable.from([Buffer.alloc(64 * 1024, i), Buffer.alloc(64 * 1024, i)]), {}),
+      );
+      // Later in each round, so that some deletions meet puts that are committing.
+      await new Promise((resolve) => setTimeout(resolve, round * 3));
+      const deletion = store.deleteBucket(bucket).then(
+        () => true,
+        (err: unknown) => {
+          assert.equal((err as ObjectStoreError).code, 'BucketNotEmpty');
+          return false;
+        },
+      );
+      const settled = await Promise.allSettled(puts);
+      const deleted = await deletion;
+      const stored = settled.filter((s) => s.status === 'fulfilled').length;
+      for (const s of settled) if (s.status === 'rejected') assert.equal((s.reason as ObjectStoreError).code, 'NoSuchBucket');
+      outcomes.add(deleted ? 'deleted' : `kept ${stored}`);
+      if (deleted) {
+        assert.equal(stored, 0, 'no put resolved into a bucket that was then deleted');
+        assert.equal(await store.headBucket(bucket), undefined);
+      } else {
+        assert.equal((await store.listObjects(bucket, { limit: 100 })).objects.length, stored);
+      }
+    }
+    console.log(`# DeleteBucket against puts: ${[...outcomes].join(', ')}`);
+    await store.close();
   });
 
   it('an acknowledged put survives kill -9 right after it resolved', async () => {

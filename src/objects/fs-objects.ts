@@ -616,11 +616,13 @@ function objectInfo(description: ObjectDescription): ObjectInfo {
  */
 async function writeBodyFile<D extends object>(temp: string, body: ObjectBody, hash: Hash, describe: (size: number) => D): Promise<D> {
   const handle = await open(temp, 'wx');
+  // The write in flight, if any: awaited before the file is closed, also on failure.
+  let writing: Promise<void> = Promise.resolve();
   try {
     let size = 0;
     if (Buffer.isBuffer(body)) {
       // The write runs on libuv's pool while this thread hashes.
-      const writing = writeAll(handle, [body], 0);
+      writing = writeAll(handle, [body], 0);
       writing.catch(() => {});
       hash.update(body);
       await writing;
@@ -628,7 +630,6 @@ async function writeBodyFile<D extends object>(temp: string, body: ObjectBody, h
     } else {
       let batch: Buffer[] = [];
       let batched = 0;
-      let writing: Promise<void> = Promise.resolve();
       for await (const chunk of body) {
         const data: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
         hash.update(data);
@@ -654,6 +655,7 @@ async function writeBodyFile<D extends object>(temp: string, body: ObjectBody, h
     await handle.close();
     return description;
   } catch (err) {
+    await writing.catch(() => {});
     await handle.close().catch(() => {});
     await unlink(temp).catch(() => {});
     throw err;
@@ -663,13 +665,13 @@ async function writeBodyFile<D extends object>(temp: string, body: ObjectBody, h
 /** The chosen parts' data, one after the other, into a new file with the object's trailer. */
 async function concatenate(temp: string, parts: (PartDescription & { path: string })[], describe: (size: number) => ObjectDescription): Promise<ObjectDescription> {
   const handle = await open(temp, 'wx');
+  let writing: Promise<void> = Promise.resolve();
   try {
     let size = 0;
     for (const part of parts) {
       const source = await open(part.path, 'r');
       try {
         const buffers = [Buffer.allocUnsafe(READ_CHUNK_BYTES), Buffer.allocUnsafe(READ_CHUNK_BYTES)];
-        let writing: Promise<void> = Promise.resolve();
         for (let done = 0, turn = 0; done < part.size; turn ^= 1) {
           const buffer = buffers[turn];
           const { bytesRead } = await source.read(buffer, 0, Math.min(READ_CHUNK_BYTES, part.size - done), done);
@@ -681,6 +683,7 @@ async function concatenate(temp: string, parts: (PartDescription & { path: strin
         }
         await writing;
       } finally {
+        await writing.catch(() => {});
         await source.close();
       }
       size += part.size;
@@ -691,6 +694,7 @@ async function concatenate(temp: string, parts: (PartDescription & { path: strin
     await handle.close();
     return description;
   } catch (err) {
+    await writing.catch(() => {});
     await handle.close().catch(() => {});
     await unlink(temp).catch(() => {});
     throw err;
