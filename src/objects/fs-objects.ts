@@ -25,14 +25,18 @@ import {
  *   s3/<bucket>/.bucket.json            creation time and region
  *   s3/<bucket>/<encoded key>           data, then the object's description (fs-layout.ts)
  *   s3/<bucket>/.uploads/<id>/.upload.json and /<part number>   unfinished multipart uploads
- *   .tmp-* and .trash-*                 being written or being removed; swept at start
+ *   s3/<bucket>/.tmp/                   objects being written, uploads being removed
+ *   .tmp-* and .trash-*                 being written or removed (buckets, parts, upload files)
+ * What is under a .tmp directory or named .tmp-*, .trash-* is an interrupted write or removal
+ * when the store (or a bucket) is opened, and is swept then.
  *
  * A write streams into a temp file beside its target, fsyncs it once, renames it into place and
  * fsyncs the directory (shared by the writes that wait at the same time) before it resolves: an
  * acknowledged object survives kill -9, and a torn write leaves only a temp file that nobody lists.
  *
  * Listing: each bucket's keys are kept sorted (UTF-8 binary order) in memory, built on the
- * bucket's first use from the directory's file names alone (names decode back to keys), and kept
+ * bucket's first listing or write (GET and HEAD do not wait for it) from the directory's file
+ * names alone (names decode back to keys), and kept
  * up to date by this process, the only writer. A page is a binary search, plus a read of the
  * trailer of each key it returns that was neither listed nor written since the bucket was loaded
  * (size, ETag and time are then kept with the key), whatever the bucket's size.
@@ -48,6 +52,8 @@ const LIST_READ_CONCURRENCY = 32;
 const SAFE_BUCKET_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
 
 const BUCKET_FILE = '.bucket.json';
+/** Temp files of a bucket's objects: beside the keys (one file system, so a rename moves them), not among them. */
+const TEMP_DIR = '.tmp';
 const UPLOADS_DIR = '.uploads';
 const UPLOAD_FILE = '.upload.json';
 
@@ -75,8 +81,9 @@ interface UploadDescription {
 type Summary = Pick<ObjectInfo, 'size' | 'etag' | 'lastModified'>;
 
 class Bucket {
-  /** Keys in UTF-8 binary order. */
-  readonly keys: string[];
+  /** Keys in UTF-8 binary order, once `index()` has read them. */
+  private keys?: string[];
+  private indexing?: Promise<string[]>;
   /** Listing fields of the keys listed or written since the bucket was loaded: later pages read no file. */
   readonly summaries = new Map<string, Summary>();
   readonly directorySync: DirectorySync;
@@ -90,7 +97,7 @@ class Bucket {
   constructor(
     readonly info: BucketInfo,
     readonly dir: string,
-    keys: string[],
+    keys?: string[],
   ) {
     this.keys = keys;
     this.directorySync = new DirectorySync(dir);
@@ -98,6 +105,23 @@ class Bucket {
 
   get uploadsDir(): string {
     return join(this.dir, UPLOADS_DIR);
+  }
+
+  get tempDir(): string {
+    return join(this.dir, TEMP_DIR);
+  }
+
+  /** The sorted keys, read from the directory's names on first use. */
+  index(): Promise<string[]> {
+    if (this.keys) return Promise.resolve(this.keys);
+    this.indexing ??= readKeys(this.dir).then(
+      (keys) => (this.keys = keys),
+      (err: unknown) => {
+        this.indexing = undefined;
+        throw err;
+      },
+    );
+    return this.indexing;
   }
 
   /** Admits a write unless the bucket is deleted meanwhile. */
@@ -153,6 +177,7 @@ export class FsObjectStore implements ObjectStore {
       // Built under a temp name and renamed into place: a bucket exists whole or not at all.
       const temp = join(this.root, `.tmp-${randomBytes(8).toString('hex')}`);
       await mkdir(join(temp, UPLOADS_DIR), { recursive: true });
+      await mkdir(join(temp, TEMP_DIR));
       try {
         await writeFileDurably(join(temp, BUCKET_FILE), join(temp, '.tmp-bucket'), Buffer.from(JSON.stringify({ created: info.created, region })));
         await syncDirectory(join(temp, UPLOADS_DIR));
@@ -181,7 +206,7 @@ export class FsObjectStore implements ObjectStore {
       bucket.closing = new Promise<void>((resolve) => (reopen = resolve));
       try {
         await bucket.drain();
-        if (bucket.keys.length > 0 || (await uploadIds(bucket)).length > 0) throw bucketNotEmpty();
+        if ((await bucket.index()).length > 0 || (await uploadIds(bucket)).length > 0) throw bucketNotEmpty();
         const trash = join(this.root, `.trash-${randomBytes(8).toString('hex')}`);
         await rename(bucket.dir, trash);
         bucket.gone = true;
@@ -198,7 +223,7 @@ export class FsObjectStore implements ObjectStore {
   async putObject(bucketName: string, key: string, body: ObjectBody, headers: ObjectHeaders): Promise<ObjectInfo> {
     checkKey(key);
     const bucket = await this.bucket(bucketName);
-    const temp = tempName(bucket.dir);
+    const temp = tempName(bucket.tempDir);
     const hash = createHash('md5');
     const written = await writeBodyFile(temp, body, hash, (size) => describeObject(key, size, hash.digest('hex'), headers));
     return this.commitObject(bucket, key, temp, written);
@@ -237,6 +262,7 @@ export class FsObjectStore implements ObjectStore {
     const bucket = await this.bucket(bucketName);
     await bucket.enter();
     try {
+      const keys = await bucket.index();
       const removed = await this.keyLock.run(lockName(bucket, key), async () => {
         try {
           await unlink(join(bucket.dir, objectFileName(key)));
@@ -244,7 +270,7 @@ export class FsObjectStore implements ObjectStore {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
           throw err;
         }
-        removeKey(bucket.keys, key);
+        removeKey(keys, key);
         bucket.summaries.delete(key);
         return true;
       });
@@ -257,10 +283,11 @@ export class FsObjectStore implements ObjectStore {
   async listObjects(bucketName: string, options: ListOptions): Promise<ListResult> {
     const bucket = await this.bucket(bucketName);
     const prefix = options.prefix ?? '';
+    const sorted = await bucket.index();
     const keys: string[] = [];
-    let at = listingStart(bucket.keys, prefix, options.startAfter);
-    for (; at < bucket.keys.length && keys.length < options.limit && bucket.keys[at].startsWith(prefix); at++) keys.push(bucket.keys[at]);
-    const truncated = at < bucket.keys.length && bucket.keys[at].startsWith(prefix);
+    let at = listingStart(sorted, prefix, options.startAfter);
+    for (; at < sorted.length && keys.length < options.limit && sorted[at].startsWith(prefix); at++) keys.push(sorted[at]);
+    const truncated = at < sorted.length && sorted[at].startsWith(prefix);
     const infos: (ObjectInfo | undefined)[] = keys.map((key) => {
       const summary = bucket.summaries.get(key);
       return summary && { key, ...summary };
@@ -287,7 +314,7 @@ export class FsObjectStore implements ObjectStore {
     checkKey(target.key);
     const from = await this.bucket(source.bucket);
     const to = await this.bucket(target.bucket);
-    const temp = tempName(to.dir);
+    const temp = tempName(to.tempDir);
     try {
       // copy_file_range (or a reflink) copies one version of the source, with its trailer.
       await copyFile(join(from.dir, objectFileName(source.key)), temp);
@@ -386,7 +413,7 @@ export class FsObjectStore implements ObjectStore {
       const upload = await readUpload(dir);
       if (!upload) throw noSuchUpload();
       const chosen = checkCompletion(parts, await readParts(dir));
-      const temp = tempName(bucket.dir);
+      const temp = tempName(bucket.tempDir);
       const description = await concatenate(temp, chosen, (size) =>
         describeObject(key, size, multipartEtag(chosen.map((part) => part.etag)), upload.headers),
       );
@@ -446,18 +473,14 @@ export class FsObjectStore implements ObjectStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
       throw err;
     }
-    await sweep(dir);
+    // Nothing of this process writes in the bucket yet: what is in its temp places is left over.
+    await rm(join(dir, TEMP_DIR), { recursive: true, force: true });
+    await mkdir(join(dir, TEMP_DIR));
     const uploads = join(dir, UPLOADS_DIR);
     await mkdir(uploads, { recursive: true });
     await sweep(uploads);
     for (const id of await readdir(uploads)) if (UPLOAD_ID.test(id)) await sweep(join(uploads, id));
-    const keys: string[] = [];
-    for (const entry of await readdir(dir)) {
-      const key = keyOfFileName(entry) ?? (isHashedName(entry) ? await keyOfHashedFile(join(dir, entry)) : undefined);
-      if (key !== undefined) keys.push(key);
-    }
-    keys.sort(compareKeys);
-    return new Bucket({ name, created: stored.created, region: stored.region }, dir, keys);
+    return new Bucket({ name, created: stored.created, region: stored.region }, dir);
   }
 
   /** Renames a written temp file over the key: the commit point. Durable when it resolves. */
@@ -469,6 +492,8 @@ export class FsObjectStore implements ObjectStore {
       throw err;
     }
     try {
+      // Read before the rename: the directory then holds every key but this one.
+      const keys = await bucket.index();
       await this.keyLock.run(lockName(bucket, key), async () => {
         try {
           await rename(temp, join(bucket.dir, objectFileName(key)));
@@ -476,7 +501,7 @@ export class FsObjectStore implements ObjectStore {
           await unlink(temp).catch(() => {});
           throw err;
         }
-        insertKey(bucket.keys, key);
+        insertKey(keys, key);
         bucket.summaries.set(key, { size: description.size, etag: description.etag, lastModified: description.lastModified });
       });
       await bucket.directorySync.sync();
@@ -518,7 +543,7 @@ export class FsObjectStore implements ObjectStore {
 
   /** Moves an upload out of `.uploads` in one rename, then removes its files. */
   private async removeUpload(bucket: Bucket, dir: string): Promise<void> {
-    const trash = join(bucket.dir, `.trash-${randomBytes(8).toString('hex')}`);
+    const trash = join(bucket.tempDir, `trash-${randomBytes(8).toString('hex')}`);
     await bucket.enter();
     try {
       await rename(dir, trash);
@@ -547,6 +572,16 @@ async function sweep(dir: string): Promise<void> {
   for (const entry of await readdir(dir)) {
     if (entry.startsWith('.tmp-') || entry.startsWith('.trash-')) await rm(join(dir, entry), { recursive: true, force: true });
   }
+}
+
+/** The keys a bucket directory's names stand for, sorted. */
+async function readKeys(dir: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const entry of await readdir(dir)) {
+    const key = keyOfFileName(entry) ?? (isHashedName(entry) ? await keyOfHashedFile(join(dir, entry)) : undefined);
+    if (key !== undefined) keys.push(key);
+  }
+  return keys.sort(compareKeys);
 }
 
 async function uploadIds(bucket: Bucket): Promise<string[]> {
