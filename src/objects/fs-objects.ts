@@ -376,26 +376,24 @@ export class FsObjectStore implements ObjectStore {
     const temp = tempName(dir);
     const hash = createHash('md5');
     const part = await writeBodyFile(temp, body, hash, (size): PartDescription => ({ partNumber, etag: hash.digest('hex'), size, lastModified: Date.now() }));
+    // No bucket.enter(): DeleteBucket refuses while the upload exists, and once the upload is gone
+    // (completed, aborted, or its bucket deleted) its directory is too, and the rename fails.
+    // Entering here would wait on DeleteBucket while a completion that holds this upload's lock
+    // waits on it as well.
+    await this.uploadLock.run(uploadId, async () => {
+      try {
+        await rename(temp, join(dir, String(partNumber)));
+      } catch (err) {
+        await unlink(temp).catch(() => {});
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw noSuchUpload();
+        throw err;
+      }
+    });
     try {
-      await bucket.enter();
-    } catch (err) {
-      await unlink(temp).catch(() => {});
-      throw err;
-    }
-    try {
-      await this.uploadLock.run(uploadId, async () => {
-        try {
-          await rename(temp, join(dir, String(partNumber)));
-        } catch (err) {
-          await unlink(temp).catch(() => {});
-          // Completed or aborted while the part arrived.
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw noSuchUpload();
-          throw err;
-        }
-      });
       await syncDirectory(dir);
-    } finally {
-      bucket.leave();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw noSuchUpload();
+      throw err;
     }
     return part;
   }
