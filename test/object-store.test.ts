@@ -746,3 +746,44 @@ contract('nats (one nats-server)', async () => {
     throw err;
   }
 });
+
+describe('NATS object store: two nodes over one cluster', () => {
+  let cluster: NatsCluster | undefined;
+  const stores: Store[] = [];
+  const skip = natsServerMissing();
+  before(async () => {
+    if (!skip) cluster = await NatsCluster.start(1);
+  });
+  after(async () => {
+    for (const store of stores) await store.close();
+    await cluster?.stop();
+  });
+
+  it('every node sees the same buckets and objects; one of two concurrent creates wins', { skip }, async () => {
+    const { openNatsStore } = await import('../src/store/nats-store.js');
+    const nodes = await Promise.all(
+      [0, 1].map(async () => {
+        const natsStore = await openNatsStore({ url: cluster!.url, replicas: 1 });
+        stores.push(natsStore);
+        return openObjectStore({ config: { ...DEFAULT_CONFIG, store: cluster!.url, replicas: 1 }, store: natsStore, log: silent });
+      }),
+    );
+    const [a, b] = nodes;
+    const outcomes = await Promise.allSettled([a.createBucket('shared', 'eu-central-1'), b.createBucket('shared', 'eu-central-1')]);
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+    const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    assert.equal((lost.reason as ObjectStoreError).code, 'BucketAlreadyOwnedByYou');
+    assert.equal((await b.headBucket('shared'))?.region, 'eu-central-1');
+    await a.putObject('shared', 'from/a', Buffer.from('written by node a'), { contentType: 'text/plain' });
+    const got = await b.getObject('shared', 'from/a');
+    assert.equal((await text(got.body)).toString(), 'written by node a');
+    assert.equal(got.info.contentType, 'text/plain');
+    const uploadId = await b.createMultipartUpload('shared', 'parts', {});
+    await rejectsWith(a.deleteBucket('shared'), 'BucketNotEmpty');
+    await a.abortMultipartUpload('shared', 'parts', uploadId);
+    await b.deleteObject('shared', 'from/a');
+    await a.deleteBucket('shared');
+    assert.equal(await b.headBucket('shared'), undefined);
+    await rejectsWith(b.putObject('shared', 'k', Buffer.from('x'), {}), 'NoSuchBucket');
+  });
+});
