@@ -439,6 +439,35 @@ function contract(name: string, open: () => Promise<Subject | string>): void {
       assert.deepEqual((await store.listObjects(bucket, { limit: 10 })).objects, []);
     });
 
+    test('a body that fails midway stores nothing and keeps the previous version', async (store) => {
+      const bucket = bucketName('torn');
+      await store.createBucket(bucket, 'us-east-1');
+      await store.putObject(bucket, 'doc', Buffer.from('first'), { contentType: 'text/plain' });
+      const failing = Readable.from(
+        (async function* () {
+          yield Buffer.alloc(1024 * 1024, 1);
+          yield Buffer.alloc(1024 * 1024, 2);
+          throw new Error('the client went away');
+        })(),
+      );
+      await assert.rejects(store.putObject(bucket, 'doc', failing, {}), /client went away/);
+      const got = await store.getObject(bucket, 'doc');
+      assert.equal((await text(got.body)).toString(), 'first');
+      assert.equal(got.info.contentType, 'text/plain');
+      const never = Readable.from(
+        (async function* () {
+          yield Buffer.from('partial');
+          throw new Error('the client went away');
+        })(),
+      );
+      await assert.rejects(store.putObject(bucket, 'never', never, {}), /client went away/);
+      assert.equal(await store.headObject(bucket, 'never'), undefined);
+      assert.deepEqual(
+        (await store.listObjects(bucket, { limit: 10 })).objects.map((o) => o.key),
+        ['doc'],
+      );
+    });
+
     test('concurrent puts of one key: one of them, whole', async (store) => {
       const bucket = bucketName('race');
       await store.createBucket(bucket, 'us-east-1');
@@ -541,7 +570,7 @@ contract('external (moto_server)', async () => {
   };
 });
 
-describe('file object store: restarts and crashes', () => {
+describe('file object store: restarts, crashes and races', () => {
   const moduleUrl = new URL('../src/objects/fs-objects.js', import.meta.url).href;
 
   /** Runs `script` in a child that opens the store at `root`; resolves once it prints `signal`, then kills it with SIGKILL. */
@@ -608,6 +637,40 @@ describe('file object store: restarts and crashes', () => {
     await second.close();
   });
 
+  it('DeleteBucket racing puts: an acknowledged object is never deleted with its bucket', async () => {
+    const store = await FsObjectStore.open(fsRoot());
+    const outcomes = new Set<string>();
+    for (let round = 0; round < 5; round++) {
+      const bucket = `race-${round}`;
+      await store.createBucket(bucket, 'us-east-1');
+      const puts = Array.from({ length: 8 }, (_, i) =>
+        store.putObject(bucket, `k${i}`, Readable.from([Buffer.alloc(64 * 1024, i), Buffer.alloc(64 * 1024, i)]), {}),
+      );
+      // Later in each round, so that some deletions meet puts that are committing.
+      await new Promise((resolve) => setTimeout(resolve, round * 3));
+      const deletion = store.deleteBucket(bucket).then(
+        () => true,
+        (err: unknown) => {
+          assert.equal((err as ObjectStoreError).code, 'BucketNotEmpty');
+          return false;
+        },
+      );
+      const settled = await Promise.allSettled(puts);
+      const deleted = await deletion;
+      const stored = settled.filter((s) => s.status === 'fulfilled').length;
+      for (const s of settled) if (s.status === 'rejected') assert.equal((s.reason as ObjectStoreError).code, 'NoSuchBucket');
+      outcomes.add(deleted ? 'deleted' : `kept ${stored}`);
+      if (deleted) {
+        assert.equal(stored, 0, 'no put resolved into a bucket that was then deleted');
+        assert.equal(await store.headBucket(bucket), undefined);
+      } else {
+        assert.equal((await store.listObjects(bucket, { limit: 100 })).objects.length, stored);
+      }
+    }
+    console.log(`# DeleteBucket against puts: ${[...outcomes].join(', ')}`);
+    await store.close();
+  });
+
   it('an acknowledged put survives kill -9 right after it resolved', async () => {
     const root = fsRoot();
     await killAfter(
@@ -647,11 +710,8 @@ describe('file object store: restarts and crashes', () => {
        });
        store.putObject('torn', 'doc', body, {});`,
     );
-    const bucketDir = join(root, 'torn');
-    assert.ok(
-      readdirSync(bucketDir).some((name) => name.startsWith('.tmp-')),
-      'the torn write left its temp file',
-    );
+    const tempDir = join(root, 'torn', '.tmp');
+    assert.equal(readdirSync(tempDir).length, 1, 'the torn write left its temp file');
     const store = await FsObjectStore.open(root);
     const got = await store.getObject('torn', 'doc');
     assert.equal((await text(got.body)).toString(), 'version one');
@@ -661,7 +721,7 @@ describe('file object store: restarts and crashes', () => {
       ['doc'],
     );
     // The bucket's first use swept the temp file.
-    assert.ok(!readdirSync(bucketDir).some((name) => name.startsWith('.tmp-')));
+    assert.deepEqual(readdirSync(tempDir), []);
     await store.close();
   });
 });
@@ -685,4 +745,45 @@ contract('nats (one nats-server)', async () => {
     await cluster.stop();
     throw err;
   }
+});
+
+describe('NATS object store: two nodes over one cluster', () => {
+  let cluster: NatsCluster | undefined;
+  const stores: Store[] = [];
+  const skip = natsServerMissing();
+  before(async () => {
+    if (!skip) cluster = await NatsCluster.start(1);
+  });
+  after(async () => {
+    for (const store of stores) await store.close();
+    await cluster?.stop();
+  });
+
+  it('every node sees the same buckets and objects; one of two concurrent creates wins', { skip }, async () => {
+    const { openNatsStore } = await import('../src/store/nats-store.js');
+    const nodes = await Promise.all(
+      [0, 1].map(async () => {
+        const natsStore = await openNatsStore({ url: cluster!.url, replicas: 1 });
+        stores.push(natsStore);
+        return openObjectStore({ config: { ...DEFAULT_CONFIG, store: cluster!.url, replicas: 1 }, store: natsStore, log: silent });
+      }),
+    );
+    const [a, b] = nodes;
+    const outcomes = await Promise.allSettled([a.createBucket('shared', 'eu-central-1'), b.createBucket('shared', 'eu-central-1')]);
+    assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+    const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    assert.equal((lost.reason as ObjectStoreError).code, 'BucketAlreadyOwnedByYou');
+    assert.equal((await b.headBucket('shared'))?.region, 'eu-central-1');
+    await a.putObject('shared', 'from/a', Buffer.from('written by node a'), { contentType: 'text/plain' });
+    const got = await b.getObject('shared', 'from/a');
+    assert.equal((await text(got.body)).toString(), 'written by node a');
+    assert.equal(got.info.contentType, 'text/plain');
+    const uploadId = await b.createMultipartUpload('shared', 'parts', {});
+    await rejectsWith(a.deleteBucket('shared'), 'BucketNotEmpty');
+    await a.abortMultipartUpload('shared', 'parts', uploadId);
+    await b.deleteObject('shared', 'from/a');
+    await a.deleteBucket('shared');
+    assert.equal(await b.headBucket('shared'), undefined);
+    await rejectsWith(b.putObject('shared', 'k', Buffer.from('x'), {}), 'NoSuchBucket');
+  });
 });

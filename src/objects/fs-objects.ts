@@ -25,16 +25,21 @@ import {
  *   s3/<bucket>/.bucket.json            creation time and region
  *   s3/<bucket>/<encoded key>           data, then the object's description (fs-layout.ts)
  *   s3/<bucket>/.uploads/<id>/.upload.json and /<part number>   unfinished multipart uploads
- *   .tmp-* and .trash-*                 being written or being removed; swept at start
+ *   s3/<bucket>/.tmp/                   objects being written, uploads being removed
+ *   .tmp-* and .trash-*                 being written or removed (buckets, parts, upload files)
+ * What is under a .tmp directory or named .tmp-*, .trash-* is an interrupted write or removal
+ * when the store (or a bucket) is opened, and is swept then.
  *
  * A write streams into a temp file beside its target, fsyncs it once, renames it into place and
  * fsyncs the directory (shared by the writes that wait at the same time) before it resolves: an
  * acknowledged object survives kill -9, and a torn write leaves only a temp file that nobody lists.
  *
  * Listing: each bucket's keys are kept sorted (UTF-8 binary order) in memory, built on the
- * bucket's first use from the directory's file names alone (names decode back to keys), and kept
- * up to date by this process, the only writer. A page is a binary search and reads of the trailers
- * of the keys it returns, whatever the bucket's size.
+ * bucket's first listing or write (GET and HEAD do not wait for it) from the directory's file
+ * names alone (names decode back to keys), and kept
+ * up to date by this process, the only writer. A page is a binary search, plus a read of the
+ * trailer of each key it returns that was neither listed nor written since the bucket was loaded
+ * (size, ETag and time are then kept with the key), whatever the bucket's size.
  */
 
 /** Chunks of a streamed body gathered into one write; one write is in flight while the next gathers. */
@@ -47,6 +52,8 @@ const LIST_READ_CONCURRENCY = 32;
 const SAFE_BUCKET_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
 
 const BUCKET_FILE = '.bucket.json';
+/** Temp files of a bucket's objects: beside the keys (one file system, so a rename moves them), not among them. */
+const TEMP_DIR = '.tmp';
 const UPLOADS_DIR = '.uploads';
 const UPLOAD_FILE = '.upload.json';
 
@@ -70,9 +77,15 @@ interface UploadDescription {
   initiated: number;
 }
 
+/** What a listing shows of an object (S3's ListObjects carries no other headers). */
+type Summary = Pick<ObjectInfo, 'size' | 'etag' | 'lastModified'>;
+
 class Bucket {
-  /** Keys in UTF-8 binary order. */
-  readonly keys: string[];
+  /** Keys in UTF-8 binary order, once `index()` has read them. */
+  private keys?: string[];
+  private indexing?: Promise<string[]>;
+  /** Listing fields of the keys listed or written since the bucket was loaded: later pages read no file. */
+  readonly summaries = new Map<string, Summary>();
   readonly directorySync: DirectorySync;
   /** Writes between their start and their directory fsync. */
   writers = 0;
@@ -84,7 +97,7 @@ class Bucket {
   constructor(
     readonly info: BucketInfo,
     readonly dir: string,
-    keys: string[],
+    keys?: string[],
   ) {
     this.keys = keys;
     this.directorySync = new DirectorySync(dir);
@@ -92,6 +105,23 @@ class Bucket {
 
   get uploadsDir(): string {
     return join(this.dir, UPLOADS_DIR);
+  }
+
+  get tempDir(): string {
+    return join(this.dir, TEMP_DIR);
+  }
+
+  /** The sorted keys, read from the directory's names on first use. */
+  index(): Promise<string[]> {
+    if (this.keys) return Promise.resolve(this.keys);
+    this.indexing ??= readKeys(this.dir).then(
+      (keys) => (this.keys = keys),
+      (err: unknown) => {
+        this.indexing = undefined;
+        throw err;
+      },
+    );
+    return this.indexing;
   }
 
   /** Admits a write unless the bucket is deleted meanwhile. */
@@ -147,6 +177,7 @@ export class FsObjectStore implements ObjectStore {
       // Built under a temp name and renamed into place: a bucket exists whole or not at all.
       const temp = join(this.root, `.tmp-${randomBytes(8).toString('hex')}`);
       await mkdir(join(temp, UPLOADS_DIR), { recursive: true });
+      await mkdir(join(temp, TEMP_DIR));
       try {
         await writeFileDurably(join(temp, BUCKET_FILE), join(temp, '.tmp-bucket'), Buffer.from(JSON.stringify({ created: info.created, region })));
         await syncDirectory(join(temp, UPLOADS_DIR));
@@ -175,7 +206,7 @@ export class FsObjectStore implements ObjectStore {
       bucket.closing = new Promise<void>((resolve) => (reopen = resolve));
       try {
         await bucket.drain();
-        if (bucket.keys.length > 0 || (await uploadIds(bucket)).length > 0) throw bucketNotEmpty();
+        if ((await bucket.index()).length > 0 || (await uploadIds(bucket)).length > 0) throw bucketNotEmpty();
         const trash = join(this.root, `.trash-${randomBytes(8).toString('hex')}`);
         await rename(bucket.dir, trash);
         bucket.gone = true;
@@ -192,7 +223,7 @@ export class FsObjectStore implements ObjectStore {
   async putObject(bucketName: string, key: string, body: ObjectBody, headers: ObjectHeaders): Promise<ObjectInfo> {
     checkKey(key);
     const bucket = await this.bucket(bucketName);
-    const temp = tempName(bucket.dir);
+    const temp = tempName(bucket.tempDir);
     const hash = createHash('md5');
     const written = await writeBodyFile(temp, body, hash, (size) => describeObject(key, size, hash.digest('hex'), headers));
     return this.commitObject(bucket, key, temp, written);
@@ -231,6 +262,7 @@ export class FsObjectStore implements ObjectStore {
     const bucket = await this.bucket(bucketName);
     await bucket.enter();
     try {
+      const keys = await bucket.index();
       const removed = await this.keyLock.run(lockName(bucket, key), async () => {
         try {
           await unlink(join(bucket.dir, objectFileName(key)));
@@ -238,7 +270,8 @@ export class FsObjectStore implements ObjectStore {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
           throw err;
         }
-        removeKey(bucket.keys, key);
+        removeKey(keys, key);
+        bucket.summaries.delete(key);
         return true;
       });
       if (removed) await bucket.directorySync.sync();
@@ -250,16 +283,25 @@ export class FsObjectStore implements ObjectStore {
   async listObjects(bucketName: string, options: ListOptions): Promise<ListResult> {
     const bucket = await this.bucket(bucketName);
     const prefix = options.prefix ?? '';
+    const sorted = await bucket.index();
     const keys: string[] = [];
-    let at = listingStart(bucket.keys, prefix, options.startAfter);
-    for (; at < bucket.keys.length && keys.length < options.limit && bucket.keys[at].startsWith(prefix); at++) keys.push(bucket.keys[at]);
-    const truncated = at < bucket.keys.length && bucket.keys[at].startsWith(prefix);
-    const infos: (ObjectInfo | undefined)[] = new Array(keys.length);
+    let at = listingStart(sorted, prefix, options.startAfter);
+    for (; at < sorted.length && keys.length < options.limit && sorted[at].startsWith(prefix); at++) keys.push(sorted[at]);
+    const truncated = at < sorted.length && sorted[at].startsWith(prefix);
+    const infos: (ObjectInfo | undefined)[] = keys.map((key) => {
+      const summary = bucket.summaries.get(key);
+      return summary && { key, ...summary };
+    });
     let next = 0;
     const reader = async () => {
       while (next < keys.length) {
         const i = next++;
-        infos[i] = await this.describe(bucket, keys[i]);
+        if (infos[i]) continue;
+        const info = await this.describe(bucket, keys[i]);
+        if (!info) continue;
+        infos[i] = { key: info.key, size: info.size, etag: info.etag, lastModified: info.lastModified };
+        // A write that committed meanwhile has put its own summary: that one is newer.
+        if (!bucket.summaries.has(info.key)) bucket.summaries.set(info.key, { size: info.size, etag: info.etag, lastModified: info.lastModified });
       }
     };
     await Promise.all(Array.from({ length: Math.min(LIST_READ_CONCURRENCY, keys.length) }, reader));
@@ -272,7 +314,7 @@ export class FsObjectStore implements ObjectStore {
     checkKey(target.key);
     const from = await this.bucket(source.bucket);
     const to = await this.bucket(target.bucket);
-    const temp = tempName(to.dir);
+    const temp = tempName(to.tempDir);
     try {
       // copy_file_range (or a reflink) copies one version of the source, with its trailer.
       await copyFile(join(from.dir, objectFileName(source.key)), temp);
@@ -334,26 +376,24 @@ export class FsObjectStore implements ObjectStore {
     const temp = tempName(dir);
     const hash = createHash('md5');
     const part = await writeBodyFile(temp, body, hash, (size): PartDescription => ({ partNumber, etag: hash.digest('hex'), size, lastModified: Date.now() }));
+    // No bucket.enter(): DeleteBucket refuses while the upload exists, and once the upload is gone
+    // (completed, aborted, or its bucket deleted) its directory is too, and the rename fails.
+    // Entering here would wait on DeleteBucket while a completion that holds this upload's lock
+    // waits on it as well.
+    await this.uploadLock.run(uploadId, async () => {
+      try {
+        await rename(temp, join(dir, String(partNumber)));
+      } catch (err) {
+        await unlink(temp).catch(() => {});
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw noSuchUpload();
+        throw err;
+      }
+    });
     try {
-      await bucket.enter();
-    } catch (err) {
-      await unlink(temp).catch(() => {});
-      throw err;
-    }
-    try {
-      await this.uploadLock.run(uploadId, async () => {
-        try {
-          await rename(temp, join(dir, String(partNumber)));
-        } catch (err) {
-          await unlink(temp).catch(() => {});
-          // Completed or aborted while the part arrived.
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw noSuchUpload();
-          throw err;
-        }
-      });
       await syncDirectory(dir);
-    } finally {
-      bucket.leave();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw noSuchUpload();
+      throw err;
     }
     return part;
   }
@@ -371,7 +411,7 @@ export class FsObjectStore implements ObjectStore {
       const upload = await readUpload(dir);
       if (!upload) throw noSuchUpload();
       const chosen = checkCompletion(parts, await readParts(dir));
-      const temp = tempName(bucket.dir);
+      const temp = tempName(bucket.tempDir);
       const description = await concatenate(temp, chosen, (size) =>
         describeObject(key, size, multipartEtag(chosen.map((part) => part.etag)), upload.headers),
       );
@@ -431,18 +471,14 @@ export class FsObjectStore implements ObjectStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
       throw err;
     }
-    await sweep(dir);
+    // Nothing of this process writes in the bucket yet: what is in its temp places is left over.
+    await rm(join(dir, TEMP_DIR), { recursive: true, force: true });
+    await mkdir(join(dir, TEMP_DIR));
     const uploads = join(dir, UPLOADS_DIR);
     await mkdir(uploads, { recursive: true });
     await sweep(uploads);
     for (const id of await readdir(uploads)) if (UPLOAD_ID.test(id)) await sweep(join(uploads, id));
-    const keys: string[] = [];
-    for (const entry of await readdir(dir)) {
-      const key = keyOfFileName(entry) ?? (isHashedName(entry) ? await keyOfHashedFile(join(dir, entry)) : undefined);
-      if (key !== undefined) keys.push(key);
-    }
-    keys.sort(compareKeys);
-    return new Bucket({ name, created: stored.created, region: stored.region }, dir, keys);
+    return new Bucket({ name, created: stored.created, region: stored.region }, dir);
   }
 
   /** Renames a written temp file over the key: the commit point. Durable when it resolves. */
@@ -454,6 +490,8 @@ export class FsObjectStore implements ObjectStore {
       throw err;
     }
     try {
+      // Read before the rename: the directory then holds every key but this one.
+      const keys = await bucket.index();
       await this.keyLock.run(lockName(bucket, key), async () => {
         try {
           await rename(temp, join(bucket.dir, objectFileName(key)));
@@ -461,7 +499,8 @@ export class FsObjectStore implements ObjectStore {
           await unlink(temp).catch(() => {});
           throw err;
         }
-        insertKey(bucket.keys, key);
+        insertKey(keys, key);
+        bucket.summaries.set(key, { size: description.size, etag: description.etag, lastModified: description.lastModified });
       });
       await bucket.directorySync.sync();
     } finally {
@@ -502,7 +541,7 @@ export class FsObjectStore implements ObjectStore {
 
   /** Moves an upload out of `.uploads` in one rename, then removes its files. */
   private async removeUpload(bucket: Bucket, dir: string): Promise<void> {
-    const trash = join(bucket.dir, `.trash-${randomBytes(8).toString('hex')}`);
+    const trash = join(bucket.tempDir, `trash-${randomBytes(8).toString('hex')}`);
     await bucket.enter();
     try {
       await rename(dir, trash);
@@ -531,6 +570,16 @@ async function sweep(dir: string): Promise<void> {
   for (const entry of await readdir(dir)) {
     if (entry.startsWith('.tmp-') || entry.startsWith('.trash-')) await rm(join(dir, entry), { recursive: true, force: true });
   }
+}
+
+/** The keys a bucket directory's names stand for, sorted. */
+async function readKeys(dir: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const entry of await readdir(dir)) {
+    const key = keyOfFileName(entry) ?? (isHashedName(entry) ? await keyOfHashedFile(join(dir, entry)) : undefined);
+    if (key !== undefined) keys.push(key);
+  }
+  return keys.sort(compareKeys);
 }
 
 async function uploadIds(bucket: Bucket): Promise<string[]> {
@@ -600,11 +649,13 @@ function objectInfo(description: ObjectDescription): ObjectInfo {
  */
 async function writeBodyFile<D extends object>(temp: string, body: ObjectBody, hash: Hash, describe: (size: number) => D): Promise<D> {
   const handle = await open(temp, 'wx');
+  // The write in flight, if any: awaited before the file is closed, also on failure.
+  let writing: Promise<void> = Promise.resolve();
   try {
     let size = 0;
     if (Buffer.isBuffer(body)) {
       // The write runs on libuv's pool while this thread hashes.
-      const writing = writeAll(handle, [body], 0);
+      writing = writeAll(handle, [body], 0);
       writing.catch(() => {});
       hash.update(body);
       await writing;
@@ -612,7 +663,6 @@ async function writeBodyFile<D extends object>(temp: string, body: ObjectBody, h
     } else {
       let batch: Buffer[] = [];
       let batched = 0;
-      let writing: Promise<void> = Promise.resolve();
       for await (const chunk of body) {
         const data: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
         hash.update(data);
@@ -638,6 +688,7 @@ async function writeBodyFile<D extends object>(temp: string, body: ObjectBody, h
     await handle.close();
     return description;
   } catch (err) {
+    await writing.catch(() => {});
     await handle.close().catch(() => {});
     await unlink(temp).catch(() => {});
     throw err;
@@ -647,13 +698,13 @@ async function writeBodyFile<D extends object>(temp: string, body: ObjectBody, h
 /** The chosen parts' data, one after the other, into a new file with the object's trailer. */
 async function concatenate(temp: string, parts: (PartDescription & { path: string })[], describe: (size: number) => ObjectDescription): Promise<ObjectDescription> {
   const handle = await open(temp, 'wx');
+  let writing: Promise<void> = Promise.resolve();
   try {
     let size = 0;
     for (const part of parts) {
       const source = await open(part.path, 'r');
       try {
         const buffers = [Buffer.allocUnsafe(READ_CHUNK_BYTES), Buffer.allocUnsafe(READ_CHUNK_BYTES)];
-        let writing: Promise<void> = Promise.resolve();
         for (let done = 0, turn = 0; done < part.size; turn ^= 1) {
           const buffer = buffers[turn];
           const { bytesRead } = await source.read(buffer, 0, Math.min(READ_CHUNK_BYTES, part.size - done), done);
@@ -665,6 +716,7 @@ async function concatenate(temp: string, parts: (PartDescription & { path: strin
         }
         await writing;
       } finally {
+        await writing.catch(() => {});
         await source.close();
       }
       size += part.size;
@@ -675,6 +727,7 @@ async function concatenate(temp: string, parts: (PartDescription & { path: strin
     await handle.close();
     return description;
   } catch (err) {
+    await writing.catch(() => {});
     await handle.close().catch(() => {});
     await unlink(temp).catch(() => {});
     throw err;
