@@ -51,7 +51,8 @@ describe('account, monitoring, policy, warm-throughput, record-size and encrypti
   let client: KinesisClient;
 
   before(async () => {
-    server = await startTestServer({ updateStreamMs: 150 });
+    // Long enough that a status read right after a change still sees UPDATING on a loaded machine.
+    server = await startTestServer({ updateStreamMs: 1_000 });
     client = server.client();
     await client.send(new CreateStreamCommand({ StreamName: 'prov', ShardCount: 1 }));
     await client.send(new CreateStreamCommand({ StreamName: 'od', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
