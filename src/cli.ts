@@ -1,36 +1,104 @@
 #!/usr/bin/env node
-import { ConfigError, helpText, parseConfig } from './config.js';
+import { networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
+import { ConfigError, helpText, parseConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
-import { startMillrace } from './server.js';
+import { startMillrace, type Millrace } from './server.js';
+import { VERSION } from './version.js';
 
-/** `millrace`: start a Kinesis endpoint; stop cleanly on SIGINT/SIGTERM. */
+/** How often a server started through npm checks that the process that started it is still there. */
+const PARENT_CHECK_MS = 250;
+
+/** `millrace`: start the endpoint; stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   let config;
   try {
     config = parseConfig(process.argv.slice(2), process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`millrace: ${err.message}\n\n${helpText()}`);
+    process.stderr.write(`millrace: ${err.message}\nSee millrace --help.\n`);
     process.exit(2);
   }
   if (config.help) {
     process.stdout.write(helpText());
     return;
   }
-  const log = createLogger(config.logLevel);
+  if (config.version) {
+    process.stdout.write(`millrace ${VERSION}\n`);
+    return;
+  }
+  const log = createLogger(config.logLevel, config.logFormat);
   const server = await startMillrace(config, log);
-  const storage = config.store ? `in NATS JetStream at ${config.store}` : config.memory ? 'in memory' : `in ${config.dataDir}`;
-  process.stdout.write(`Millrace Kinesis endpoint: ${server.endpoint} (data ${storage})\n`);
+  process.stdout.write(banner(config, server));
+  log.info({ endpoint: server.endpoint, version: VERSION }, 'listening');
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'stopping');
+    log.info({ reason }, 'stopping');
     await server.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (process.env.npm_command) stopWithParent(() => void stop('the process that started it exited'));
+}
+
+/**
+ * npm (`npm start`, `npx millrace`) runs a command through `sh -c`, and on SIGTERM or SIGINT it
+ * signals that shell, not the server under it: the shell dies and the server would live on,
+ * holding the port. So a server started through npm stops when the process that started it is
+ * gone (it is then re-parented), and `kill <the PID the shell printed>` stops it whichever way it
+ * was started. Outside npm, a server outlives its parent, as servers do (`millrace &` in a script).
+ */
+function stopWithParent(stop: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      stop();
+    }
+  }, PARENT_CHECK_MS);
+  timer.unref();
+}
+
+/** What a person needs to start using the server, on stdout once it listens. */
+export function banner(config: Config, server: Millrace): string {
+  const port = server.port;
+  const urls = (scheme: string) => reachableHosts(config.host).map((host) => `${scheme}://${host}:${port}`);
+  const http = urls('http');
+  const lines = [`Millrace ${VERSION}: the Amazon Kinesis family on one endpoint`];
+  const row = (label: string, text: string) => lines.push(`  ${label.padEnd(12)} ${text}`);
+  row('endpoint', http.join('  '));
+  // The certificate names localhost, 127.0.0.1 and ::1; another certificate names what it names.
+  if (server.secureEndpoint) row('https', `${server.certificateFile ? `https://localhost:${port}  ` : ''}${urls('https').join('  ')} (same port)`);
+  row('console', `${http[0]}/_millrace/`);
+  row('services', 'Kinesis Data Streams');
+  row('data', config.store ? `NATS JetStream at ${config.store}` : config.memory || !config.dataDir ? 'in memory (gone when it stops)' : resolve(config.dataDir));
+  if (server.certificateFile) row('certificate', `${server.certificateFile} (self-signed for localhost, 127.0.0.1, ::1)`);
+  const declared = config.streams ?? [];
+  if (declared.length) row('streams', declared.map((s) => s.name).join(', '));
+  lines.push('', 'Point the AWS CLI, the SDKs and boto3 at it (every service is on this endpoint):');
+  lines.push(`  export AWS_ENDPOINT_URL=${server.certificateFile ? `https://localhost:${port}` : http[0]}`);
+  if (server.certificateFile) lines.push(`  export AWS_CA_BUNDLE=${server.certificateFile} NODE_EXTRA_CA_CERTS=${server.certificateFile}`);
+  // With --credentials, the keys are the user's own; without, any keys are accepted.
+  if (!config.credentials) lines.push(`  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=${config.region} AWS_REGION=${config.region}`);
+  return `${lines.join('\n')}\n\n`;
+}
+
+/**
+ * Hosts a client can use for the listening address: itself, or for every-interface addresses
+ * (0.0.0.0, ::) the loopback address and then the machine's own addresses.
+ */
+function reachableHosts(host: string): string[] {
+  const wrap = (address: string) => (address.includes(':') ? `[${address}]` : address);
+  if (host !== '0.0.0.0' && host !== '::' && host !== '') return [wrap(host)];
+  const ipv6 = host === '::';
+  const own = Object.values(networkInterfaces())
+    .flatMap((addresses) => addresses ?? [])
+    .filter((a) => !a.internal && (a.family === 'IPv4' || (ipv6 && a.family === 'IPv6' && !a.address.startsWith('fe80'))))
+    .map((a) => wrap(a.address));
+  return ['127.0.0.1', ...own];
 }
 
 main().catch((err) => {

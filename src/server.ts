@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { DEFAULT_CONFIG, type Config } from './config.js';
 import { createLogger } from './log.js';
@@ -14,10 +16,15 @@ import type { Store } from './store/store.js';
 import { createKinesisService, type Kinesis } from './kinesis/service.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
+import { declareStreams } from './kinesis/declared-streams.js';
 
 export interface Millrace {
   /** `http://host:port` */
   readonly endpoint: string;
+  /** `https://host:port` when TLS is served too (on the same port). */
+  readonly secureEndpoint?: string;
+  /** The certificate `--tls` generated, for clients to trust; undefined with --tls-cert or without TLS. */
+  readonly certificateFile?: string;
   readonly port: number;
   readonly kinesis: Kinesis;
   readonly store: Store;
@@ -28,7 +35,7 @@ export interface Millrace {
 export async function startMillrace(overrides: Partial<Config> = {}, logger?: Logger): Promise<Millrace> {
   const config: Config = { ...DEFAULT_CONFIG, ...overrides };
   if (config.memory) delete config.dataDir;
-  const log = logger ?? createLogger(config.logLevel);
+  const log = logger ?? createLogger(config.logLevel, config.logFormat);
   // The NATS client and the certificate generator are loaded only by the modes that use them: they
   // were most of the time a default start spent loading modules.
   const store: Store = config.store
@@ -58,13 +65,17 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   ]);
   const background = startBackgroundWork(kinesis, log);
   let listener: Listener;
+  let certificateFile: string | undefined;
   try {
+    // Declared streams are ACTIVE before the port opens: a client that can connect finds them.
+    await declareStreams(jsonServices[0], config.streams ?? [], { account: config.account, region: config.region }, log);
     const tls =
       config.tlsCert && config.tlsKey
         ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
         : config.tls
-          ? await (await import('./transport/self-signed.js')).selfSignedCertificate()
+          ? await (await import('./transport/self-signed.js')).selfSignedCertificateFiles(certificateDir(config))
           : undefined;
+    if (tls && 'certFile' in tls) certificateFile = tls.certFile;
     listener = await listen(
       {
         host: config.host,
@@ -86,8 +97,11 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   }
   const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
   endpoint = `http://${host}:${listener.port}`;
+  const tlsServed = Boolean(config.tls || config.tlsCert);
   return {
     endpoint,
+    secureEndpoint: tlsServed ? `https://${host}:${listener.port}` : undefined,
+    certificateFile,
     port: listener.port,
     kinesis,
     store,
@@ -97,4 +111,11 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       await store.close();
     },
   };
+}
+
+/** Where `--tls` keeps its certificate: --tls-dir, else beside the data, else (memory, NATS) a temp directory. */
+function certificateDir(config: Config): string {
+  if (config.tlsDir) return config.tlsDir;
+  if (config.dataDir && !config.store && !config.memory) return join(config.dataDir, 'tls');
+  return join(tmpdir(), `millrace-tls-${process.getuid?.() ?? 'user'}`);
 }
