@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, helpText, parseConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
-import { startMillrace, type Millrace } from './server.js';
+import type { Millrace } from './server.js';
 import { VERSION } from './version.js';
 
 /** How often a server started through npm checks that the process that started it is still there. */
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     return;
   }
   const log = createLogger(config.logLevel, config.logFormat);
+  // Loaded after the flags are read, so that --help, --version and mistakes answer at once.
+  const { startMillrace } = await import('./server.js');
   const server = await startMillrace(config, log);
   process.stdout.write(banner(config, server));
   log.info({ endpoint: server.endpoint, version: VERSION }, 'listening');

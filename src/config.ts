@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+
+/** The YAML parser, loaded only for a YAML config file: it is a good part of a start's module loading. */
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 /** Everything a Millrace process can be told, from flags or the environment. */
 export interface Config {
@@ -185,7 +188,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedComma
   for (const setting of SETTINGS) {
     if (flags[setting.flag] !== undefined) config[setting.key] = convert(setting, flags[setting.flag], `--${setting.flag}`);
     else if (env[setting.env] !== undefined && env[setting.env] !== '') config[setting.key] = convert(setting, env[setting.env], setting.env);
-    else if (file[setting.key] !== undefined) config[setting.key] = convert(setting, file[setting.key], `${configFile}: ${setting.flag}`);
+    else if (file[setting.key] !== undefined) config[setting.key] = convert(setting, file[setting.key], setting.key === 'streams' ? configFile! : `${configFile}: ${setting.flag}`);
   }
   if (config.memory) delete config.dataDir;
   if (!/^\d{12}$/.test(String(config.account))) throw new ConfigError(`--account must be 12 digits, got ${config.account}`);
