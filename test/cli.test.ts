@@ -609,3 +609,37 @@ test('the packed package installs into an empty project, where npx millrace serv
   await killByShellPid('npx', ['millrace'], { cwd: project });
   await killByShellPid(join(project, 'node_modules', '.bin', 'millrace'), [], { cwd: project });
 });
+
+test('the banner names usable addresses for every-interface binds, https and the certificate to trust', async () => {
+  const { banner, reachableHosts } = await import('../src/banner.js');
+  const { DEFAULT_CONFIG } = await import('../src/config.js');
+  const { networkInterfaces } = await import('node:os');
+  const own = Object.values(networkInterfaces()).flatMap((a) => a ?? []).filter((a) => !a.internal && a.family === 'IPv4').map((a) => a.address);
+  assert.deepEqual(reachableHosts('0.0.0.0'), ['127.0.0.1', ...own]);
+  assert.deepEqual(reachableHosts('::1'), ['[::1]']);
+  assert.equal(reachableHosts('::')[0], '127.0.0.1');
+  const text = banner(
+    { ...DEFAULT_CONFIG, host: '0.0.0.0', port: 4567, tls: true, memory: true, dataDir: undefined },
+    { port: 4567, secureEndpoint: 'https://0.0.0.0:4567', certificateFile: '/tmp/t/localhost.pem' },
+  );
+  // Never 0.0.0.0, which a client cannot connect to everywhere.
+  assert.doesNotMatch(text, /0\.0\.0\.0/);
+  assert.match(text, /^  endpoint +http:\/\/127\.0\.0\.1:4567( |$)/m);
+  assert.match(text, /^  https +https:\/\/localhost:4567  https:\/\/127\.0\.0\.1:4567.* \(same port\)$/m);
+  assert.match(text, /^  console +http:\/\/127\.0\.0\.1:4567\/_millrace\/$/m);
+  assert.match(text, /^  export AWS_ENDPOINT_URL=https:\/\/localhost:4567$/m);
+  assert.match(text, /^  export AWS_CA_BUNDLE=\/tmp\/t\/localhost\.pem NODE_EXTRA_CA_CERTS=\/tmp\/t\/localhost\.pem$/m);
+  // With --credentials the keys are the user's: no stand-in keys are suggested.
+  const signed = banner({ ...DEFAULT_CONFIG, credentials: '[]' }, { port: 4567 });
+  assert.doesNotMatch(signed, /AWS_ACCESS_KEY_ID/);
+  assert.match(signed, /^  export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:4567$/m);
+});
+
+test('pretty log lines: time, level, message, fields, and an error stack below', async () => {
+  const { formatPretty } = await import('../src/log.js');
+  const time = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+  assert.equal(formatPretty(JSON.stringify({ level: 30, time, service: 'millrace', msg: 'listening', port: 4567, host: 'a b' })), '03:04:05.678 INFO  listening port=4567 host="a b"\n');
+  const failed = formatPretty(JSON.stringify({ level: 50, time, msg: 'failed', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at x' } }));
+  assert.equal(failed, '03:04:05.678 ERROR failed\n    Error: boom\n        at x\n');
+  assert.equal(formatPretty('not json'), 'not json\n');
+});
