@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isRegionName } from './protocol/region.js';
 
 /** The YAML parser, loaded only for a YAML config file: it is a good part of a start's module loading. */
 const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
@@ -191,6 +192,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedComma
     else if (file[setting.key] !== undefined) config[setting.key] = convert(setting, file[setting.key], setting.key === 'streams' ? configFile! : `${configFile}: ${setting.flag}`);
   }
   if (config.memory) delete config.dataDir;
+  if (!isRegionName(String(config.region))) throw new ConfigError(`--region must be an AWS region name such as us-east-1, got ${config.region}`);
   if (!/^\d{12}$/.test(String(config.account))) throw new ConfigError(`--account must be 12 digits, got ${config.account}`);
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
   if (config.store !== undefined && !/^(nats|tls):\/\/[^,\s]+(,[^,\s]+)*$/.test(String(config.store))) {

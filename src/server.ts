@@ -9,14 +9,24 @@ import { createRouter, type HttpService } from './protocol/router.js';
 import { createAuthenticator } from './protocol/authenticator.js';
 import { createBuiltinPages, type Page } from './builtin/pages.js';
 import { healthPage, indexPage } from './builtin/health.js';
-import { listen, type Listener } from './transport/listener.js';
+import { listen, SHUTDOWN_DRAIN_MS, type Listener } from './transport/listener.js';
 import { openLmdbStore } from './store/lmdb-store.js';
 import { openMemoryStore } from './store/memory-store.js';
+import { lockDataDir, type DataDirLock } from './store/data-dir-lock.js';
 import type { Store } from './store/store.js';
-import { createKinesisService, type Kinesis } from './kinesis/service.js';
+import { createKinesisService } from './kinesis/service.js';
+import type { Kinesis } from './kinesis/context.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
 import { declareStreams } from './kinesis/declared-streams.js';
+import { Leases } from './leases/leases.js';
+import { endSubscriptions } from './kinesis/domain/subscriptions.js';
+import { openFunctionInvoker } from './functions/open.js';
+import type { FunctionInvoker } from './functions/invoker.js';
+import { createLambdaService } from './lambda/service.js';
+import { openObjectStore } from './objects/open.js';
+import type { ObjectStore } from './objects/object-store.js';
+import { createS3Service } from './s3/service.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -28,6 +38,13 @@ export interface Millrace {
   readonly port: number;
   readonly kinesis: Kinesis;
   readonly store: Store;
+  /** Background work that runs on one node at a time (Firehose delivery, Analytics, the Kinesis sweep). */
+  readonly leases: Leases;
+  /** Lambda functions as Firehose and Analytics call them (functions/open.ts). */
+  readonly functions: FunctionInvoker;
+  /** Where objects are kept: the S3 API's buckets, and the family's deliveries. */
+  readonly objects: ObjectStore;
+  /** Stops accepting, lets requests in flight finish (SHUTDOWN_DRAIN_MS at most), closes the store. */
   close(): Promise<void>;
 }
 
@@ -36,37 +53,69 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   const config: Config = { ...DEFAULT_CONFIG, ...overrides };
   if (config.memory) delete config.dataDir;
   const log = logger ?? createLogger(config.logLevel, config.logFormat);
+  // One server per data directory, locked before anything in it is opened (data-dir-lock.ts);
+  // the lock is released only after the store has been closed. Whatever else comes to live under
+  // the directory (the object store's s3/) is covered by this one lock: a mode that opens files
+  // there without the embedded store must take it too.
+  const dataDirLock: DataDirLock | undefined = !config.store && !config.memory && config.dataDir ? await lockDataDir(config.dataDir) : undefined;
   // The NATS client and the certificate generator are loaded only by the modes that use them: they
   // were most of the time a default start spent loading modules.
-  const store: Store = config.store
-    ? await (await import('./store/nats-store.js')).openNatsStore({
-        url: config.store,
-        replicas: config.replicas,
-        user: config.natsUser,
-        pass: config.natsPass,
-        creds: config.natsCreds,
-        tlsCa: config.natsTlsCa,
-      })
-    : config.memory || !config.dataDir
-      ? openMemoryStore()
-      : openLmdbStore({ path: config.dataDir });
-  const authenticator = createAuthenticator(config);
-  const streams = new Streams(store, config);
-  const kinesis: Kinesis = { config, store, streams };
-  const jsonServices = [await createKinesisService(kinesis, authenticator)];
-  /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
-  const jsonSigningNames = ['kinesis'];
-  const restServices: HttpService[] = [];
-  const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
-  let endpoint = '';
-  const pages = new Map<string, Page>([
-    ['/', indexPage({ store, services: served }, () => endpoint)],
-    ['/health', healthPage({ store, services: served })],
-  ]);
-  const background = startBackgroundWork(kinesis, log);
+  let store: Store;
+  try {
+    store = config.store
+      ? await (await import('./store/nats-store.js')).openNatsStore({
+          url: config.store,
+          replicas: config.replicas,
+          user: config.natsUser,
+          pass: config.natsPass,
+          creds: config.natsCreds,
+          tlsCa: config.natsTlsCa,
+        })
+      : config.memory || !config.dataDir
+        ? openMemoryStore()
+        : openLmdbStore({ path: config.dataDir });
+  } catch (err) {
+    await dataDirLock?.release();
+    throw err;
+  }
+  // What has been opened, closed in reverse order if the start fails part way.
+  const opened: Array<() => Promise<void>> = [
+    async () => {
+      await store.close();
+      await dataDirLock?.release();
+    },
+  ];
+  let functions: FunctionInvoker;
+  let objects: ObjectStore;
+  let leases: Leases;
+  let kinesis: Kinesis;
   let listener: Listener;
+  let endpoint = '';
   let certificateFile: string | undefined;
   try {
+    functions = await openFunctionInvoker(config, log);
+    opened.push(() => functions.close());
+    objects = await openObjectStore({ config, store, log });
+    opened.push(() => objects.close());
+    const authenticator = createAuthenticator(config);
+    kinesis = { config, store, streams: new Streams(store, config) };
+    const jsonServices = [await createKinesisService(kinesis, authenticator)];
+    /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
+    const jsonSigningNames = ['kinesis'];
+    const restServices: HttpService[] = [
+      await createS3Service({ objects, authenticator, config, log }),
+      createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
+    ];
+    const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
+    // Over an embedded store this process is the only node: it takes every lease at once.
+    leases = new Leases(store.meta, { exclusive: store.kind !== 'nats', log });
+    opened.push(() => leases.stop());
+    const pages = new Map<string, Page>([
+      ['/', indexPage({ store, services: served }, () => endpoint)],
+      ['/health', healthPage({ store, services: served, leases })],
+    ]);
+    startBackgroundWork(kinesis, log, leases);
+    leases.start();
     // Declared streams are ACTIVE before the port opens: a client that can connect finds them.
     await declareStreams(jsonServices[0], config.streams ?? [], { account: config.account, region: config.region }, log);
     const tls =
@@ -91,8 +140,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       }),
     );
   } catch (err) {
-    background.stop();
-    await store.close();
+    for (const close of opened.reverse()) await close().catch((closeErr) => log.warn({ err: closeErr }, 'closing after a failed start'));
     throw err;
   }
   const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
@@ -105,10 +153,19 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     port: listener.port,
     kinesis,
     store,
+    leases,
+    functions,
+    objects,
     async close() {
-      await listener.close();
-      await background.stop();
+      // Drain (listener.ts): no new connections or streams, requests in flight answered,
+      // subscriptions completed as event streams that end normally; then the leases, then the store.
+      const { cut } = await listener.close({ drained: () => void endSubscriptions(kinesis) });
+      if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
+      await leases.stop(); // hands every lease over while the store is still open
+      await functions.close();
+      await objects.close();
       await store.close();
+      await dataDirLock?.release();
     },
   };
 }

@@ -361,12 +361,13 @@ test('the end of a closed shard: no iterator, the child shards (§4.7); writes r
   await kinesis.send(new PutRecordsCommand({ StreamName: 'closing', Records: ['a', 'b', 'c'].map((d) => ({ PartitionKey: d, Data: Buffer.from(d) })) }));
   const stale = await streamMeta('closing');
   const beforeClose = await iterator({ StreamName: 'closing' });
-  // Split shard 0 in two, the way resharding does: seal the parent's log, close it, add children.
+  // Split shard 0 in two as resharding leaves it once the children exist: the parent closed a
+  // second ago, its log sealed (the first write to a child or a reader at its end seals it).
   const log = shardLogName(stale, stale.shards[0]);
   const sealedTip = await server.kinesis.store.records.seal(log);
   assert.equal(sealedTip, 3);
   const halves = uniformRanges(2);
-  const closedAt = Date.now();
+  const closedAt = Date.now() - 1000;
   await server.kinesis.streams.update({ account: ACCOUNT, region: 'us-east-1' }, 'closing', (s): StreamMeta => ({
     ...s,
     shards: [

@@ -18,6 +18,7 @@ import { startMillrace, type Millrace } from '../src/server.js';
 import { logStreamName } from '../src/store/nats/names.js';
 import { NatsCluster, natsServerMissing } from './nats-cluster.js';
 import { sleep } from './helpers.js';
+import { parseSequenceNumber } from '../src/kinesis/domain/sequence-number.js';
 
 const skip = natsServerMissing();
 if (skip) console.log(`# skipping distributed tests: ${skip}`);
@@ -137,9 +138,11 @@ describe('distributed mode: two Millrace nodes over a 3-node JetStream cluster',
         ['shardId-000000000002', 'shardId-000000000000', false],
       ],
     );
+    // Records go to the parent until its children's creation second (§5.2, as recorded); after it, to a child.
+    await sleep(Math.max(0, parseSequenceNumber(shards[1].SequenceNumberRange!.StartingSequenceNumber!)!.shardCreatedSec * 1000 - Date.now()));
     const after = await b.send(new PutRecordCommand({ StreamName: 'splitting', PartitionKey: 'p', Data: Buffer.from('after') }));
     assert.notEqual(after.ShardId, 'shardId-000000000000');
-    // The parent, sealed through one node, ends for a reader on the other with its children.
+    // The parent, sealed through one node by the first write to a child, ends for a reader on the other with its children.
     let iterator = await trimHorizon(a, 'splitting');
     const seen: string[] = [];
     for (let i = 0; i < 10 && iterator; i++) {

@@ -16,12 +16,14 @@ import {
   SplitShardCommand,
   SubscribeToShardCommand,
   type KinesisClient,
+  type Shard,
   type SubscribeToShardEventStream,
   type SubscribeToShardCommandInput,
 } from '@aws-sdk/client-kinesis';
 import { available, javaCbor, kinesisJson, sleep, startTestServer, type TestServer } from './helpers.js';
 import { decodeFrame, eventFrame, exceptionFrame, initialResponseFrame, splitFrames } from '../src/protocol/event-stream.js';
 import { localSubscriptionCount } from '../src/kinesis/domain/subscriptions.js';
+import { parseSequenceNumber } from '../src/kinesis/domain/sequence-number.js';
 
 let server: TestServer;
 let client: KinesisClient;
@@ -536,10 +538,14 @@ test('a shard closed by a split ends with ChildShards and no ContinuationSequenc
     before.push(SequenceNumber!);
   }
   await client.send(new SplitShardCommand({ StreamName: 'fan-split', ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (1n << 127n).toString() }));
+  let shards: Shard[] = [];
   await until(async () => {
-    const { Shards } = await client.send(new ListShardsCommand({ StreamName: 'fan-split' }));
-    return Shards!.length === 3;
+    shards = (await client.send(new ListShardsCommand({ StreamName: 'fan-split' }))).Shards!;
+    return shards.length === 3;
   }, 'the split to complete');
+  // Records go to the parent until the children's creation second (§5.2, as recorded).
+  const childCreated = parseSequenceNumber(shards[1].SequenceNumberRange!.StartingSequenceNumber!)!.shardCreatedSec * 1000;
+  await sleep(Math.max(0, childCreated - Date.now()));
   const after = await client.send(new PutRecordCommand({ StreamName: 'fan-split', PartitionKey: 'after', Data: Buffer.from('after') }));
 
   const { events, error } = await parentEvents;

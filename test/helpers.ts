@@ -7,6 +7,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Decoder, Encoder, Tag } from 'cbor-x';
 import { startMillrace, type Millrace } from '../src/server.js';
 import type { Config } from '../src/config.js';
+import type { Logger } from 'pino';
 
 /** A Millrace on a free loopback port over the real embedded store in a temp directory. */
 export interface TestServer extends Millrace {
@@ -17,9 +18,10 @@ export interface TestServer extends Millrace {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+/** `logger`, when given, receives the server's logs (a test reading what it logs). */
+export async function startTestServer(overrides: Partial<Config> = {}, logger?: Logger): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'millrace-test-'));
-  const server = await startMillrace({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...overrides });
+  const server = await startMillrace({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent', ...overrides }, logger);
   const clients: KinesisClient[] = [];
   return Object.assign(Object.create(server) as Millrace, server, {
     dataDir,

@@ -147,10 +147,14 @@ test('SplitShard closes the parent and adds two children with the next ids (§3.
   assert.deepEqual(await filtered('AT_TRIM_HORIZON'), ['shardId-000000000000']);
   assert.deepEqual(await filtered('FROM_TRIM_HORIZON'), ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002']);
 
-  // A writer still holding the pre-split shard list: the parent's log is sealed, so its append
-  // is refused and the record is routed again, to the child that now holds its hash key.
+  // Once the children exist, the first write to one seals the parent's log (§5.2). A writer still
+  // holding the pre-split shard list has its append refused and the record routed again, to the
+  // child that now holds its hash key.
   const scope = { account: ACCOUNT, region: 'us-east-1' };
   const after = (await server.kinesis.streams.find(scope, name))!;
+  await sleep(Math.max(0, after.shards[2].createdAt - Date.now()));
+  const first = await client.send(new PutRecordCommand({ StreamName: name, PartitionKey: 'p', Data: Buffer.from('x'), ExplicitHashKey: MAX }));
+  assert.equal(first.ShardId, 'shardId-000000000002');
   const stale: StreamMeta = { ...after, shards: [{ ...after.shards[0], closedAt: undefined }], nextShardIndex: 1 };
   await assert.rejects(server.kinesis.store.records.append(shardLogName(after, after.shards[0]), [{ partitionKey: 'p', data: Buffer.from('x') }]), SealedLogError);
   const [outcome] = await appendRecords(server.kinesis, stale, [{ partitionKey: 'late', data: Buffer.from('late'), hashKey: hashKeyOf(5n) }]);

@@ -13,6 +13,8 @@ export interface HealthSources {
   services: () => string[];
   /** Other parts to describe, e.g. `{ objects: 'fs', functions: 'local' }`. */
   parts?: () => Record<string, string>;
+  /** This node's id and the work leases it holds (leases/leases.ts), with their terms. */
+  leases?: { readonly node: string; held(): { name: string; term: number; acquiredAt: number; expiresAt: number }[] };
 }
 
 /** Whether the store answers a read within HEALTH_PROBE_TIMEOUT_MS, and how long it took. */
@@ -42,6 +44,7 @@ export function healthPage(sources: HealthSources): Page {
       services: sources.services(),
       store: { kind: sources.store.kind, ...store },
       ...sources.parts?.(),
+      ...(sources.leases && { node: sources.leases.node, leases: sources.leases.held() }),
     });
   };
 }

@@ -17,6 +17,15 @@ export interface InvokeResult {
   executedVersion: string;
 }
 
+/** Invoke's status for a DryRun: the function exists and could run. */
+export const DRY_RUN_STATUS = 204;
+
+export interface InvokeOptions {
+  signal?: AbortSignal;
+  /** Only check that the function exists and could run (Invoke's DryRun): resolves with status 204. */
+  dryRun?: boolean;
+}
+
 export interface FunctionInvoker {
   readonly kind: 'endpoint' | 'local' | 'none';
   /**
@@ -25,7 +34,7 @@ export interface FunctionInvoker {
    * (ResourceNotFoundException for a function that exists nowhere, TooManyRequestsException, …);
    * resolves for everything the function itself does, including throwing and timing out.
    */
-  invoke(functionArn: string, payload: Buffer, options?: { signal?: AbortSignal }): Promise<InvokeResult>;
+  invoke(functionArn: string, payload: Buffer, options?: InvokeOptions): Promise<InvokeResult>;
   close(): Promise<void>;
 }
 
@@ -35,7 +44,10 @@ export class InvokeError extends Error {
     readonly type: string,
     message: string,
     readonly status: number,
+    /** TooManyRequestsException's `Reason` (ConcurrentInvocationLimitExceeded, …), when Lambda gives one. */
+    readonly reason?: string,
   ) {
     super(message);
+    this.name = type;
   }
 }

@@ -3,7 +3,7 @@ import { parseStreamArn } from './domain/arn.js';
 import { consumerNotFound, findConsumer, parseConsumerArn, type ConsumerMeta } from './domain/consumers.js';
 import type { StreamMeta } from './domain/stream.js';
 import { streamNotFound } from './errors.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
 
 export interface ConsumerInput {
   ConsumerARN?: string;

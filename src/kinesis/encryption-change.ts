@@ -4,7 +4,8 @@ import { withinWindow } from './domain/rolling-window.js';
 import type { StreamMeta } from './domain/stream.js';
 import { streamNotActive, streamNotFound } from './errors.js';
 import { requireStream, streamTarget } from './stream-target.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
+import { logStreamEvent } from './domain/lifecycle-log.js';
 
 export interface EncryptionRequest {
   StreamName?: string;
@@ -38,8 +39,10 @@ export async function requestEncryptionChange(
   const target = streamTarget(input, context);
   const found = await requireStream(target, context);
   resolveKmsKey(input.KeyId, found.region, found.account);
+  let from: string | undefined;
   const stream = await kinesis.streams.update(target, target.name, (s) => {
     if (s.status !== 'ACTIVE') throw streamNotActive(s.name, s.account, s.status);
+    from = s.encryption.type;
     const now = Date.now();
     const enabling = change.type === 'KMS';
     const recent = withinWindow(enabling ? s.encryptionStartTimes : s.encryptionStopTimes, now);
@@ -49,4 +52,5 @@ export async function requestEncryptionChange(
     return { ...s, ...counted, status: 'UPDATING', statusUntil: now + kinesis.config.updateStreamMs, pending };
   });
   if (!stream) throw streamNotFound(found.name, found.account);
+  logStreamEvent(context.log, stream, 'encryption changed', { from, to: change.type, keyId: change.keyId });
 }

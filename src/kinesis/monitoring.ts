@@ -1,6 +1,6 @@
 import { streamNotActive, streamNotFound } from './errors.js';
 import { requireStream, streamTarget } from './stream-target.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
 
 /** The shard-level metrics `ALL` stands for, in the model's order (KINESIS-SPEC §3.15). */
 export const SHARD_LEVEL_METRICS = [

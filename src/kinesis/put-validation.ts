@@ -1,7 +1,7 @@
 import { invalidArgument, validationError } from '../protocol/errors.js';
 import { now } from './domain/clock.js';
 import { inHashKeySpace, recordHashKey, type HashKey } from './domain/routing.js';
-import { parseSequenceNumber } from './domain/sequence-number.js';
+import { readSequenceNumber } from './domain/sequence-number.js';
 import type { StreamMeta } from './domain/stream.js';
 
 /** Checks PutRecord and PutRecords share (KINESIS-SPEC §3.9, §3.10, §4.9). */
@@ -36,12 +36,13 @@ export function checkedHashKey(partitionKey: string, explicitHashKey: string | u
 }
 
 /**
- * SequenceNumberForOrdering only has to be a sequence number this service could have issued: the
- * per-shard counter already makes every new record greater (§4.4).
+ * SequenceNumberForOrdering only has to be a sequence number of version 1 or 2 that arrived no later
+ * than now, as recorded against AWS (§3.9): the per-shard counter already makes every new record
+ * greater (§4.4). Version 0 is refused (unrecorded either way; Millrace never issued one).
  */
 export function checkSequenceNumberForOrdering(text: string, stream: StreamMeta): void {
-  const parts = parseSequenceNumber(text);
-  if (!parts || parts.arrivalSec * 1000 > now()) {
+  const given = readSequenceNumber(text);
+  if (!given || given.version === 0 || given.arrivalSec * 1000 > now()) {
     throw invalidArgument(
       `ExclusiveMinimumSequenceNumber ${text} used in PutRecord on stream ${stream.name} under account ${stream.account} is invalid.`,
     );

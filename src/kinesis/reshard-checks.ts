@@ -3,7 +3,8 @@ import { formatShardId, parseShardId } from './domain/shard-id.js';
 import { RESHARD, type ReshardChange, type ReshardStep } from './domain/resharding.js';
 import { isOpen, openShards, type ShardMeta, type StreamMeta } from './domain/stream.js';
 import { couldNotFindShard, shardLimitExceeded, streamNotActive, streamNotFound } from './errors.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
+import { logStreamEvent } from './domain/lifecycle-log.js';
 import type { StreamTarget } from './stream-target.js';
 
 /**
@@ -68,13 +69,18 @@ export async function startReshard(
   plan: (stream: StreamMeta) => { steps: ReshardStep[]; also?: Partial<StreamMeta> } | undefined,
 ): Promise<StreamMeta> {
   const { streams, config } = context.kinesis;
+  let counts: { from: number; to: number } | undefined;
   const stored = await streams.update(target, target.name, (stream) => {
     const planned = plan(stream);
+    counts = undefined;
     if (!planned) return undefined;
+    const from = openShards(stream).length;
+    counts = { from, to: from + planned.steps.reduce((n, step) => n + (step.op === 'split' ? 1 : -1), 0) };
     const pending: ReshardChange = { kind: RESHARD, steps: planned.steps };
     return { ...stream, ...planned.also, status: 'UPDATING', statusUntil: Date.now() + config.updateStreamMs, pending };
   });
   if (!stored) throw streamNotFound(target.name, target.account);
+  if (counts) logStreamEvent(context.log, stored, 'resharded', { operation: context.operation, ...counts });
   return stored;
 }
 

@@ -3,7 +3,7 @@ import { authorize } from './domain/access.js';
 import { parseStreamArn } from './domain/arn.js';
 import { consumerNotFound, findConsumer, parseConsumerArn } from './domain/consumers.js';
 import { streamNotActive, streamNotFound } from './errors.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
 
 /**
  * Where a resource policy lives (KINESIS-SPEC §3.20): a stream's in the stream itself (it goes

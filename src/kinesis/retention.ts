@@ -1,6 +1,6 @@
 import { invalidArgument } from '../protocol/errors.js';
 import { streamNotActive, streamNotFound } from './errors.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
 import { requireStream, streamTarget } from './stream-target.js';
 
 /** Retention bounds in hours: one day to one year (KINESIS-SPEC §3.14). */

@@ -5,32 +5,17 @@ import { ModelValidator } from '../model/validate.js';
 import type { Authenticator } from '../protocol/authenticator.js';
 import { internalFailure } from '../protocol/errors.js';
 import type { RequestContext, Service } from '../protocol/pipeline.js';
-import type { Store } from '../store/store.js';
-import type { Config } from '../config.js';
-import { Streams } from './domain/streams.js';
+import type { Kinesis, KinesisContext, Operation } from './context.js';
 import { registerResharding } from './domain/resharding.js';
 import { registerStreamMode } from './domain/on-demand.js';
-import { registerEncryption } from './domain/encryption.js';
+import { applyEncryptionChange, ENCRYPTION_CHANGE } from './domain/encryption.js';
 import { registerWarmThroughput } from './domain/account-settings.js';
 import { throughput } from './domain/throughput.js';
 
+/** Kept for modules that took these types from here before they moved below the domain. */
+export type { Kinesis, KinesisContext, Operation } from './context.js';
+
 export const KINESIS_MODEL = model as unknown as ServiceModel;
-
-/** What every Kinesis operation works with: the configuration and the domain over the store. */
-export interface Kinesis {
-  config: Config;
-  store: Store;
-  streams: Streams;
-}
-
-export interface KinesisContext extends RequestContext {
-  kinesis: Kinesis;
-  /** The operation being served: the `kinesis:{Action}` that resource policies grant (§1.7). */
-  operation: string;
-}
-
-/** One file per operation under `operations/`, named as the API names it, default-exporting this. */
-export type Operation = (input: any, context: KinesisContext) => Promise<unknown>;
 
 /** Loads every operation module: adding an operation is adding its file. */
 async function loadOperations(): Promise<Map<string, Operation>> {
@@ -51,7 +36,7 @@ export async function createKinesisService(kinesis: Kinesis, authenticator: Auth
   // Changes that complete when a stream leaves UPDATING (§5.1).
   registerResharding(kinesis.streams);
   registerStreamMode(kinesis.streams);
-  registerEncryption(kinesis.streams);
+  kinesis.streams.onPending(ENCRYPTION_CHANGE, applyEncryptionChange);
   registerWarmThroughput(kinesis.streams);
   const validator = new ModelValidator(KINESIS_MODEL, 'com.amazonaws.kinesis.v20131202');
   return {

@@ -4,7 +4,7 @@ import { parseStreamArn, streamArn } from './domain/arn.js';
 import type { Scope } from './domain/streams.js';
 import type { StreamMeta } from './domain/stream.js';
 import { noStreamIdentifier, streamNotFound } from './errors.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
 
 /** The stream an operation addresses, by `StreamName`, `StreamARN` or both (KINESIS-SPEC §2.1). */
 export interface StreamTarget extends Scope {

@@ -3,7 +3,7 @@ import { parseStreamArn } from './domain/arn.js';
 import { consumerKey, parseConsumerArn, type ConsumerMeta } from './domain/consumers.js';
 import { requireConsumer } from './consumer-target.js';
 import { streamNotActive, streamNotFound } from './errors.js';
-import type { KinesisContext } from './service.js';
+import type { KinesisContext } from './context.js';
 import { requireStream, type StreamTarget } from './stream-target.js';
 
 /** Tags per stream or consumer (KINESIS-SPEC §3.17, §4.9). */
@@ -28,7 +28,7 @@ export interface TaggedResource {
 
 type Change = 'add' | 'remove';
 
-/** Validates tag texts before any lookup, with the recorded messages of §3.17. */
+/** Validates tag texts, with the recorded messages of §3.17 (after the resource is found: a missing one answers not found). */
 export function checkTagTexts(texts: string[], change: Change, resource: TaggedResource, keys: string[]): void {
   if (texts.some((text) => !TAG_CHARACTERS.test(text))) {
     throw invalidArgument('Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.');
@@ -75,15 +75,19 @@ export function tagList(tags: Record<string, string>): { Key: string; Value: str
 }
 
 /**
- * A stream's tags, changed with compare-and-set. Only an ACTIVE stream's tags may change
- * (§3.1, §5.1); the check happens on the state the change is applied to.
+ * A stream's tags, changed with compare-and-set. The stream is looked up first: a missing stream
+ * answers ResourceNotFoundException even when the tags are bad (recorded, §3.17); then `check`
+ * validates the tags. Only an ACTIVE stream's tags may change (§3.1, §5.1); that check happens on
+ * the state the change is applied to.
  */
 export async function changeStreamTags(
   target: StreamTarget,
   context: KinesisContext,
+  check: () => void,
   change: (tags: Record<string, string>) => Record<string, string>,
 ): Promise<void> {
   const found = await requireStream(target, context);
+  check();
   const stored = await context.kinesis.streams.update(target, target.name, (stream) => {
     if (stream.status !== 'ACTIVE') throw streamNotActive(stream.name, target.account, stream.status);
     return { ...stream, tags: change(stream.tags) };
@@ -121,16 +125,18 @@ export async function resourceTags(ref: ResourceRef, context: KinesisContext): P
   return (await requireConsumer({ ConsumerARN: ref.arn }, context)).consumer.tags;
 }
 
-/** Changes a resource's tags with compare-and-set; consumers' entries are changed in place. */
+/** Changes a resource's tags with compare-and-set, once it is found and `check` passes; consumers' entries are changed in place. */
 export async function changeResourceTags(
   ref: ResourceRef,
   context: KinesisContext,
+  check: () => void,
   change: (tags: Record<string, string>) => Record<string, string>,
 ): Promise<void> {
-  if (ref.kind === 'stream') return changeStreamTags(ref.target, context, change);
+  if (ref.kind === 'stream') return changeStreamTags(ref.target, context, check, change);
   const store = context.kinesis.store;
-  for (;;) {
+  for (let first = true; ; first = false) {
     const { consumer } = await requireConsumer({ ConsumerARN: ref.arn }, context);
+    if (first) check();
     const key = consumerKey(consumer.streamId, consumer.name);
     const entry = await store.meta.get<ConsumerMeta>(key);
     if (!entry || entry.value.arn !== ref.arn) continue;

@@ -1,4 +1,5 @@
 import { AwsError } from './errors.js';
+import { isRegionName } from './region.js';
 
 /**
  * What the SigV4 parts of a request say (KINESIS-SPEC §1.7). Shape errors are reported with
@@ -59,9 +60,17 @@ export function parseAuthorization(value: string): Map<string, string> {
   return params;
 }
 
-/** `AKID/20240101/us-east-1/kinesis/aws4_request` */
+/**
+ * `AKID/20240101/us-east-1/kinesis/aws4_request`. A region that is no AWS region's name is
+ * refused as AWS refuses a scope for a region it does not serve, before any signature is checked
+ * (AWS's text as quoted in aws/aws-sdk-java-v2#988 and joona/aws-es-curl#15, trailing space
+ * included); every service on the endpoint reads credentials here.
+ */
 function scope(credential: string): Omit<Credentials, 'form'> {
   const [accessKeyId, , region, service] = credential.split('/');
+  if (region && !isRegionName(region)) {
+    throw new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. `);
+  }
   return { accessKeyId: accessKeyId ?? '', region: region || undefined, service: service || undefined };
 }
 

@@ -81,8 +81,9 @@ function toBuffer(data: SourceData): Buffer {
 
 /** Exposes the canonical-request and string-to-sign steps of the SDK's signer. */
 class CanonicalSigner extends SignatureV4 {
-  constructor() {
-    super({ service: 'kinesis', region: 'us-east-1', credentials: { accessKeyId: '', secretAccessKey: '' }, sha256: Sha256 });
+  /** `uriEscapePath` false: S3 signs the path as sent, not encoded a second time. */
+  constructor(uriEscapePath = true) {
+    super({ service: 'kinesis', region: 'us-east-1', credentials: { accessKeyId: '', secretAccessKey: '' }, sha256: Sha256, uriEscapePath });
   }
   canonicalRequest(request: HttpRequest, headers: Record<string, string>, payloadHash: string): string {
     return this.createCanonicalRequest(request, headers, payloadHash);
@@ -95,6 +96,7 @@ class CanonicalSigner extends SignatureV4 {
 export class SignatureVerifier {
   private readonly keys: Map<string, CredentialEntry>;
   private readonly signer = new CanonicalSigner();
+  private readonly s3Signer = new CanonicalSigner(false);
 
   constructor(entries: CredentialEntry[], private readonly now: () => number = Date.now) {
     this.keys = new Map(entries.map((entry) => [entry.accessKeyId, entry]));
@@ -138,16 +140,24 @@ export class SignatureVerifier {
       const existing = query[key];
       query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
     }
+    // S3 signs the other way (SigV4 for S3, "Create a canonical request"): the path exactly as
+    // sent (no normalisation, no second encoding), and the payload hash the client declared in
+    // x-amz-content-sha256 (a hex hash, UNSIGNED-PAYLOAD or STREAMING-…), since bodies stream;
+    // the S3 service checks the body against a hex hash as it arrives.
+    const s3 = signed.scope.split('/')[2] === 's3';
+    const rawUrl = req.url ?? '/';
     const request = {
       method: req.method ?? 'POST',
-      path: decodePath(url.pathname),
+      path: s3 ? rawUrl.split('?', 1)[0] : decodePath(url.pathname),
       query,
       headers: {},
       protocol: 'http:',
       hostname: '',
     } as HttpRequest;
-    const payloadHash = createHash('sha256').update(body).digest('hex');
-    const canonical = this.signer.canonicalRequest(request, canonicalHeaders, payloadHash);
+    const payloadHash = s3
+      ? (header(headers, 'x-amz-content-sha256') ?? url.searchParams.get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD')
+      : createHash('sha256').update(body).digest('hex');
+    const canonical = (s3 ? this.s3Signer : this.signer).canonicalRequest(request, canonicalHeaders, payloadHash);
     const stringToSign = await this.signer.stringToSign(signed.longDate, signed.scope, canonical);
     const [shortDate, region, service, terminator] = signed.scope.split('/');
     let key: Buffer = Buffer.from(`AWS4${entry.secretAccessKey}`);

@@ -1,7 +1,7 @@
 import { open, type Database } from 'lmdb';
 import { LogStates, recordSize, type LogState } from './log-state.js';
 import { encodeBatch, readRecords } from './record-encoding.js';
-import type { MetadataStore, NewRecord, ReadOptions, ReadResult, RecordLog, Store, StoredRecord, Versioned } from './store.js';
+import { keyFits, KeyTooLongError, type MetadataStore, type NewRecord, type ReadOptions, type ReadResult, type RecordLog, type Store, type StoredRecord, type Versioned } from './store.js';
 
 /**
  * The embedded durable store (DESIGN.md "Storage"): one LMDB environment holding metadata and
@@ -39,15 +39,67 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
   const recordsDb = root.openDB<Buffer, [string, number]>({ name: 'records', encoding: 'binary' });
   const chunksDb = root.openDB<Buffer, [string, number]>({ name: 'chunks', encoding: 'binary' });
   const sealedDb = root.openDB<boolean, string>({ name: 'sealed' });
+  const writes = new CommitFailures(root);
   return {
     kind: 'lmdb',
-    meta: new LmdbMetadata(metaDb),
-    records: new LmdbRecordLog(recordsDb, chunksDb, sealedDb),
+    meta: new LmdbMetadata(metaDb, writes),
+    records: new LmdbRecordLog(recordsDb, chunksDb, sealedDb, writes),
     async close() {
-      await root.flushed;
+      // A failed last commit was reported to the writes it carried; closing still closes.
+      await root.flushed.then(noop, noop);
       await root.close();
     },
   };
+}
+
+const noop = () => {};
+
+/**
+ * What a failed commit (disk full, I/O error) leaves behind in lmdb-js, made harmless: its writes
+ * reject with an Error whose `commitError` is a second, rejected promise holding the cause, and the
+ * event-turn batch that carried them holds a promise of its own that nobody else observes. Left
+ * alone, either is an unhandled rejection, which ends the process; the writes' own rejections go
+ * to their callers (a request answers 500 InternalFailure and acknowledges nothing), reads go on,
+ * and the next commit is tried afresh once space returns.
+ */
+class CommitFailures {
+  private watching = false;
+
+  constructor(private readonly root: { committed: PromiseLike<unknown> }) {}
+
+  /** The write's outcome, with lmdb-js's side promises observed; a failure carries its cause. */
+  durable<T>(write: Promise<T>): Promise<T> {
+    this.watchTurn();
+    return write.catch((err: unknown) => {
+      throw commitFailure(err);
+    });
+  }
+
+  /** A write whose outcome is reported through another write of the same transaction. */
+  quiet(write: Promise<unknown>): void {
+    this.watchTurn();
+    write.catch(commitFailure);
+  }
+
+  /**
+   * lmdb-js starts an event-turn batch in a setImmediate queued by the turn's first write; one
+   * queued after it finds that batch's commit promise in `committed`, and observes it.
+   */
+  private watchTurn(): void {
+    if (this.watching) return;
+    this.watching = true;
+    setImmediate(() => {
+      this.watching = false;
+      (this.root.committed as Promise<unknown>).then(noop, noop);
+    });
+  }
+}
+
+/** lmdb-js's "Commit failed" error, its cause observed and kept as `cause` for the log. */
+function commitFailure(err: unknown): unknown {
+  const cause = (err as { commitError?: Promise<unknown> } | undefined)?.commitError;
+  if (cause && typeof cause.then === 'function') cause.then(noop, (reason: unknown) => ((err as Error).cause = reason));
+  return err;
 }
 
 /**
@@ -59,9 +111,13 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
 class LmdbMetadata implements MetadataStore {
   private readonly cache = new Map<string, Versioned<unknown>>();
 
-  constructor(private readonly db: Database<{ v: unknown; r: number }, string>) {}
+  constructor(
+    private readonly db: Database<{ v: unknown; r: number }, string>,
+    private readonly writes: CommitFailures,
+  ) {}
 
   async get<T>(key: string): Promise<Versioned<T> | undefined> {
+    if (!keyFits(key)) return undefined;
     const cached = this.cache.get(key);
     if (cached) return cached as Versioned<T>;
     const entry = this.db.get(key);
@@ -72,6 +128,7 @@ class LmdbMetadata implements MetadataStore {
   }
 
   async list<T>(prefix: string): Promise<Versioned<T>[]> {
+    if (!keyFits(prefix)) return [];
     const out: Versioned<T>[] = [];
     for (const { key, value } of this.db.getRange({ start: prefix })) {
       if (!key.startsWith(prefix)) break;
@@ -87,7 +144,7 @@ class LmdbMetadata implements MetadataStore {
     this.cache.delete(key);
     this.writing.set(key, (this.writing.get(key) ?? 0) + 1);
     try {
-      return await this.db.transaction(commit); // committed and flushed
+      return await this.writes.durable(this.db.transaction(commit)); // committed and flushed
     } finally {
       const left = this.writing.get(key)! - 1;
       if (left) this.writing.set(key, left);
@@ -96,6 +153,7 @@ class LmdbMetadata implements MetadataStore {
   }
 
   async put<T>(key: string, value: T, expectedRevision: number): Promise<number | undefined> {
+    if (!keyFits(key)) throw new KeyTooLongError(key);
     return this.write(key, () => {
       const current = this.db.get(key)?.r ?? 0;
       if (current !== expectedRevision) return undefined;
@@ -105,6 +163,7 @@ class LmdbMetadata implements MetadataStore {
   }
 
   async delete(key: string, expectedRevision: number): Promise<boolean> {
+    if (!keyFits(key)) return false;
     return this.write(key, () => {
       if ((this.db.get(key)?.r ?? 0) !== expectedRevision) return false;
       return this.db.removeSync(key);
@@ -144,6 +203,7 @@ class LmdbRecordLog implements RecordLog {
     private readonly db: Database<Buffer, [string, number]>,
     private readonly chunks: Database<Buffer, [string, number]>,
     private readonly sealedDb: Database<boolean, string>,
+    private readonly writes: CommitFailures,
   ) {
     this.states = new LogStates((log) => this.loadState(log));
   }
@@ -165,8 +225,10 @@ class LmdbRecordLog implements RecordLog {
     const chunk = encodeChunk(stored);
     // Issued in one turn, both puts share one transaction: the directory never names a missing
     // chunk, and a failed commit is reported once, through the chunk's own put.
-    this.chunks.put(key, Buffer.from(chunk.subarray(0, CHUNK_HEADER))).catch(() => {});
-    await this.db.put(key, chunk); // committed and flushed (overlappingSync off)
+    // A failed commit leaves a gap of never-acknowledged positions: reads step over gaps, and the
+    // tip in memory stays past them, so no sequence number is handed out twice.
+    this.writes.quiet(this.chunks.put(key, Buffer.from(chunk.subarray(0, CHUNK_HEADER))));
+    await this.writes.durable(this.db.put(key, chunk)); // committed and flushed (overlappingSync off)
     this.states.markDurable(log, stored[stored.length - 1].index + 1);
     this.states.notify(log);
     return stored;
@@ -257,7 +319,7 @@ class LmdbRecordLog implements RecordLog {
 
   async seal(log: string): Promise<number> {
     const tip = this.states.seal(log);
-    await this.sealedDb.put(log, true);
+    await this.writes.durable(this.sealedDb.put(log, true));
     return tip;
   }
 
@@ -269,21 +331,21 @@ class LmdbRecordLog implements RecordLog {
     let last: Promise<boolean> | undefined;
     for (const { key, value } of this.chunks.getRange({ start: [log, 0], end: [log, newest.first], limit: TRIM_BATCH })) {
       if (chunkArrival(value) >= time) break;
-      this.chunks.remove(key).catch(() => {}); // same transaction as the chunk's removal below
+      this.writes.quiet(this.chunks.remove(key)); // same transaction as the chunk's removal below
       last = this.db.remove(key);
     }
-    if (last) await last;
+    if (last) await this.writes.durable(last);
   }
 
   async drop(log: string): Promise<void> {
     const keys = [...this.chunks.getKeys({ start: [log, 0], end: [log, END_OF_LOG] })];
-    await this.db.transaction(() => {
+    await this.writes.durable(this.db.transaction(() => {
       for (const key of keys) {
         this.db.removeSync(key);
         this.chunks.removeSync(key);
       }
       this.sealedDb.removeSync(log);
-    });
+    }));
     this.states.forget(log);
   }
 

@@ -1,5 +1,5 @@
 import { LogStates, recordSize } from './log-state.js';
-import type { MetadataStore, NewRecord, ReadOptions, ReadResult, RecordLog, Store, StoredRecord, Versioned } from './store.js';
+import { keyFits, KeyTooLongError, type MetadataStore, type NewRecord, type ReadOptions, type ReadResult, type RecordLog, type Store, type StoredRecord, type Versioned } from './store.js';
 
 /** Everything in memory: `--memory` and quick tests. Same semantics as the durable stores. */
 export function openMemoryStore(): Store {
@@ -12,11 +12,13 @@ class MemoryMetadata implements MetadataStore {
   private readonly entries = new Map<string, { value: unknown; revision: number }>();
 
   async get<T>(key: string): Promise<Versioned<T> | undefined> {
+    if (!keyFits(key)) return undefined;
     const entry = this.entries.get(key);
     return entry && { key, value: structuredClone(entry.value) as T, revision: entry.revision };
   }
 
   async list<T>(prefix: string): Promise<Versioned<T>[]> {
+    if (!keyFits(prefix)) return [];
     const keys = [...this.entries.keys()].filter((k) => k.startsWith(prefix)).sort();
     return keys.map((key) => {
       const entry = this.entries.get(key)!;
@@ -25,6 +27,7 @@ class MemoryMetadata implements MetadataStore {
   }
 
   async put<T>(key: string, value: T, expectedRevision: number): Promise<number | undefined> {
+    if (!keyFits(key)) throw new KeyTooLongError(key);
     const current = this.entries.get(key)?.revision ?? 0;
     if (current !== expectedRevision) return undefined;
     this.entries.set(key, { value: structuredClone(value), revision: current + 1 });
@@ -32,6 +35,7 @@ class MemoryMetadata implements MetadataStore {
   }
 
   async delete(key: string, expectedRevision: number): Promise<boolean> {
+    if (!keyFits(key)) return false;
     const current = this.entries.get(key)?.revision ?? 0;
     if (current !== expectedRevision) return false;
     return this.entries.delete(key);

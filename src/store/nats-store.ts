@@ -38,7 +38,13 @@ export function natsServers(url: string): string[] {
 /** How long opening the store waits for the cluster before the node refuses to start. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export async function openNatsStore(options: NatsStoreOptions): Promise<Store> {
+/** The NATS store, with its connection for what lives beside it in the cluster (objects/nats-objects.ts). */
+export interface NatsStore extends Store {
+  readonly kind: 'nats';
+  readonly connection: NatsConnection;
+}
+
+export async function openNatsStore(options: NatsStoreOptions): Promise<NatsStore> {
   const connection: NodeConnectionOptions = {
     servers: natsServers(options.url),
     name: 'millrace',
@@ -61,6 +67,7 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<Store> {
     const kv = await withRetry(() => openBucket(new Kvm(js), options.replicas), Date.now() + CONNECT_TIMEOUT_MS);
     return {
       kind: 'nats',
+      connection: nc,
       meta: new NatsMetadata(kv, js, jsm, METADATA_BUCKET),
       records: new NatsRecordLog(nc, js, jsm, { replicas: options.replicas }),
       async close() {

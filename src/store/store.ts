@@ -5,6 +5,26 @@
  * only in one node's memory, so that several stateless nodes can share one store.
  */
 
+/**
+ * Longest metadata key any store takes, in UTF-8 bytes: below LMDB's limit (1978 bytes with the
+ * default page size, lmdb-js README "Keys") and, escaped for NATS (nats/names.ts: at most 3 bytes
+ * per byte), with the KV subject prefix below the NATS server's default max_control_line (4096
+ * bytes) that carries a subject. The strings that make keys are bounded where they enter (region:
+ * protocol/region.ts; names: the service model), so real keys stay far below this (the longest, a
+ * consumer's policy key, is about 400 bytes). A longer key names nothing: reading finds nothing,
+ * and writing is refused.
+ */
+export const MAX_KEY_BYTES = 1024;
+
+/** Whether a store can hold `key` at all (MAX_KEY_BYTES). */
+export const keyFits = (key: string): boolean => key.length <= MAX_KEY_BYTES / 3 || Buffer.byteLength(key) <= MAX_KEY_BYTES;
+
+export class KeyTooLongError extends Error {
+  constructor(key: string) {
+    super(`metadata key of ${Buffer.byteLength(key)} bytes exceeds ${MAX_KEY_BYTES}: ${key.slice(0, 80)}…`);
+  }
+}
+
 /** A metadata entry with the revision that compare-and-set operations are checked against. */
 export interface Versioned<T> {
   key: string;

@@ -27,8 +27,20 @@ export interface ListenOptions {
 export interface Listener {
   readonly port: number;
   readonly host: string;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and resolves once the requests in flight have been answered
+   * (HTTP/1.1 responses say `Connection: close`, HTTP/2 sessions get a GOAWAY) and idle
+   * connections closed; `drained` runs right after new work was refused (streaming responses end
+   * there). Connections still open after `drainMs` are cut, and counted in the result.
+   */
+  close(options?: { drainMs?: number; drained?: () => void }): Promise<{ cut: number }>;
 }
+
+/**
+ * How long a shutdown waits for requests in flight, by default. A PutRecords of 5 MiB takes well
+ * under a second on loopback; a client that has not finished its request by then is cut.
+ */
+export const SHUTDOWN_DRAIN_MS = 5_000;
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -47,6 +59,26 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   // Node enforces headersTimeout from a checker it starts on 'listening'; this server never listens
   // itself (the front hands it sockets), so start the checker here or slow clients are never cut.
   h1.emit('listening');
+  // HTTP/1.1 connections with their responses in flight, so that a shutdown can close the idle
+  // ones at once and the busy ones as soon as their last response is sent.
+  const h1Responses = new Map<net.Socket, Set<http.ServerResponse>>();
+  let closing = false;
+  h1.prependListener('connection', (socket: net.Socket) => {
+    h1Responses.set(socket, new Set());
+    socket.on('close', () => h1Responses.delete(socket));
+  });
+  // Ahead of the handler, so that a response it sends at once already says Connection: close.
+  h1.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    const responses = h1Responses.get(socket);
+    if (!responses) return;
+    responses.add(res);
+    if (closing) res.setHeader('Connection', 'close');
+    res.on('close', () => {
+      responses.delete(res);
+      if (closing && responses.size === 0) socket.destroySoon();
+    });
+  });
   const h2settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const h2 = http2.createServer({ settings: h2settings }, handler);
   // TLS only decrypts; ALPN then hands the connection to the same HTTP/1.1 or HTTP/2 server as
@@ -63,10 +95,13 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   h2.on('sessionError', () => {});
 
   const sockets = new Set<net.Socket>();
+  /** Sockets whose first bytes have been read and that were given to the TLS, HTTP/2 or HTTP/1.1 server. */
+  const handedOver = new WeakSet<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   for (const server of [h2]) {
     server.on('session', (session: http2.ServerHttp2Session) => {
       sessions.add(session);
+      if (closing) session.close(); // its TLS handshake finished after the shutdown began
       // A connection that sends the preface and never a complete request is a slow client, as an
       // HTTP/1.1 one that never finishes its headers; an idle session is let go as HTTP/1.1's
       // keep-alive lets go (gracefully: close() lets open streams finish).
@@ -93,6 +128,7 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
       const mayBeH2 = head.subarray(0, prefixLength).equals(H2_PREFACE.subarray(0, prefixLength));
       if (!isTls && mayBeH2 && head.length < H2_PREFACE.length) return; // wait for the whole preface
       socket.off('data', onData);
+      handedOver.add(socket);
       socket.pause();
       socket.setTimeout(0);
       socket.unshift(head);
@@ -123,13 +159,32 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   return {
     port: address.port,
     host: options.host,
-    async close() {
+    async close(options = {}) {
+      closing = true;
+      // Resolves when every connection the front accepted has closed (net.Server counts them).
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
+      // GOAWAY naming the last stream processed: streams in flight finish, new ones go elsewhere.
+      for (const session of sessions) session.close();
+      for (const [socket, responses] of h1Responses) {
+        if (responses.size === 0) socket.destroy();
+        for (const res of responses) if (!res.headersSent) res.setHeader('Connection', 'close');
+      }
+      // Connections still sniffing their first bytes carry no request yet.
+      for (const socket of sockets) if (!handedOver.has(socket)) socket.destroy();
+      options.drained?.();
+      const drainMs = options.drainMs ?? SHUTDOWN_DRAIN_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
+      await Promise.race([closed, deadline]);
+      clearTimeout(timer);
+      let cut = 0;
+      for (const socket of sockets) if (!socket.destroyed) cut++;
       for (const session of sessions) session.destroy();
       for (const socket of sockets) socket.destroy();
       h1.closeAllConnections();
       h1.close(() => {}); // stops the headers-timeout checker; the server itself never listened
       await closed;
+      return { cut };
     },
   };
 }

@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { AwsError, invalidArgument } from '../../protocol/errors.js';
-import type { StoredRecord, Store } from '../../store/store.js';
-import type { Kinesis } from '../service.js';
+import type { StoredRecord } from '../../store/store.js';
+import { dataKey } from './data-keys.js';
+import type { Kinesis } from '../context.js';
 import type { StreamMeta } from './stream.js';
-import type { Streams } from './streams.js';
 
 /**
  * Server-side encryption (KINESIS-SPEC §3.16). Millrace plays KMS: each (stream incarnation, KMS
@@ -48,28 +48,6 @@ export function keyRefFor(stream: StreamMeta, kmsKeyId: string): string {
   return `${stream.id}/${createHash('sha256').update(kmsKeyId).digest('hex').slice(0, 16)}`;
 }
 
-const dataKeys = new WeakMap<Store, Map<string, Promise<Buffer | undefined>>>();
-
-/** The data key under `kms/{keyRef}`; created (compare-and-set, so racing nodes agree) when `create`. */
-function dataKey(store: Store, keyRef: string, create: boolean): Promise<Buffer | undefined> {
-  let cache = dataKeys.get(store);
-  if (!cache) dataKeys.set(store, (cache = new Map()));
-  const cached = cache.get(keyRef);
-  if (cached) return cached;
-  const loading = (async () => {
-    for (;;) {
-      const existing = await store.meta.get<{ key: string }>(`kms/${keyRef}`);
-      if (existing) return Buffer.from(existing.value.key, 'base64');
-      if (!create) return undefined;
-      await store.meta.put(`kms/${keyRef}`, { key: randomBytes(32).toString('base64'), createdAt: Date.now() }, 0);
-    }
-  })();
-  cache.set(keyRef, loading);
-  // Only found keys stay cached: a missing or failed lookup is retried next time.
-  loading.then((key) => key ?? cache.delete(keyRef), () => cache.delete(keyRef));
-  return loading;
-}
-
 /** The bytes to store for a record put into `stream`, encrypted when the stream is (§3.16). */
 export async function encryptRecordData(kinesis: Kinesis, stream: StreamMeta, data: Buffer): Promise<{ data: Buffer; keyRef?: string }> {
   if (stream.encryption.type !== 'KMS' || !stream.encryption.keyId) return { data };
@@ -94,12 +72,6 @@ export async function decryptRecordData(kinesis: Kinesis, record: Pick<StoredRec
   return Buffer.concat([decipher.update(record.data.subarray(IV_BYTES, record.data.length - TAG_BYTES)), decipher.final()]);
 }
 
-/** Removes the data keys of a deleted stream incarnation. */
-export async function dropDataKeys(store: Store, streamId: string): Promise<void> {
-  for (const entry of await store.meta.list(`kms/${streamId}/`)) await store.meta.delete(entry.key, entry.revision);
-  dataKeys.get(store)?.forEach((_, ref, cache) => ref.startsWith(`${streamId}/`) && cache.delete(ref));
-}
-
 /** The pending change StartStreamEncryption/StopStreamEncryption leave while the stream is UPDATING. */
 export const ENCRYPTION_CHANGE = 'encryption';
 
@@ -111,11 +83,9 @@ export interface EncryptionChange {
 }
 
 /** Applied as UPDATING ends: from then on puts are encrypted (or not). Idempotent. */
-export function registerEncryption(streams: Streams): void {
-  streams.onPending(ENCRYPTION_CHANGE, async (stream, change) => {
-    const { type, keyId } = change as EncryptionChange;
-    return { ...stream, encryption: type === 'KMS' ? { type, keyId } : { type: 'NONE' } };
-  });
+export async function applyEncryptionChange(stream: StreamMeta, change: { kind: string }): Promise<StreamMeta> {
+  const { type, keyId } = change as EncryptionChange;
+  return { ...stream, encryption: type === 'KMS' ? { type, keyId } : { type: 'NONE' } };
 }
 
 /**

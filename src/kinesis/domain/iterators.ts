@@ -1,8 +1,8 @@
 import { AwsError, internalFailure, invalidArgument } from '../../protocol/errors.js';
-import type { Kinesis } from '../service.js';
+import type { Kinesis } from '../context.js';
 import { javaDateString, now } from './clock.js';
 import { retentionHorizon } from './records.js';
-import { parseSequenceNumber } from './sequence-number.js';
+import { readSequenceNumber } from './sequence-number.js';
 import { formatShardId } from './shard-id.js';
 import { shardLogName, type ShardMeta, type StreamMeta } from './stream.js';
 import { openToken, sealToken, tokenKey } from './tokens.js';
@@ -52,9 +52,6 @@ const mustEither =
   'Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or ' +
   '(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. ';
 
-/** Version-0 sequence numbers are below 2^125 (32 hex digits starting with `1`, §4.4). */
-const VERSION_0_LIMIT = 1n << 125n;
-
 /**
  * The log index an iterator of this type starts at, after AWS's checks in AWS's order
  * (§3.7 items 3–8). The shard is known to exist.
@@ -95,22 +92,18 @@ export async function resolveStartingPosition(kinesis: Kinesis, stream: StreamMe
   // The model's enum admits nothing else.
   throw internalFailure();
 
+  /** Checks in the recorded order (§3.7 items 4–6, kinesalite's getShardIterator tests). */
   function sequenceIndexIn(stream: StreamMeta, shard: ShardMeta, text: string): bigint {
     const invalid = `StartingSequenceNumber ${text} used in GetShardIterator on shard ${shardId} in stream ${stream.name} under account ${stream.account} is invalid`;
-    const parts = parseSequenceNumber(text);
-    if (!parts) {
-      // AWS answered a version-0 number of the right shard with a bare InternalFailure (§4.4).
-      const value = /^\d{1,129}$/.test(text) ? BigInt(text) : undefined;
-      if (value !== undefined && value < VERSION_0_LIMIT && value > 0n) {
-        const encoded = Number(value & 0xffffn);
-        if (encoded !== shard.index) throw encodesOtherShard(encoded);
-        throw internalFailure();
-      }
-      throw invalidArgument(`${invalid}.`);
+    const given = readSequenceNumber(text);
+    if (!given) throw invalidArgument(`${invalid}.`);
+    if (given.shardIndex !== shard.index) throw encodesOtherShard(given.shardIndex);
+    if (given.version !== 2 || given.shardCreatedSec !== Math.floor(shard.createdAt / 1000)) {
+      // AWS answered an old (version-0) number of the right shard with a bare InternalFailure (§4.4).
+      if (given.version === 0) throw internalFailure();
+      throw invalidArgument(`${invalid} because it did not come from this stream.`);
     }
-    if (parts.shardIndex !== shard.index) throw encodesOtherShard(parts.shardIndex);
-    if (parts.shardCreatedSec !== Math.floor(shard.createdAt / 1000)) throw invalidArgument(`${invalid} because it did not come from this stream.`);
-    return parts.sequenceIndex;
+    return given.sequenceIndex;
   }
 
   function encodesOtherShard(encoded: number): AwsError {

@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import type { Store } from '../../store/store.js';
+import { logStreamEvent } from './lifecycle-log.js';
 import { RESHARD, openShardsByHash, type ReshardChange, type ReshardStep } from './resharding.js';
 import type { PendingChange, StreamMeta, StreamMode } from './stream.js';
 import type { Streams } from './streams.js';
@@ -34,14 +36,16 @@ export interface ScaleThresholds {
 /**
  * On-demand scale-out (§5.3, beyond the peers): every open shard whose writes, averaged over the
  * window, exceed 1,000 records/s or 1 MiB/s (configurable) is split at the midpoint of its hash
- * range. The split goes through the same pending-reshard path as SplitShard, due at once, so the
- * parent's log is sealed before the children become visible and writers re-route: no record is
- * lost or reordered. Streams that are not ACTIVE (a change is pending) are left for the next sweep.
+ * range. The split goes through the same pending-reshard path as SplitShard, due at once: the
+ * parent takes writes until its children's creation, and its log is sealed before a child takes
+ * one, so no record is lost or reordered. Streams that are not ACTIVE (a change is pending) are
+ * left for the next sweep. Each scale-out is logged at info.
  */
 export async function scaleOutHotShards(
   kinesis: { config: ScaleThresholds; streams: Streams },
   stream: StreamMeta,
   now = Date.now(),
+  log?: Logger,
 ): Promise<StreamMeta | undefined> {
   if (stream.mode !== 'ON_DEMAND' || stream.status !== 'ACTIVE') return undefined;
   const { config } = kinesis;
@@ -59,18 +63,29 @@ export async function scaleOutHotShards(
   }
   if (steps.length === 0) return undefined;
   const pending: ReshardChange = { kind: RESHARD, steps };
+  let scaling = false;
   const scaled = await kinesis.streams.update(stream, stream.name, (latest) => {
+    scaling = false;
     if (latest.id !== stream.id || latest.status !== 'ACTIVE' || latest.mode !== 'ON_DEMAND') return undefined;
     if (latest.nextShardIndex !== stream.nextShardIndex) return undefined; // resharded meanwhile: re-measure
     // Due now: the update settles it before returning, so nobody observes UPDATING.
+    scaling = true;
     return { ...latest, status: 'UPDATING', statusUntil: Date.now(), pending };
   });
   for (const shard of open) if (steps.some((s) => s.op === 'split' && s.shard === shard.index)) meter.forget(stream, shard);
+  if (scaled && scaling) {
+    logStreamEvent(log, scaled, 'scaled', { from: open.length, to: open.length + steps.length });
+  }
   return scaled;
 }
 
 /** The background sweep's share (§5.3): scale out every on-demand stream with hot shards, then drop idle meters. */
-export async function scaleOnDemandStreams(kinesis: { config: ScaleThresholds; streams: Streams }, streams: StreamMeta[], now = Date.now()): Promise<void> {
-  for (const stream of streams) await scaleOutHotShards(kinesis, stream, now);
+export async function scaleOnDemandStreams(
+  kinesis: { config: ScaleThresholds; streams: Streams },
+  streams: StreamMeta[],
+  now = Date.now(),
+  log?: Logger,
+): Promise<void> {
+  for (const stream of streams) await scaleOutHotShards(kinesis, stream, now, log);
   writeMeter(kinesis).prune(now);
 }

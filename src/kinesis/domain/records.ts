@@ -2,10 +2,10 @@ import { recordSealer } from './encryption.js';
 import { internalFailure } from '../../protocol/errors.js';
 import { JSON_BYTES, PLAIN_VALUE, type SelfEncoding } from '../../protocol/codec.js';
 import { ByteWriter, base64Length, isPlainJsonString } from '../../protocol/json-bytes.js';
-import { SealedLogError, type NewRecord, type StoredRecord } from '../../store/store.js';
+import { SealedLogError, type NewRecord, type Store, type StoredRecord } from '../../store/store.js';
 import { streamNotFound } from '../errors.js';
-import type { Kinesis } from '../service.js';
-import { shardRouter, type HashKey } from './routing.js';
+import type { Kinesis } from '../context.js';
+import { childHolding, shardRouter, writesEndAt, type HashKey } from './routing.js';
 import { meterWrites } from './write-meter.js';
 import { formatShardId } from './shard-id.js';
 import { formatSequenceNumber } from './sequence-number.js';
@@ -174,16 +174,62 @@ interface ShardBatch {
   records: NewRecord[];
 }
 
+/** Logs this process has sealed, per store: sealing is idempotent, so the cache only saves store writes. */
+const sealedLogs = new WeakMap<Store, Set<string>>();
+const MAX_REMEMBERED_SEALS = 100_000;
+
+/** Seals a log (once per process) and resolves with its final length. */
+async function sealOnce(store: Store, log: string): Promise<number> {
+  const sealed = sealedBy(store);
+  if (sealed.has(log)) return store.records.tip(log);
+  const tip = await store.records.seal(log);
+  if (sealed.size >= MAX_REMEMBERED_SEALS) sealed.clear();
+  sealed.add(log);
+  return tip;
+}
+
+function sealedBy(store: Store): Set<string> {
+  let sealed = sealedLogs.get(store);
+  if (!sealed) sealedLogs.set(store, (sealed = new Set()));
+  return sealed;
+}
+
 /**
- * Appends entries to the open shards holding their hash keys and resolves, once they are durable,
- * with each entry's shard and sequence number in entry order. Within a shard, entries keep their
- * order. All shards' appends start in the same tick so that they share one commit. A shard closed
- * by a concurrent reshard refuses the append (SealedLogError): those entries are routed again
- * against the stream as it is now.
+ * Before a child takes its first record, its parents take no more (their records all precede it).
+ * The logs of parents this process has not sealed yet; none once it has, so the write path does not wait.
+ */
+function unsealedParents(store: Store, stream: StreamMeta, shard: ShardMeta): string[] {
+  if (shard.parent === undefined) return NO_LOGS;
+  const sealed = sealedBy(store);
+  return [shard.parent, shard.adjacentParent]
+    .filter((parent): parent is number => parent !== undefined)
+    .map((parent) => shardLogName(stream, { index: parent }))
+    .filter((log) => !sealed.has(log));
+}
+
+const NO_LOGS: string[] = [];
+
+/**
+ * The final length of a closed shard's log once writes to it have ended (its children exist),
+ * sealing it; undefined while it may still take records (§5.2, routing.ts `writesEndAt`).
+ */
+export async function closedShardEnd(kinesis: Kinesis, stream: StreamMeta, shard: ShardMeta): Promise<number | undefined> {
+  const end = writesEndAt(stream, shard);
+  if (end === undefined || Date.now() < end) return undefined;
+  return sealOnce(kinesis.store, shardLogName(stream, shard));
+}
+
+/**
+ * Appends entries to the shards taking writes for their hash keys and resolves, once they are
+ * durable, with each entry's shard and sequence number in entry order. Within a shard, entries keep
+ * their order. All shards' appends start in the same tick so that they share one commit. A shard
+ * whose log was sealed refuses the append (SealedLogError): those entries are routed again against
+ * the stream as it is now, to the sealed shard's children.
  */
 export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entries: PutEntry[]): Promise<PutOutcome[]> {
   const outcomes = new Array<PutOutcome>(entries.length);
   let pending: number[] | undefined; // undefined: every entry
+  let sealed: Set<number> | undefined;
   for (let attempt = 0; ; attempt++) {
     // Encrypted streams store records sealed under the stream's data key (§3.16, encryption.ts).
     const seal = await recordSealer(kinesis, stream);
@@ -193,7 +239,8 @@ export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entrie
     for (let i = 0; i < count; i++) {
       const position = pending ? pending[i] : i;
       const entry = entries[position];
-      const shard = route(entry.hashKey);
+      let shard = route(entry.hashKey);
+      while (shard && sealed?.has(shard.index)) shard = childHolding(stream, shard, entry.hashKey);
       if (!shard) throw internalFailure();
       let batch = batches.get(shard.index);
       if (!batch) {
@@ -204,6 +251,7 @@ export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entrie
       batch.records.push(seal ? { partitionKey: entry.partitionKey, ...seal(entry.data) } : { partitionKey: entry.partitionKey, data: entry.data });
     }
     const all = [...batches.values()];
+    for (const batch of all) for (const log of unsealedParents(kinesis.store, stream, batch.shard)) await sealOnce(kinesis.store, log);
     const settled = await Promise.allSettled(all.map((batch) => kinesis.store.records.append(shardLogName(stream, batch.shard), batch.records)));
     const retry: number[] = [];
     for (let b = 0; b < all.length; b++) {
@@ -211,6 +259,7 @@ export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entrie
       const batch = all[b];
       if (result.status === 'rejected') {
         if (!(result.reason instanceof SealedLogError)) throw result.reason;
+        (sealed ??= new Set()).add(batch.shard.index);
         retry.push(...batch.positions);
         continue;
       }
@@ -371,9 +420,10 @@ export async function readShard(kinesis: Kinesis, stream: StreamMeta, shard: Sha
   const last = records[records.length - 1];
   const millisBehindLatest = nextIndex >= result.tipIndex || !last ? 0 : Math.max(0, at - last.arrival);
   const read: ShardRead = { records, nextIndex, millisBehindLatest };
-  // §4.7: a closed shard ends once the reader is past its last record; the sealed tip is final.
-  if (shard.closedAt !== undefined && nextIndex >= (await kinesis.store.records.tip(log))) {
-    read.childShards = childShards(stream, shard);
+  // §4.7: a closed shard ends once the reader is past its last record: after writes to it ended, its sealed tip is final.
+  if (shard.closedAt !== undefined) {
+    const end = await closedShardEnd(kinesis, stream, shard);
+    if (end !== undefined && nextIndex >= end) read.childShards = childShards(stream, shard);
   }
   return read;
 }

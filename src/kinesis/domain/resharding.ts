@@ -1,12 +1,12 @@
-import type { Store } from '../../store/store.js';
 import { MAX_HASH_KEY, uniformRanges, type HashKeyRange } from './hash-key.js';
-import { isOpen, openShards, shardLogName, type PendingChange, type ShardMeta, type StreamMeta } from './stream.js';
+import { isOpen, openShards, type PendingChange, type ShardMeta, type StreamMeta } from './stream.js';
 import type { Streams } from './streams.js';
 
 /**
  * Resharding (KINESIS-SPEC §3.11–3.13, §5.2). An operation validates and records the plan as the
  * stream's pending change; the plan is applied when UPDATING ends, so until then the shard list is
- * unchanged and writes keep going to the parents (§5.2 "children not yet visible").
+ * unchanged and writes keep going to the parents (§5.2 "children not yet visible"). Once applied,
+ * writes still go to the parents until the children's creation time (routing.ts, `writesEndAt`).
  */
 export type ReshardStep =
   /** Close `shard`; children `[start, at − 1]` and `[at, end]`, both with ParentShardId = shard. */
@@ -21,8 +21,13 @@ export interface ReshardChange extends PendingChange {
 
 export const RESHARD = 'reshard';
 
-/** Children are created one second after their parents close, as kinesalite recorded against AWS (§4.4, §5.2). */
+/**
+ * Children are created in the second after their parents close, as kinesalite recorded against AWS
+ * (creation second = the parents' EndingSequenceNumber second + 1, §4.4, §5.2). At the start of that
+ * second: records arriving in the parents' close second still go to the parents (§5.2).
+ */
 export const CHILD_CREATION_DELAY_MS = 1_000;
+export const childCreationTime = (closedAt: number) => Math.floor(closedAt / 1000) * 1000 + CHILD_CREATION_DELAY_MS;
 
 const range = (shard: ShardMeta): HashKeyRange => ({ start: BigInt(shard.startingHashKey), end: BigInt(shard.endingHashKey) });
 
@@ -35,19 +40,24 @@ export function openShardsByHash(stream: StreamMeta): ShardMeta[] {
  * Applies the steps to a copy of the stream's shard list. Pure: the close time is given, so that a
  * re-run after a lost compare-and-set produces the same shards. A parent closes at `closedAt`, or
  * at its own creation if that is later (a shard resharded within a second of being created, as
- * UpdateShardCount's short-lived intermediates are); children are created one second after their
- * parents close (§4.4, §5.2), so a child's numbers always exceed its parents'.
+ * UpdateShardCount's short-lived intermediates are); the two parents of a merge close together, as
+ * recorded (equal EndingSequenceNumber times). Children are created at the start of the second after
+ * their parents close (§4.4, §5.2), so a child's numbers always exceed its parents'.
  */
 export function applySteps(stream: StreamMeta, steps: ReshardStep[], closedAt: number): { stream: StreamMeta; closed: ShardMeta[] } {
   const shards = stream.shards.map((shard) => ({ ...shard }));
   let nextIndex = stream.nextShardIndex;
   const closed: ShardMeta[] = [];
-  const take = (index: number): ShardMeta => {
-    const shard = shards.find((s) => s.index === index);
-    if (!shard || !isOpen(shard)) throw new Error(`reshard plan names shard ${index}, which is not open`);
-    shard.closedAt = Math.max(closedAt, shard.createdAt);
-    closed.push(shard);
-    return shard;
+  const take = (...indexes: number[]): ShardMeta[] => {
+    const taken = indexes.map((index) => {
+      const shard = shards.find((s) => s.index === index);
+      if (!shard || !isOpen(shard)) throw new Error(`reshard plan names shard ${index}, which is not open`);
+      return shard;
+    });
+    const at = Math.max(closedAt, ...taken.map((shard) => shard.createdAt));
+    for (const shard of taken) shard.closedAt = at;
+    closed.push(...taken);
+    return taken;
   };
   const child = (start: bigint, end: bigint, parent: ShardMeta, adjacentParent?: ShardMeta): ShardMeta => ({
     index: nextIndex++,
@@ -55,16 +65,15 @@ export function applySteps(stream: StreamMeta, steps: ReshardStep[], closedAt: n
     adjacentParent: adjacentParent?.index,
     startingHashKey: start.toString(),
     endingHashKey: end.toString(),
-    createdAt: Math.max(parent.closedAt!, adjacentParent?.closedAt ?? 0) + CHILD_CREATION_DELAY_MS,
+    createdAt: childCreationTime(parent.closedAt!),
   });
   for (const step of steps) {
     if (step.op === 'split') {
-      const parent = take(step.shard);
+      const [parent] = take(step.shard);
       const at = BigInt(step.at);
       shards.push(child(range(parent).start, at - 1n, parent), child(at, range(parent).end, parent));
     } else {
-      const lower = take(step.shard);
-      const upper = take(step.adjacent);
+      const [lower, upper] = take(step.shard, step.adjacent);
       shards.push(child(range(lower).start, range(upper).end, lower, upper));
     }
   }
@@ -72,16 +81,14 @@ export function applySteps(stream: StreamMeta, steps: ReshardStep[], closedAt: n
 }
 
 /**
- * The pending-change applier: seals every closed shard's log before the new shard list is stored.
- * A writer that read the old list and appends to a parent afterwards gets SealedLogError and
- * re-routes with the new list, so every record lands in exactly one shard, and a key's records in a
- * parent all precede its records in a child. Idempotent: sealing twice is harmless, and the shard
- * list is recomputed from the stored (pre-change) state on every run.
+ * The pending-change applier. The parents' logs are not sealed here: they take writes until their
+ * children are created, and the first write to a child, or a reader reaching a parent's end after
+ * that, seals them (records.ts). A writer that routed to a parent and meets its sealed log re-routes,
+ * so every record lands in exactly one shard, and a key's records in a parent all precede its
+ * records in a child. Idempotent: the shard list is recomputed from the stored (pre-change) state.
  */
-export async function applyReshard(stream: StreamMeta, change: PendingChange, store: Store): Promise<StreamMeta> {
-  const { stream: next, closed } = applySteps(stream, (change as ReshardChange).steps, Date.now());
-  for (const shard of closed) await store.records.seal(shardLogName(stream, shard));
-  return next;
+export async function applyReshard(stream: StreamMeta, change: PendingChange): Promise<StreamMeta> {
+  return applySteps(stream, (change as ReshardChange).steps, Date.now()).stream;
 }
 
 export function registerResharding(streams: Streams): void {

@@ -1,5 +1,9 @@
-/** Shard ids: `shardId-` and a 12-digit zero-padded index (KINESIS-SPEC §4.3). */
+/**
+ * Shard ids: `shardId-` and a 12-digit zero-padded index (KINESIS-SPEC §4.3). A negative index
+ * (only ever decoded from a sequence number) reads as AWS printed it: `shardId--02147483648`.
+ */
 export function formatShardId(index: number): string {
+  if (index < 0) return 'shardId--' + String(-index).padStart(11, '0');
   // Every PutRecords result names a shard per record: the ids of low indexes are made once.
   if (index < SHARD_ID_CACHE.length) return (SHARD_ID_CACHE[index] ??= 'shardId-' + String(index).padStart(12, '0'));
   return 'shardId-' + String(index).padStart(12, '0');

@@ -67,7 +67,7 @@ export const ON_DEMAND_STREAM_LIMIT = 50;
 /** Streams of an account and region that may be CREATING at once (§3.1, §4.9 limits table). */
 export const STREAMS_CREATING_AT_ONCE = 5;
 
-export const shardLogName = (stream: StreamMeta, shard: ShardMeta) => `${stream.id}/${shard.index}`;
+export const shardLogName = (stream: Pick<StreamMeta, 'id'>, shard: Pick<ShardMeta, 'index'>) => `${stream.id}/${shard.index}`;
 
 export const isOpen = (shard: ShardMeta) => shard.closedAt === undefined;
 

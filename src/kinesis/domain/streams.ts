@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Store, Versioned } from '../../store/store.js';
-import { dropDataKeys } from './encryption.js';
+import { dropDataKeys } from './data-keys.js';
 import { shardLogName, type PendingChange, type StreamMeta } from './stream.js';
 
 export interface Scope {

@@ -4,8 +4,8 @@ import { resourceInUse } from '../../protocol/errors.js';
 import { EVENT_STREAM_CONTENT_TYPE, eventFrame, exceptionFrame, initialResponseFrame } from '../../protocol/event-stream.js';
 import { StreamingResult, type RequestContext, type ServerResponse } from '../../protocol/pipeline.js';
 import type { Store, StoredRecord } from '../../store/store.js';
-import { childShards, retentionHorizon, toApiRecords } from './records.js';
-import type { Kinesis } from '../service.js';
+import { childShards, closedShardEnd, retentionHorizon, toApiRecords } from './records.js';
+import type { Kinesis } from '../context.js';
 import { now } from './clock.js';
 import { consumerNotFound, findConsumer, type ConsumerMeta } from './consumers.js';
 import { formatShardId } from './shard-id.js';
@@ -96,6 +96,19 @@ export function endSubscriptionsOf(consumer: ConsumerMeta): void {
   }
 }
 
+/** Servers shutting down: their subscriptions complete, and one that starts now completes at once. */
+const stopping = new WeakSet<Kinesis>();
+
+/**
+ * Shutdown: every subscription this server holds completes normally, as at the end of its
+ * lifetime (§6.4), so SDKs and KCL see the end of an event stream and resubscribe, rather than a
+ * broken connection. Resolves once their leases are released and their responses ended.
+ */
+export async function endSubscriptions(kinesis: Kinesis): Promise<void> {
+  stopping.add(kinesis);
+  await Promise.all([...local.values()].filter((subscription) => subscription.kinesis === kinesis).map((subscription) => subscription.complete()));
+}
+
 /** Number of subscriptions this process serves (tests, diagnostics). */
 export const localSubscriptionCount = () => local.size;
 
@@ -150,10 +163,12 @@ export class ShardSubscription extends StreamingResult {
   private blocked = false;
   private checking = false;
   private ended = false;
+  /** Settles once the lease is released and the response ended. */
+  private closed: Promise<void> = Promise.resolve();
   private readonly cleanups: (() => void)[] = [];
 
   constructor(
-    private readonly kinesis: Kinesis,
+    readonly kinesis: Kinesis,
     public stream: StreamMeta,
     readonly consumer: ConsumerMeta,
     private shard: ShardMeta,
@@ -178,6 +193,8 @@ export class ShardSubscription extends StreamingResult {
 
     this.write(initialResponseFrame(this.encoding));
     this.lastSentAt = Date.now();
+    if (this.ended) return void res.end(); // the server began shutting down as this one started
+    if (stopping.has(this.kinesis)) return void this.complete();
     this.cleanups.push(this.kinesis.store.records.watch(this.log, () => this.wake()));
     const lifetime = setTimeout(() => this.complete(), this.kinesis.config.subscriptionLifetimeMs);
     const checks = setInterval(() => void this.check(), CHECK_INTERVAL_MS);
@@ -192,9 +209,13 @@ export class ShardSubscription extends StreamingResult {
     this.close();
   }
 
-  /** The lifetime is over: the response completes normally and the client resubscribes (§6.4). */
-  private complete(): void {
+  /**
+   * The lifetime is over, or the server is shutting down: the response completes normally and
+   * the client resubscribes (§6.4).
+   */
+  complete(): Promise<void> {
     this.close();
+    return this.closed;
   }
 
   /** Ends the response (if the client is still there) and frees everything, the lease first. */
@@ -210,9 +231,12 @@ export class ShardSubscription extends StreamingResult {
     // Compare-and-set on our revision: a lease another subscription took over stays theirs. The
     // response ends once the lease is free, so a client resubscribing at once is not refused.
     const res = this.res;
-    this.kinesis.store.meta
+    this.closed = this.kinesis.store.meta
       .delete(this.lease.key, this.lease.revision)
-      .catch((err) => this.logger?.warn({ err, lease: this.lease.key }, 'could not release a subscription lease'))
+      .then(
+        () => {},
+        (err) => this.logger?.warn({ err, lease: this.lease.key }, 'could not release a subscription lease'),
+      )
       .finally(() => res?.end());
   }
 
@@ -310,8 +334,14 @@ export class ShardSubscription extends StreamingResult {
     const atTip = this.nextIndex >= result.tipIndex;
     if (records.length === 0) {
       if (atTip && this.shard.closedAt !== undefined) {
-        this.endOfShard();
-        return false;
+        // The end once writes to the shard have ended (its children exist) and all it took was read.
+        const end = await closedShardEnd(this.kinesis, this.stream, this.shard);
+        if (this.ended) return false;
+        if (end !== undefined && this.nextIndex >= end) {
+          this.endOfShard();
+          return false;
+        }
+        if (end !== undefined) return true;
       }
       return this.dirty;
     }
@@ -398,7 +428,8 @@ export class ShardSubscription extends StreamingResult {
         return this.fail('ResourceNotFoundException', `Shard ${formatShardId(this.shard.index)} in stream ${stream.name} under account ${stream.account} does not exist`);
       }
       this.stream = stream;
-      if (shard.closedAt !== undefined && this.shard.closedAt === undefined) {
+      // A closed shard is read on until its end, which comes when writes to it end: look again each check.
+      if (shard.closedAt !== undefined) {
         this.shard = shard;
         this.wake();
       }

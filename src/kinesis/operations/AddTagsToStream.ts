@@ -1,4 +1,4 @@
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
 import { addTags, changeStreamTags, checkNewTags } from '../tags.js';
 
@@ -12,6 +12,10 @@ interface Input {
 export default async function addTagsToStream(input: Input, context: KinesisContext): Promise<void> {
   const target = streamTarget(input, context);
   const resource = { kind: 'stream', name: target.name, account: target.account } as const;
-  checkNewTags(input.Tags, resource);
-  await changeStreamTags(target, context, (tags) => addTags(tags, input.Tags, resource));
+  await changeStreamTags(
+    target,
+    context,
+    () => checkNewTags(input.Tags, resource),
+    (tags) => addTags(tags, input.Tags, resource),
+  );
 }

@@ -13,7 +13,8 @@ import {
   type StreamMode,
 } from '../domain/stream.js';
 import { shardLimitExceeded, streamExists } from '../errors.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
+import { logStreamEvent } from '../domain/lifecycle-log.js';
 import { addTags, checkNewTags } from '../tags.js';
 
 /** Initial shards get a creation time two seconds before the stream's, as kinesalite recorded (§4.4). */
@@ -92,4 +93,5 @@ export default async function createStream(input: Input, context: KinesisContext
     warmThroughputMiBps: input.WarmThroughputMiBps,
   };
   if (!(await kinesis.streams.create(stream))) throw streamExists(input.StreamName, account);
+  logStreamEvent(context.log, stream, 'created', { shards: shardCount, mode, status: stream.status });
 }

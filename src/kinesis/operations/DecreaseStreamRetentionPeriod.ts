@@ -1,5 +1,5 @@
 import { changeRetention, type RetentionInput } from '../retention.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /** KINESIS-SPEC §3.14 */
 export default async function decreaseStreamRetentionPeriod(input: RetentionInput, context: KinesisContext): Promise<void> {

@@ -1,7 +1,8 @@
 import { resourceInUse } from '../../protocol/errors.js';
 import { consumerPrefix, listConsumers } from '../domain/consumers.js';
-import { streamNotActive, streamNotFound } from '../errors.js';
-import type { KinesisContext } from '../service.js';
+import { streamNotFound } from '../errors.js';
+import type { KinesisContext } from '../context.js';
+import { logStreamEvent } from '../domain/lifecycle-log.js';
 import { requireStream, streamTarget } from '../stream-target.js';
 
 interface Input {
@@ -10,7 +11,11 @@ interface Input {
   EnforceConsumerDeletion?: boolean;
 }
 
-/** KINESIS-SPEC §3.2, §5.1: ACTIVE or UPDATING → DELETING → gone; CREATING refuses. */
+/**
+ * KINESIS-SPEC §3.2, §5.1: CREATING, ACTIVE or UPDATING → DELETING → gone. A stream deleted while
+ * CREATING never had shards to show: DescribeStream then answers DELETING with `Shards: []`
+ * (recorded by kinesalite against AWS, "should allow stream to be deleted while it is being created").
+ */
 export default async function deleteStream(input: Input, context: KinesisContext): Promise<void> {
   const { kinesis } = context;
   const target = streamTarget(input, context);
@@ -24,15 +29,19 @@ export default async function deleteStream(input: Input, context: KinesisContext
     );
   }
   let deleting = false;
+  let from: string | undefined;
   await kinesis.streams.update(target, target.name, (stream) => {
     if (stream.id !== found.id) throw streamNotFound(target.name, target.account);
-    if (stream.status === 'CREATING') throw streamNotActive(stream.name, target.account, stream.status);
     deleting = true;
     // Deleting a stream that is already DELETING succeeds and leaves its deadline alone.
     if (stream.status === 'DELETING') return undefined;
-    return { ...stream, status: 'DELETING', statusUntil: Date.now() + kinesis.config.deleteStreamMs, pending: undefined };
+    from = stream.status;
+    // Nothing was written to a CREATING stream's shards (writes answer not found), so there are no logs to drop.
+    const shards = stream.status === 'CREATING' ? [] : stream.shards;
+    return { ...stream, status: 'DELETING', statusUntil: Date.now() + kinesis.config.deleteStreamMs, pending: undefined, shards };
   });
   if (!deleting) throw streamNotFound(target.name, target.account);
+  if (from) logStreamEvent(context.log, found, 'deleted', { from, to: 'DELETING', consumers: associated.length });
   // Consumers go with their stream (§3.2); their keys stay valid after the stream itself is purged.
   // A consumer's entry may change under us (CREATING → ACTIVE completes on read): retry on conflict.
   const remaining = () => kinesis.store.meta.list(consumerPrefix(found.id));

@@ -1,7 +1,7 @@
 import { consumerNotFound, deregisterConsumer } from '../domain/consumers.js';
 import { endSubscriptionsOf } from '../domain/subscriptions.js';
 import { requireConsumer, type ConsumerInput } from '../consumer-target.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /** KINESIS-SPEC §3.18: DELETING, then gone; its subscriptions end with ResourceNotFoundException (§6.4). */
 export default async function deregisterStreamConsumer(input: ConsumerInput, context: KinesisContext): Promise<void> {

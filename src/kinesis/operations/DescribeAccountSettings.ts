@@ -1,5 +1,5 @@
 import { describeCommitment, readAccountSettings } from '../domain/account-settings.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /** KINESIS-SPEC §3.22: the caller's account settings; DISABLED until first changed. */
 export default async function describeAccountSettings(_input: unknown, context: KinesisContext) {

@@ -1,5 +1,5 @@
 import { ON_DEMAND_STREAM_LIMIT, openShards } from '../domain/stream.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /** KINESIS-SPEC §3.21: the shard quota counts provisioned streams only; on-demand ones are counted apart. */
 export default async function describeLimits(_input: unknown, context: KinesisContext) {

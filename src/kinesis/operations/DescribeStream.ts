@@ -2,7 +2,7 @@ import { epochDate } from '../domain/time.js';
 import { describeShard, enhancedMonitoring, visibleShards } from '../domain/stream.js';
 import { afterShardId } from '../domain/shard-filter.js';
 import { requireStream, streamTarget } from '../stream-target.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /** DescribeStream returns at most 100 shards a page, whatever Limit asks (KINESIS-SPEC §3.3). */
 export const DESCRIBE_STREAM_MAX_SHARDS = 100;

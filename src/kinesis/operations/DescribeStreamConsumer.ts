@@ -1,6 +1,6 @@
 import { describeConsumer } from '../domain/consumers.js';
 import { requireConsumer, type ConsumerInput } from '../consumer-target.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /** KINESIS-SPEC §3.18 */
 export default async function describeStreamConsumer(input: ConsumerInput, context: KinesisContext) {

@@ -2,7 +2,7 @@ import { epochDate } from '../domain/time.js';
 import { listConsumers } from '../domain/consumers.js';
 import { enhancedMonitoring, openShards } from '../domain/stream.js';
 import { requireStream, streamTarget } from '../stream-target.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 interface Input {
   StreamName?: string;

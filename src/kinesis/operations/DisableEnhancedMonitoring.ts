@@ -1,5 +1,5 @@
 import { changeShardLevelMetrics, type MonitoringInput } from '../monitoring.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /** KINESIS-SPEC §3.15: the current metrics without the given ones (`ALL` clears them). */
 export default async function disableEnhancedMonitoring(input: MonitoringInput, context: KinesisContext) {

@@ -1,5 +1,5 @@
 import { changeShardLevelMetrics, type MonitoringInput } from '../monitoring.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /** KINESIS-SPEC §3.15: the union of the current and the given metrics. */
 export default async function enableEnhancedMonitoring(input: MonitoringInput, context: KinesisContext) {

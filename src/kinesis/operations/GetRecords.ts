@@ -5,7 +5,7 @@ import { GET_RECORDS_MAX_RECORDS, readShard, toApiRecords } from '../domain/reco
 import { formatShardId } from '../domain/shard-id.js';
 import { visibleShards } from '../domain/stream.js';
 import { shardDoesNotExist } from '../errors.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { throughput } from '../domain/throughput.js';
 
 interface Input {

@@ -3,7 +3,7 @@ import { now } from '../domain/clock.js';
 import { formatShardId, parseShardId } from '../domain/shard-id.js';
 import { visibleShards } from '../domain/stream.js';
 import { couldNotFindShard, shardDoesNotExist } from '../errors.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
 import { throughput } from '../domain/throughput.js';
 

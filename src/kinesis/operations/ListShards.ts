@@ -4,7 +4,7 @@ import { afterShardId, filterShards, type ShardFilter, type ShardFilterType } fr
 import { formatShardId } from '../domain/shard-id.js';
 import { describeShard } from '../domain/stream.js';
 import { streamNotActive, streamNotFound } from '../errors.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { requireStream, streamTarget, type StreamTarget } from '../stream-target.js';
 
 /** MaxResults defaults to, and is capped at, 1000 (KINESIS-SPEC §3.6). */

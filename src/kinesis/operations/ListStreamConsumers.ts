@@ -2,7 +2,7 @@ import { invalidArgument, resourceNotFound } from '../../protocol/errors.js';
 import { describeConsumer, listConsumers } from '../domain/consumers.js';
 import { openPageToken, sealPageToken } from '../domain/page-token.js';
 import { requireStream, streamTarget } from '../stream-target.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /** Page size when MaxResults is absent, and the most one page holds whatever is asked (§3.18). */
 export const DEFAULT_CONSUMER_PAGE = 100;

@@ -1,6 +1,6 @@
 import { epochDate } from '../domain/time.js';
 import { openPageToken, sealPageToken } from '../domain/page-token.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /** Pages hold at most 100 streams; Limit defaults to 100 (KINESIS-SPEC §3.5). */
 export const LIST_STREAMS_MAX = 100;

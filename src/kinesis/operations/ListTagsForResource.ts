@@ -1,4 +1,4 @@
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { parseResourceArn, resourceTags, tagList } from '../tags.js';
 
 interface Input {

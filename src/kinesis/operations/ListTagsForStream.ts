@@ -1,4 +1,4 @@
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { requireStream, streamTarget } from '../stream-target.js';
 import { tagList } from '../tags.js';
 

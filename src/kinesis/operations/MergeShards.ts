@@ -2,7 +2,7 @@ import { invalidArgument } from '../../protocol/errors.js';
 import { formatShardId } from '../domain/shard-id.js';
 import type { StreamMeta } from '../domain/stream.js';
 import { parseShardParam, requireOpenShard, requireReshardable, startReshard } from '../reshard-checks.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
 
 interface Input {

@@ -2,7 +2,7 @@ import { appendRecords, isWritable } from '../domain/records.js';
 import { formatShardId } from '../domain/shard-id.js';
 import { streamNotFound } from '../errors.js';
 import { checkedHashKey, checkSequenceNumberForOrdering, maxRecordBytes, putRecordSize, recordTooLarge } from '../put-validation.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
 import { admitRecord } from '../domain/throughput.js';
 

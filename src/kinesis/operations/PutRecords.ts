@@ -5,7 +5,7 @@ import { formatShardId } from '../domain/shard-id.js';
 import { DEFAULT_MAX_RECORD_SIZE_KIB, type StreamMeta } from '../domain/stream.js';
 import { streamNotFound } from '../errors.js';
 import { checkedHashKey, maxRecordBytes, putRecordSize, recordTooLarge } from '../put-validation.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
 
 interface Input {

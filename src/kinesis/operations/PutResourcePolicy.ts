@@ -1,6 +1,6 @@
 import { parsePolicy } from '../domain/access.js';
 import { policyHolder } from '../resource-policy.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 interface Input {
   ResourceARN: string;

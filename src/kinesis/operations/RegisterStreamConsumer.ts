@@ -1,7 +1,7 @@
 import { describeConsumer, registerConsumer } from '../domain/consumers.js';
 import { streamNotActive } from '../errors.js';
 import { requireStream, streamTarget } from '../stream-target.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 interface Input {
   StreamARN: string;

@@ -9,7 +9,7 @@ import {
   requireReshardable,
   startReshard,
 } from '../reshard-checks.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
 
 interface Input {

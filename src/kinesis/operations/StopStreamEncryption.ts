@@ -1,5 +1,5 @@
 import { requestEncryptionChange, type EncryptionRequest } from '../encryption-change.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 /**
  * KINESIS-SPEC §3.16: ACTIVE → UPDATING → ACTIVE with EncryptionType NONE and no KeyId. Records

@@ -8,7 +8,7 @@ import { recordSequenceNumber, shardLogName, visibleShards, type ShardMeta, type
 import { subscribe, type ShardSubscription } from '../domain/subscriptions.js';
 import { now } from '../domain/clock.js';
 import { throughput } from '../domain/throughput.js';
-import type { Kinesis, KinesisContext } from '../service.js';
+import type { Kinesis, KinesisContext } from '../context.js';
 
 interface Input {
   ConsumerARN: string;

@@ -1,4 +1,4 @@
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { addTags, changeResourceTags, checkNewTags, describedResource, parseResourceArn } from '../tags.js';
 
 interface Input {
@@ -10,6 +10,10 @@ interface Input {
 export default async function tagResource(input: Input, context: KinesisContext): Promise<void> {
   const ref = parseResourceArn(input.ResourceARN);
   const resource = describedResource(ref);
-  checkNewTags(input.Tags, resource);
-  await changeResourceTags(ref, context, (tags) => addTags(tags, input.Tags, resource));
+  await changeResourceTags(
+    ref,
+    context,
+    () => checkNewTags(input.Tags, resource),
+    (tags) => addTags(tags, input.Tags, resource),
+  );
 }

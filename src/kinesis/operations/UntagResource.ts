@@ -1,4 +1,4 @@
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { changeResourceTags, checkTagTexts, describedResource, parseResourceArn, removeTags } from '../tags.js';
 
 interface Input {
@@ -9,6 +9,10 @@ interface Input {
 /** KINESIS-SPEC §3.17: RemoveTagsFromStream for a stream ARN or a consumer ARN. */
 export default async function untagResource(input: Input, context: KinesisContext): Promise<void> {
   const ref = parseResourceArn(input.ResourceARN);
-  checkTagTexts(input.TagKeys, 'remove', describedResource(ref), input.TagKeys);
-  await changeResourceTags(ref, context, (tags) => removeTags(tags, input.TagKeys));
+  await changeResourceTags(
+    ref,
+    context,
+    () => checkTagTexts(input.TagKeys, 'remove', describedResource(ref), input.TagKeys),
+    (tags) => removeTags(tags, input.TagKeys),
+  );
 }

@@ -1,5 +1,5 @@
 import { describeCommitment, updateCommitment } from '../domain/account-settings.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 interface Input {
   /** Status is required and ENABLED | DISABLED by the model. */

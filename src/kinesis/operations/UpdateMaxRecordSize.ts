@@ -1,6 +1,6 @@
 import { streamNotActive, streamNotFound } from '../errors.js';
 import { requireStream, streamTarget } from '../stream-target.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 interface Input {
   StreamARN?: string;

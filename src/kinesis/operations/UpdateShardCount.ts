@@ -13,7 +13,7 @@ import {
   startReshard,
   tooManyScalings,
 } from '../reshard-checks.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
 
 interface Input {

@@ -3,8 +3,9 @@ import { STREAM_MODE, type StreamModeChange } from '../domain/on-demand.js';
 import { ON_DEMAND_STREAM_LIMIT, openShards, type StreamMeta, type StreamMode } from '../domain/stream.js';
 import { streamNotActive, streamNotFound } from '../errors.js';
 import { accountOpenShards, checkAccountShardLimit } from '../reshard-checks.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
+import { logStreamEvent } from '../domain/lifecycle-log.js';
 import { withinWindow } from '../domain/rolling-window.js';
 
 /** §3.23: capacity-mode switches per stream per rolling 24 hours (AWS docs). */
@@ -60,9 +61,13 @@ export default async function updateStreamMode(input: Input, context: KinesisCon
   }
 
   const pending: StreamModeChange = { kind: STREAM_MODE, mode, warmThroughputMiBps: input.WarmThroughputMiBps };
-  await streams.update(target, target.name, (latest) => {
+  let from: string | undefined;
+  const stored = await streams.update(target, target.name, (latest) => {
+    from = undefined;
     if (!check(latest)) return undefined;
+    from = latest.mode;
     const now = Date.now();
     return { ...latest, modeSwitchTimes: [...withinWindow(latest.modeSwitchTimes, now), now], status: 'UPDATING', statusUntil: now + config.updateStreamMs, pending };
   });
+  if (stored && from) logStreamEvent(context.log, stored, 'mode changed', { from, to: mode });
 }

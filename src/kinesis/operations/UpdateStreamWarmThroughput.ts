@@ -2,7 +2,7 @@ import { invalidArgument, validationError } from '../../protocol/errors.js';
 import { MAX_WARM_THROUGHPUT_MIBPS, readAccountSettings, WARM_THROUGHPUT_CHANGE } from '../domain/account-settings.js';
 import { streamNotActive, streamNotFound } from '../errors.js';
 import { requireStream, streamTarget } from '../stream-target.js';
-import type { KinesisContext } from '../service.js';
+import type { KinesisContext } from '../context.js';
 
 interface Input {
   StreamName?: string;

@@ -3,7 +3,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { serviceUnavailable } from '../../protocol/errors.js';
 import { Decoder, Encoder } from 'cbor-x';
-import type { MetadataStore, Versioned } from '../store.js';
+import { keyFits, KeyTooLongError, type MetadataStore, type Versioned } from '../store.js';
 import { decodeKey, encodeKey, keyFilter } from './names.js';
 import { apiCode, OPERATION_DEADLINE_MS, pause, REQUEST_TIMEOUT_MS, RETRY_PAUSE_MS, toAwsError, withRetry } from './failures.js';
 
@@ -41,12 +41,14 @@ export class NatsMetadata implements MetadataStore {
   }
 
   async get<T>(key: string): Promise<Versioned<T> | undefined> {
+    if (!keyFits(key)) return undefined;
     const entry = await withRetry(() => this.kv.get(encodeKey(key)));
     if (!entry || entry.operation !== 'PUT') return undefined;
     return { key, value: decoder.decode(entry.value) as T, revision: entry.revision };
   }
 
   async list<T>(prefix: string): Promise<Versioned<T>[]> {
+    if (!keyFits(prefix)) return [];
     const keys = await withRetry(async () => {
       const found: string[] = [];
       const iterator = await this.kv.keys(keyFilter(prefix));
@@ -62,10 +64,12 @@ export class NatsMetadata implements MetadataStore {
   }
 
   async put<T>(key: string, value: T, expectedRevision: number): Promise<number | undefined> {
+    if (!keyFits(key)) throw new KeyTooLongError(key);
     return this.compareAndSet(key, expectedRevision, encoder.encode(value));
   }
 
   async delete(key: string, expectedRevision: number): Promise<boolean> {
+    if (!keyFits(key)) return false;
     return (await this.compareAndSet(key, expectedRevision, undefined)) !== undefined;
   }
 
