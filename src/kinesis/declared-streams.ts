@@ -61,7 +61,8 @@ export async function declareStreams(
         while ((summary = await describe(declared.name)).StreamStatus !== 'ACTIVE') await sleep(ACTIVE_POLL_MS);
       }
       for (const consumer of declared.consumers) await registerUnlessPresent(call, summary.StreamARN, consumer);
-      log.info({ stream: declared.name, created, consumers: declared.consumers.length || undefined }, created ? 'declared stream created' : 'declared stream exists');
+      // A created stream has its lifecycle line already; one that was there is worth a word.
+      if (!created) log.info({ stream: declared.name, account: scope.account, region: scope.region }, 'declared stream exists: left as it is');
     } catch (err) {
       if (err instanceof AwsError) throw new Error(`stream ${declared.name}: ${err.type}: ${err.message}`);
       throw err;
