@@ -1,36 +1,65 @@
 #!/usr/bin/env node
+import { banner } from './banner.js';
 import { ConfigError, helpText, parseConfig } from './config.js';
 import { createLogger } from './log.js';
-import { startMillrace } from './server.js';
+import { VERSION } from './version.js';
 
-/** `millrace`: start a Kinesis endpoint; stop cleanly on SIGINT/SIGTERM. */
+/** How often a server started through npm checks that the process that started it is still there. */
+const PARENT_CHECK_MS = 250;
+
+/** `millrace`: start the endpoint; stop cleanly on SIGINT/SIGTERM. */
 async function main(): Promise<void> {
   let config;
   try {
     config = parseConfig(process.argv.slice(2), process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`millrace: ${err.message}\n\n${helpText()}`);
+    process.stderr.write(`millrace: ${err.message}\nSee millrace --help.\n`);
     process.exit(2);
   }
   if (config.help) {
     process.stdout.write(helpText());
     return;
   }
-  const log = createLogger(config.logLevel);
+  if (config.version) {
+    process.stdout.write(`millrace ${VERSION}\n`);
+    return;
+  }
+  const log = createLogger(config.logLevel, config.logFormat);
+  // Loaded after the flags are read, so that --help, --version and mistakes answer at once.
+  const { startMillrace } = await import('./server.js');
   const server = await startMillrace(config, log);
-  const storage = config.store ? `in NATS JetStream at ${config.store}` : config.memory ? 'in memory' : `in ${config.dataDir}`;
-  process.stdout.write(`Millrace Kinesis endpoint: ${server.endpoint} (data ${storage})\n`);
+  process.stdout.write(banner(config, server));
+  log.info({ endpoint: server.endpoint, version: VERSION }, 'listening');
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (reason: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'stopping');
+    log.info({ reason }, 'stopping');
     await server.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (process.env.npm_command) stopWithParent(() => void stop('the process that started it exited'));
+}
+
+/**
+ * npm (`npm start`, `npx millrace`) runs a command through `sh -c`, and on SIGTERM or SIGINT it
+ * signals that shell, not the server under it: the shell dies and the server would live on,
+ * holding the port. So a server started through npm stops when the process that started it is
+ * gone (it is then re-parented), and `kill <the PID the shell printed>` stops it whichever way it
+ * was started. Outside npm, a server outlives its parent, as servers do (`millrace &` in a script).
+ */
+function stopWithParent(stop: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      stop();
+    }
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }
 
 main().catch((err) => {

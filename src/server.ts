@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { DEFAULT_CONFIG, type Config } from './config.js';
 import { createLogger } from './log.js';
@@ -16,6 +18,7 @@ import { createKinesisService } from './kinesis/service.js';
 import type { Kinesis } from './kinesis/context.js';
 import { Streams } from './kinesis/domain/streams.js';
 import { startBackgroundWork } from './kinesis/background.js';
+import { declareStreams } from './kinesis/declared-streams.js';
 import { Leases } from './leases/leases.js';
 import { endSubscriptions } from './kinesis/domain/subscriptions.js';
 import { openFunctionInvoker } from './functions/open.js';
@@ -28,6 +31,10 @@ import { createS3Service } from './s3/service.js';
 export interface Millrace {
   /** `http://host:port` */
   readonly endpoint: string;
+  /** `https://host:port` when TLS is served too (on the same port). */
+  readonly secureEndpoint?: string;
+  /** The certificate `--tls` generated, for clients to trust; undefined with --tls-cert or without TLS. */
+  readonly certificateFile?: string;
   readonly port: number;
   readonly kinesis: Kinesis;
   readonly store: Store;
@@ -45,7 +52,7 @@ export interface Millrace {
 export async function startMillrace(overrides: Partial<Config> = {}, logger?: Logger): Promise<Millrace> {
   const config: Config = { ...DEFAULT_CONFIG, ...overrides };
   if (config.memory) delete config.dataDir;
-  const log = logger ?? createLogger(config.logLevel);
+  const log = logger ?? createLogger(config.logLevel, config.logFormat);
   // One server per data directory, locked before anything in it is opened (data-dir-lock.ts);
   // the lock is released only after the store has been closed. Whatever else comes to live under
   // the directory (the object store's s3/) is covered by this one lock: a mode that opens files
@@ -84,6 +91,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let kinesis: Kinesis;
   let listener: Listener;
   let endpoint = '';
+  let certificateFile: string | undefined;
   try {
     functions = await openFunctionInvoker(config, log);
     opened.push(() => functions.close());
@@ -108,12 +116,15 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     ]);
     startBackgroundWork(kinesis, log, leases);
     leases.start();
+    // Declared streams are ACTIVE before the port opens: a client that can connect finds them.
+    await declareStreams(jsonServices[0], config.streams ?? [], { account: config.account, region: config.region }, log);
     const tls =
       config.tlsCert && config.tlsKey
         ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
         : config.tls
-          ? await (await import('./transport/self-signed.js')).selfSignedCertificate()
+          ? await (await import('./transport/self-signed.js')).selfSignedCertificateFiles(certificateDir(config))
           : undefined;
+    if (tls && 'certFile' in tls) certificateFile = tls.certFile;
     listener = await listen(
       {
         host: config.host,
@@ -134,8 +145,11 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   }
   const host = listener.host.includes(':') ? `[${listener.host}]` : listener.host;
   endpoint = `http://${host}:${listener.port}`;
+  const tlsServed = Boolean(config.tls || config.tlsCert);
   return {
     endpoint,
+    secureEndpoint: tlsServed ? `https://${host}:${listener.port}` : undefined,
+    certificateFile,
     port: listener.port,
     kinesis,
     store,
@@ -154,4 +168,11 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       await dataDirLock?.release();
     },
   };
+}
+
+/** Where `--tls` keeps its certificate: --tls-dir, else beside the data, else (memory, NATS) a temp directory. */
+function certificateDir(config: Config): string {
+  if (config.tlsDir) return config.tlsDir;
+  if (config.dataDir && !config.store && !config.memory) return join(config.dataDir, 'tls');
+  return join(tmpdir(), `millrace-tls-${process.getuid?.() ?? 'user'}`);
 }

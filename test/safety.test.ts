@@ -63,7 +63,7 @@ async function startCli(args: string[]): Promise<Child> {
   const child = runCli(['--port', '0', '--log-level', 'warn', ...args]);
   const endpoint = await new Promise<string>((resolve, reject) => {
     child.proc.stdout!.on('data', () => {
-      const match = /endpoint: (http:\/\/\S+)/.exec(child.stdout());
+      const match = /^  endpoint +(http:\/\/\S+)/m.exec(child.stdout());
       if (match) resolve(match[1]);
     });
     void child.exited.then(({ code, stderr }) => reject(new Error(`millrace exited with ${code} before serving: ${stderr}`)));
@@ -286,7 +286,7 @@ describe('a write the file system refuses is an error answer, not a crash', () =
       let out = '';
       limited.stdout!.on('data', (chunk) => {
         out += chunk;
-        const match = /endpoint: (http:\/\/\S+)/.exec(out);
+        const match = /^  endpoint +(http:\/\/\S+)/m.exec(out);
         if (match) resolve(match[1]);
       });
       void exited.then((code) => reject(new Error(`millrace exited with ${code} before serving`)));
