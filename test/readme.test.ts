@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +53,13 @@ let server: TestServer;
 /** One directory per snippet, inside the checkout so that `import '@aws-sdk/client-kinesis'` resolves as after `npm install`. */
 let work: string;
 before(async () => {
-  server = await startTestServer({ memory: true });
   work = mkdtempSync(join(ROOT, 'dist', 'readme-snippets-'));
+  // The function the functions snippet shows with `cat`, as its comment says the file reads.
+  const [functions] = snippets('functions');
+  const module = /cat \.\/functions\/shout\.mjs\s+# (.*)/.exec(functions ?? '')?.[1];
+  mkdirSync(join(work, 'functions'));
+  if (module) writeFileSync(join(work, 'functions', 'shout.mjs'), module + '\n');
+  server = await startTestServer({ memory: true, functionsDir: join(work, 'functions') });
 });
 after(async () => {
   await server?.stop();
@@ -92,4 +97,22 @@ test('the boto3 snippet runs with python', async (t) => {
   writeFileSync(join(work, 'try.py'), live(python));
   const { stdout } = await exec('python3', ['try.py'], { cwd: work, env: freshEnvironment() });
   assert.equal(stdout, "b'hello'\n");
+});
+
+test('the S3 snippet runs with the AWS CLI and reads the object back', async (t) => {
+  const [shell] = snippets('s3');
+  assert.ok(shell?.includes(DOCUMENTED_ENDPOINT), 'README lacks the S3 snippet');
+  if (!(await available('aws', ['--version']))) return t.skip('the AWS CLI is not installed');
+  const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', live(shell)], { cwd: work, env: freshEnvironment() });
+  assert.match(stdout, /\s17 2026\/q3\.txt\n/, 'aws s3 ls lists the object with its size');
+  assert.match(stdout, /quarterly numbers$/);
+});
+
+test('the functions snippet invokes the module it shows through aws lambda invoke', async (t) => {
+  const [shell] = snippets('functions');
+  assert.ok(shell?.includes(DOCUMENTED_ENDPOINT), 'README lacks the functions snippet');
+  if (!(await available('aws', ['--version']))) return t.skip('the AWS CLI is not installed');
+  const { stdout } = await exec('bash', ['-euo', 'pipefail', '-c', live(shell)], { cwd: work, env: freshEnvironment() });
+  assert.match(stdout, /"StatusCode": 200/);
+  assert.match(stdout, /\{"shouted":"HELLO"\}$/);
 });
