@@ -15,6 +15,7 @@ export const RETRY_PAUSE_MS = 100;
 
 /** JetStream API errors that mean "try again" (cluster not ready, no quorum, no leader). */
 const TRANSIENT_API_CODES = new Set([
+  10005, // no suitable peers for placement (a cluster whose peers are still joining, or one is down)
   10008, // JetStream system temporarily unavailable
   10023, // insufficient resources
   10074, // cluster not available / not leader
