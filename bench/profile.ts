@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Target } from './targets.js';
+import type { TargetKind } from './target-child.js';
 import type { Budget, Metric } from './scenarios.js';
 
 /** Shape of a V8 .cpuprofile, as far as self time needs it. */
@@ -14,11 +15,18 @@ interface CpuProfile {
 
 const TOP = 25;
 
-/** Runs each load against its own `node --cpu-prof` Millrace child and prints where it spent its time. */
-export async function profile(seconds: number, scenarios: Record<string, (endpoint: string, budget: Budget) => Promise<Metric[]>>): Promise<void> {
+/**
+ * Runs each load against its own `node --cpu-prof` server child (Millrace, or `kind`) and prints
+ * where it spent its time.
+ */
+export async function profile(
+  seconds: number,
+  scenarios: Record<string, (endpoint: string, budget: Budget) => Promise<Metric[]>>,
+  kind: TargetKind = 'millrace',
+): Promise<void> {
   for (const [name, scenario] of Object.entries(scenarios)) {
-    const dir = mkdtempSync(join(tmpdir(), `millrace-profile-${name}-`));
-    const target = await Target.start('millrace', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const dir = mkdtempSync(join(tmpdir(), `${kind}-profile-${name}-`));
+    const target = await Target.start(kind, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
     let metrics: Metric[];
     try {
       metrics = await scenario(target.endpoint, { seconds });

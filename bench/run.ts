@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Target } from './targets.js';
 import type { TargetKind } from './target-child.js';
 import {
+  floorPutRecordScenario,
   getRecordsScenario,
   largeRecordsScenario,
   putRecordScenario,
@@ -26,6 +27,7 @@ import { profile } from './profile.js';
  *   BENCH_ONLY             comma-separated scenario keys (putrecords,putrecord,getrecords,large,sdk,memory)
  *   --profile              instead: CPU-profile Millrace under each load (PutRecords and PutRecord
  *                          unless BENCH_ONLY names others)
+ *   --profile-floor        instead: CPU-profile the floor (bench/floor.ts) under the PutRecord load
  */
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const retainGb = Number(process.env.BENCH_RETAIN_GB ?? 5);
@@ -96,11 +98,34 @@ async function measureBoth(key: string, scenario: Scenario, targets: Targets, ro
       errors.push(message);
     }
   }
+  if (key === 'putrecord') await measureFloor(targets, byLabel.get(byLabel.keys().next().value ?? '')?.millrace, rows);
   // A failure is shown once, on the scenario's first row (or a row of its own if nothing ran).
   if (errors.length === 0) return;
   const first = byLabel.values().next().value;
   if (first) first.errors.push(...errors);
   else rows.push({ metric: { label: key, unit: '', better: 'higher' }, errors });
+}
+
+/**
+ * PutRecord against its floor (bench/floor.ts: bare node:http + LMDB doing the same work), right
+ * after Millrace's own PutRecord measurement: issue #20 asks for at least 0.8× of it in the same run.
+ * bench/ab.ts measures the ratio over several alternating rounds.
+ */
+async function measureFloor(targets: Targets, millrace: number | undefined, rows: Row[]): Promise<void> {
+  const row: Row = {
+    metric: { label: 'PutRecord against its floor (bare node:http + LMDB, same work; same run)', unit: 'req/s', better: 'higher', goal: '≥ 0.8× the floor' },
+    errors: [],
+  };
+  rows.push(row);
+  process.stderr.write('  putrecord on floor…\n');
+  try {
+    const [floor, p50, p99] = await floorPutRecordScenario(endpointOf(targets.floor), { seconds });
+    row.millrace = millrace;
+    row.kinesalite = floor!.value;
+    row.kinesaliteText = `floor: ${fmt(floor!.value, 'req/s')} (p50 ${fmt(p50!.value, 'ms')}, p99 ${fmt(p99!.value, 'ms')})`;
+  } catch (err) {
+    row.errors.push(`floor: ${(err as Error).message.slice(0, 200)}`);
+  }
 }
 
 /** RSS of a fresh server after it has taken `gigabytes` of record data. */
@@ -188,6 +213,7 @@ async function benchmark(): Promise<void> {
   const targets: Targets = {
     millrace: await startTarget('millrace'),
     kinesalite: await startTarget('kinesalite'),
+    floor: wanted('putrecord') ? await startTarget('floor') : new Error('not started'),
   };
   try {
     for (const [key, scenario] of SCENARIOS) if (wanted(key)) await measureBoth(key, scenario, targets, rows);
@@ -237,7 +263,9 @@ function kinesaliteVersion(): string {
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
-if (process.argv.includes('--profile')) {
+if (process.argv.includes('--profile-floor')) {
+  await profile(seconds, { putrecord: floorPutRecordScenario }, 'floor');
+} else if (process.argv.includes('--profile')) {
   const profiled = Object.fromEntries(SCENARIOS.filter(([key]) => (only ? wanted(key) : key === 'putrecords' || key === 'putrecord')));
   await profile(seconds, profiled);
 } else {

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import kinesalite from 'kinesalite';
 import { startMillrace } from '../src/server.js';
+import { startFloor } from './floor.js';
 
 /**
  * One server under test in its own process, so that it has its own event loop (on a 2-core machine
  * the load generator gets the other core) and its own RSS. Talks to bench/targets.ts over IPC.
  */
-export type TargetKind = 'millrace' | 'kinesalite';
+export type TargetKind = 'millrace' | 'kinesalite' | 'floor';
 
 /** Same lifecycle timings for both: streams are usable at once. */
 const LIFECYCLE = { createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 1000 };
@@ -34,6 +35,15 @@ async function main(kind: TargetKind): Promise<void> {
     endpoint = millrace.endpoint;
     close = async () => {
       await millrace.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    };
+  } else if (kind === 'floor') {
+    // bench/floor.ts: bare node:http + LMDB, the same durable store options in a fresh directory.
+    const dataDir = mkdtempSync(join(tmpdir(), 'millrace-floor-'));
+    const floor = await startFloor(dataDir);
+    endpoint = floor.endpoint;
+    close = async () => {
+      await floor.close();
       rmSync(dataDir, { recursive: true, force: true });
     };
   } else {

@@ -15,11 +15,15 @@ export class Target {
     private readonly child: ChildProcess,
   ) {}
 
-  static start(kind: TargetKind, execArgv: string[] = []): Promise<Target> {
-    // Millrace gets the environment its launcher (bin/millrace) would give it; kinesalite runs as
-    // `node` runs it.
-    const env = kind === 'millrace' ? launcherEnvironment() : process.env;
-    const child = fork(CHILD, [kind], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /**
+   * `script`: the target-child.js of another build (bench/ab.ts compares two builds of Millrace);
+   * by default this build's.
+   */
+  static start(kind: TargetKind, execArgv: string[] = [], script = CHILD): Promise<Target> {
+    // Millrace and its floor get the environment its launcher (bin/millrace) would give it;
+    // kinesalite runs as `node` runs it.
+    const env = kind === 'kinesalite' ? process.env : launcherEnvironment();
+    const child = fork(script, [kind], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');

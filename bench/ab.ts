@@ -1,0 +1,93 @@
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Target } from './targets.js';
+import type { TargetKind } from './target-child.js';
+import { floorPutRecordScenario, getRecordsScenario, putRecordScenario, putRecordsScenario, type Budget, type Metric } from './scenarios.js';
+
+/**
+ * An A/B of two servers under the same load, taken in alternation so that both see the same
+ * machine: on a shared machine, numbers from separate runs differ more than the change measured.
+ *
+ *   node dist/bench/ab.js [A] [B]
+ *
+ * A and B: `millrace` (this build), `floor` (bench/floor.ts), `kinesalite`, or the dist directory
+ * of another build (its Millrace: e.g. a worktree of the main branch built with `npx tsc -p .`).
+ * Defaults: millrace floor.
+ *
+ *   BENCH_SCENARIO   putrecord (default), putrecords or getrecords (the floor serves putrecord only)
+ *   BENCH_ROUNDS     rounds (default 6); each runs A and B once, in the order ABBA ABBA…
+ *   BENCH_SECONDS    seconds per measurement (default 5)
+ *
+ * Both servers run for the whole A/B, each in its own process, and are warmed up with a short
+ * run first. Prints every measurement and, per round, the ratio A/B of the first metric.
+ */
+type Scenario = (endpoint: string, budget: Budget) => Promise<Metric[]>;
+
+const SCENARIOS: Record<string, Scenario> = {
+  putrecord: putRecordScenario,
+  putrecords: putRecordsScenario,
+  getrecords: getRecordsScenario,
+};
+const KINDS: readonly string[] = ['millrace', 'floor', 'kinesalite'];
+const WARM_UP_SECONDS = 2;
+
+interface Side {
+  name: string;
+  target: Target;
+  scenario: Scenario;
+  firsts: number[];
+}
+
+async function startSide(spec: string, scenarioName: string): Promise<Side> {
+  const scenario = SCENARIOS[scenarioName];
+  if (!scenario) throw new Error(`unknown scenario ${scenarioName} (${Object.keys(SCENARIOS).join(', ')})`);
+  if (KINDS.includes(spec)) {
+    const kind = spec as TargetKind;
+    if (kind === 'floor' && scenarioName !== 'putrecord') throw new Error('the floor serves the putrecord scenario only');
+    return { name: spec, target: await Target.start(kind), scenario: kind === 'floor' ? floorPutRecordScenario : scenario, firsts: [] };
+  }
+  const dist = resolve(spec);
+  return { name: dist, target: await Target.start('millrace', [], join(dist, 'bench', 'target-child.js')), scenario, firsts: [] };
+}
+
+const fmt = (metric: Metric, i: number) => `${i === 0 ? '' : `${metric.label.trim().replace(/^.*latency /, '')} `}${metric.value.toLocaleString('en-US', { maximumFractionDigits: metric.unit === 'ms' ? 2 : 0 })} ${metric.unit}`;
+
+async function measure(side: Side, seconds: number): Promise<Metric[]> {
+  const metrics = await side.scenario(side.target.endpoint, { seconds });
+  side.firsts.push(metrics[0]!.value);
+  return metrics;
+}
+
+function spread(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  return `${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)} (median ${median.toFixed(2)})`;
+}
+
+async function main(): Promise<void> {
+  const [specA = 'millrace', specB = 'floor'] = process.argv.slice(2);
+  const scenarioName = process.env.BENCH_SCENARIO ?? 'putrecord';
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+  const a = await startSide(specA, scenarioName);
+  const b = await startSide(specB, scenarioName);
+  try {
+    console.log(`A/B ${scenarioName}: A = ${a.name}, B = ${b.name}; ${rounds} rounds of ${seconds} s; load average ${loadavg()[0]!.toFixed(1)}`);
+    for (const side of [a, b]) await side.scenario(side.target.endpoint, { seconds: WARM_UP_SECONDS });
+    const ratios: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? [a, b] : [b, a];
+      const lines: string[] = [];
+      for (const side of order) lines.push(`${side === a ? 'A' : 'B'} ${(await measure(side, seconds)).map(fmt).join(', ')}`);
+      const ratio = a.firsts.at(-1)! / b.firsts.at(-1)!;
+      ratios.push(ratio);
+      console.log(`round ${round + 1}: ${lines.join(' | ')} | A/B ${ratio.toFixed(2)}`);
+    }
+    const range = (values: number[]) => `${Math.round(Math.min(...values)).toLocaleString('en-US')}–${Math.round(Math.max(...values)).toLocaleString('en-US')}`;
+    console.log(`A ${range(a.firsts)}, B ${range(b.firsts)}; A/B ${spread(ratios)}; load average ${loadavg()[0]!.toFixed(1)}`);
+  } finally {
+    await Promise.all([a.target.stop(), b.target.stop()]);
+  }
+}
+
+await main();
