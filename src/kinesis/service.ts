@@ -49,21 +49,38 @@ export async function createKinesisService(kinesis: Kinesis, authenticator: Auth
       const operation = operations.get(name);
       // Every operation of the model has its file; reaching this is a packaging fault.
       if (!operation) throw internalFailure();
-      // Member by member: spreading the request's context would call its lazy abort-signal getter.
-      const operationContext: KinesisContext = {
-        requestId: context.requestId,
-        encoding: context.encoding,
-        account: context.account,
-        region: context.region,
-        credentials: context.credentials,
-        log: context.log,
-        get signal() {
-          return context.signal;
-        },
-        kinesis,
-        operation: name,
-      };
-      return operation(input, operationContext);
+      return operation(input, new OperationContext(context, kinesis, name));
     },
   };
+}
+
+/**
+ * The request's context as an operation sees it: member by member, since spreading the request's
+ * context would call its lazy abort-signal getter; a class, so that every request's context has
+ * one shape (an object literal with a getter per request showed up in profiles).
+ */
+class OperationContext implements KinesisContext {
+  readonly requestId: string;
+  readonly encoding: RequestContext['encoding'];
+  readonly account: string;
+  readonly region: string;
+  readonly credentials: RequestContext['credentials'];
+  readonly log: RequestContext['log'];
+
+  constructor(
+    private readonly request: RequestContext,
+    readonly kinesis: Kinesis,
+    readonly operation: string,
+  ) {
+    this.requestId = request.requestId;
+    this.encoding = request.encoding;
+    this.account = request.account;
+    this.region = request.region;
+    this.credentials = request.credentials;
+    this.log = request.log;
+  }
+
+  get signal(): AbortSignal {
+    return this.request.signal;
+  }
 }

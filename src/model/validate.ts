@@ -388,12 +388,22 @@ const BASE64_ILLEGAL = /[^a-zA-Z0-9+/=]|=[^=]/;
  * quantum can carry padding bits, so only it is re-encoded.
  */
 function isStrictBase64(text: string, decoded: Buffer): boolean {
-  if (text.length % 4 !== 0 || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) return false;
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  if (decoded.length !== (text.length / 4) * 3 - padding) return false;
-  const last = text.slice(-4);
-  return Buffer.from(last, 'base64').toString('base64') === last;
+  const n = text.length;
+  if (n % 4 !== 0 || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) return false;
+  const padding = n === 0 || text.charCodeAt(n - 1) !== PAD ? 0 : text.charCodeAt(n - 2) === PAD ? 2 : 1;
+  if (decoded.length !== (n / 4) * 3 - padding) return false;
+  // The bits of the last character before the padding that fall outside the data must be zero
+  // (4 of them before '==', 2 before '='): what re-encoding the last quantum would check, without
+  // making a buffer and a string per blob.
+  if (padding === 0) return true;
+  const last = BASE64_VALUES[text.charCodeAt(n - 1 - padding)];
+  return (last & (padding === 2 ? 0b1111 : 0b11)) === 0;
 }
+
+const PAD = 0x3d; // '='
+/** The 6-bit value of each base64 character by char code (valid characters only are looked up). */
+const BASE64_VALUES = new Uint8Array(128);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) BASE64_VALUES[c.charCodeAt(0)] = i;
 
 /** Node's (lenient) decoding; large blobs get headroom for the store (blob-headroom.ts). */
 function decodeBase64(text: string): Buffer {

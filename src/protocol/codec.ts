@@ -139,6 +139,8 @@ export function epochSeconds(date: Date): number {
  * Values that hold self-encoding members are written piece by piece around those members' bytes.
  */
 function jsonBytes(value: unknown): Buffer {
+  // A whole answer that writes itself (PutRecord's).
+  if (typeof value === 'object' && value !== null && isSelfEncoding(value)) return value[JSON_BYTES]('', '');
   const plain = jsonReady(value);
   if (plain !== NOT_READY) return Buffer.from(JSON.stringify(plain) ?? 'null', 'utf8');
   const out = new JsonPieces();

@@ -8,8 +8,9 @@ import {
   DISCARD_LIMIT_BYTES,
   drain,
   extendedRequestId,
+  flatHeaders,
   readBody,
-  sendRaw,
+  sendWithHeaders,
   type ServerRequest,
   type ServerResponse,
 } from './http-exchange.js';
@@ -66,6 +67,11 @@ export interface PipelineOptions {
 /**
  * `services` by target prefix. A request whose prefix none of them has is answered as the first
  * service answers unknown operations (UnknownOperationException), as AWS's endpoints do.
+ *
+ * The request log (README "Logs"): at `debug`, one line per request with its service, operation,
+ * stream, status, duration and bytes in and out; a 5xx answer's line is at `warn` whatever the
+ * level, with the request id. Below debug a request builds nothing for the log: whether debug is
+ * on is known from the logger's level (kept current through pino's `level-change`).
  */
 export function createPipeline(services: Service[], log: Logger, options: PipelineOptions): RequestHandler {
   const byPrefix = new Map<string, Service>();
@@ -75,56 +81,183 @@ export function createPipeline(services: Service[], log: Logger, options: Pipeli
       byPrefix.set(prefix, service);
     }
   }
+  const pipeline: Pipeline = { services: byPrefix, log, options, debug: log.isLevelEnabled('debug') };
+  log.on('level-change', () => (pipeline.debug = log.isLevelEnabled('debug')));
   return (req, res) => {
-    handle(byPrefix, log, options, req, res).catch((err) => {
-      log.error({ err }, 'unhandled error while answering a request');
-      if (!res.headersSent) sendRaw(res, 500, undefined, '');
-      else res.end();
-    });
+    const exchange = new Exchange(pipeline, req, res);
+    handle(exchange).catch((err) => exchange.unhandled(err));
   };
 }
 
-async function handle(services: Map<string, Service>, log: Logger, options: PipelineOptions, req: ServerRequest, res: ServerResponse): Promise<void> {
-  const requestId = randomUUID();
-  res.setHeader('x-amzn-RequestId', requestId);
-  const origin = req.headers.origin;
-  if (origin !== undefined) {
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    if (req.method === 'OPTIONS') return preflight(req, res);
-    res.setHeader('Access-Control-Expose-Headers', CORS_EXPOSE);
+interface Pipeline {
+  services: Map<string, Service>;
+  log: Logger;
+  options: PipelineOptions;
+  /** Whether requests are logged one line each. */
+  debug: boolean;
+}
+
+/**
+ * One request and its answer: the headers every answer carries, gathered as one flat list for
+ * writeHead (http-exchange.ts sendWithHeaders), and what the request log says about it.
+ */
+class Exchange {
+  readonly requestId = randomUUID();
+  /** The headers of every answer: `[name, value, …]`. */
+  readonly headers: string[];
+  /** performance.now() at the start, when requests are logged. */
+  readonly started: number;
+  service = '';
+  operation = '';
+  stream: string | undefined;
+  bytesIn = 0;
+  /** Set when an answer was written (or the request dropped). */
+  answered = false;
+
+  constructor(
+    readonly pipeline: Pipeline,
+    readonly req: ServerRequest,
+    readonly res: ServerResponse,
+  ) {
+    this.started = pipeline.debug ? performance.now() : 0;
+    this.headers = ['x-amzn-RequestId', this.requestId];
+    if (req.headers.origin !== undefined) {
+      this.headers.push('Access-Control-Allow-Origin', '*');
+      // A preflight answer carries neither (§1.4).
+      if (req.method === 'OPTIONS') return;
+      this.headers.push('Access-Control-Expose-Headers', CORS_EXPOSE);
+    }
+    this.headers.push('x-amz-id-2', extendedRequestId());
   }
-  res.setHeader('x-amz-id-2', extendedRequestId());
+
+  /** Writes a whole answer and logs it. */
+  send(status: number, contentType: string | undefined, payload: Buffer | string, errorType?: string, err?: unknown): void {
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    const headers = this.headers;
+    if (errorType !== undefined) headers.push('x-amzn-ErrorType', errorType);
+    if (contentType !== undefined) headers.push('Content-Type', contentType);
+    sendWithHeaders(this.res, status, headers, bytes);
+    this.logged(status, bytes.length, errorType, err);
+  }
+
+  sendError(encoding: Encoding, error: AwsError, err?: unknown): void {
+    if (this.res.headersSent) {
+      this.pipeline.log.warn({ requestId: this.requestId, type: error.type }, 'error after the response had started');
+      this.answered = true;
+      return void this.res.end();
+    }
+    this.send(error.status, CONTENT_TYPE[encoding], encodeBody(encoding, error.toBody()), error.type, err);
+  }
+
+  /** The request's one log line: at debug, or at warn for a 5xx answer. */
+  logged(status: number, bytesOut: number, errorType?: string, err?: unknown): void {
+    this.answered = true;
+    const { debug, log } = this.pipeline;
+    if (status < 500 && !debug) return;
+    const line = {
+      requestId: this.requestId,
+      service: this.service,
+      operation: this.operation,
+      stream: this.stream,
+      status,
+      errorType,
+      durationMs: debug ? Math.round((performance.now() - this.started) * 1000) / 1000 : undefined,
+      bytesIn: this.bytesIn,
+      bytesOut,
+      err,
+    };
+    if (status >= 500) log.warn(line, 'request failed');
+    else log.debug(line, 'request');
+  }
+
+  /** A failure outside every expected path: a 500 if nothing was written yet, logged either way. */
+  unhandled(err: unknown): void {
+    if (this.answered) return void this.pipeline.log.error({ err, requestId: this.requestId }, 'unhandled error after the answer');
+    if (!this.res.headersSent) return this.send(500, undefined, '', undefined, err);
+    this.res.end();
+    this.logged(500, 0, undefined, err);
+  }
+}
+
+/** The stream (or delivery stream) a request names, for the request log; only looked for at debug. */
+function streamOf(body: Record<string, unknown>): string | undefined {
+  for (const member of ['StreamName', 'DeliveryStreamName']) if (typeof body[member] === 'string') return body[member] as string;
+  for (const member of ['StreamARN', 'ConsumerARN', 'ResourceARN', 'DeliveryStreamARN']) {
+    const arn = body[member];
+    const match = typeof arn === 'string' ? /:(?:stream|deliverystream)\/([^/]+)/.exec(arn) : null;
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+/**
+ * What an operation sees of its request. A class rather than an object literal with a getter: the
+ * abort signal is made only for an operation that asks for it (SubscribeToShard; an
+ * AbortController and a close listener per request showed up in profiles).
+ */
+class PipelineContext implements RequestContext {
+  private controller: AbortController | undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly encoding: Encoding,
+    readonly account: string,
+    readonly region: string,
+    readonly credentials: Credentials,
+    readonly log: Logger,
+    private readonly res: ServerResponse,
+  ) {}
+
+  /** Aborted when the client goes away before its answer is finished. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      const controller = (this.controller = new AbortController());
+      const res = this.res;
+      const gone = () => !res.writableEnded && ('stream' in res ? res.stream.destroyed : res.destroyed);
+      if (gone()) controller.abort();
+      else res.once('close', () => gone() && controller.abort());
+    }
+    return this.controller.signal;
+  }
+}
+
+async function handle(exchange: Exchange): Promise<void> {
+  const { req, res, pipeline } = exchange;
+  const { log } = pipeline;
+  if (req.headers.origin !== undefined && req.method === 'OPTIONS') return preflight(exchange);
 
   if (req.method !== 'POST') {
     await drain(req);
-    return sendRaw(res, 403, undefined, ACCESS_DENIED_XML);
+    return exchange.send(403, undefined, ACCESS_DENIED_XML);
   }
 
   let body: Buffer | undefined;
   try {
-    body = await readBody(req, options.bodyIdleTimeoutMs);
+    body = await readBody(req, pipeline.options.bodyIdleTimeoutMs);
   } catch {
+    exchange.answered = true;
     return; // the client went away or stalled mid-body: nobody to answer
   }
-  if (body === undefined) return refuseOversized(req, res);
+  if (body === undefined) return refuseOversized(exchange);
+  exchange.bytesIn = body.length;
 
   const target = String(req.headers['x-amz-target'] ?? '');
   const dot = target.indexOf('.');
   const targetService = dot === -1 ? target : target.slice(0, dot);
   const operation = dot === -1 ? '' : target.slice(dot + 1);
-  const service = services.get(targetService);
+  exchange.service = targetService;
+  exchange.operation = operation;
+  const service = pipeline.services.get(targetService);
   const knownOperation = service !== undefined && service.hasOperation(operation);
-  const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  const encoding: Encoding | 'legacy-json' | undefined =
-    contentType === CONTENT_TYPE.json ? 'json' : contentType === CONTENT_TYPE.cbor ? 'cbor' : contentType === 'application/json' ? 'legacy-json' : undefined;
+  const encoding = encodingOf(req.headers['content-type']);
 
   if (body.length === 0) {
     const fallback: Encoding = encoding === 'json' ? 'json' : 'cbor';
-    return sendError(res, fallback, knownOperation ? serializationError() : unknownOperation(), log);
+    return exchange.sendError(fallback, knownOperation ? serializationError() : unknownOperation());
   }
   if (encoding === undefined) {
-    if (dot === -1) return sendRaw(res, 403, undefined, ACCESS_DENIED_XML);
-    return sendRaw(res, 404, undefined, '<UnknownOperationException/>\n');
+    if (dot === -1) return exchange.send(403, undefined, ACCESS_DENIED_XML);
+    return exchange.send(404, undefined, '<UnknownOperationException/>\n');
   }
 
   let decoded: unknown;
@@ -135,68 +268,52 @@ async function handle(services: Map<string, Service>, log: Logger, options: Pipe
   }
   const isObject = typeof decoded === 'object' && decoded !== null && !Array.isArray(decoded) && !Buffer.isBuffer(decoded);
   if (encoding === 'legacy-json') {
-    if (!isObject) return sendRaw(res, 400, 'application/json', '{"Output":{"__type":"com.amazon.coral.service#SerializationException"},"Version":"1.0"}');
-    return sendRaw(res, 404, 'application/json', '{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}');
+    if (!isObject) return exchange.send(400, 'application/json', '{"Output":{"__type":"com.amazon.coral.service#SerializationException"},"Version":"1.0"}');
+    return exchange.send(404, 'application/json', '{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}');
   }
-  if (!isObject) return sendError(res, encoding, serializationError(), log);
-  if (!knownOperation) return sendError(res, encoding, unknownOperation(), log);
+  if (!isObject) return exchange.sendError(encoding, serializationError());
+  if (!knownOperation) return exchange.sendError(encoding, unknownOperation());
   const served = service!;
+  if (pipeline.debug) exchange.stream = streamOf(decoded as Record<string, unknown>);
 
-  // The abort signal is made only for an operation that asks for it (SubscribeToShard): an
-  // AbortController per request showed up in profiles. Only a response that never finished was
-  // abandoned by its client.
-  let controller: AbortController | undefined;
-  let abandoned = false;
-  res.on('close', () => {
-    if (res.writableEnded) return;
-    abandoned = true;
-    controller?.abort();
-  });
-  let context: RequestContext | undefined;
   try {
     // Only presigned requests carry a query string; SDK requests post to `/`.
     const query = req.url?.includes('?') ? new URL(req.url, 'http://localhost').searchParams : NO_QUERY;
     const credentials = readCredentials(req.headers as Record<string, string | string[] | undefined>, query);
     const caller = await served.authenticate(req, body, credentials);
-    context = {
-      requestId,
-      encoding,
-      ...caller,
-      credentials,
-      get signal() {
-        if (!controller) {
-          controller = new AbortController();
-          if (abandoned) controller.abort();
-        }
-        return controller.signal;
-      },
-      log,
-    };
+    const context = new PipelineContext(exchange.requestId, encoding, caller.account, caller.region, credentials, log, res);
     const result = await served.invoke(operation, decoded as Record<string, unknown>, context);
-    log.debug({ requestId, service: targetService, operation, account: caller.account }, 'request');
     if (result instanceof StreamingResult) {
-      res.writeHead(200, { 'Content-Type': result.contentType });
+      const headers = exchange.headers;
+      headers.push('Content-Type', result.contentType);
+      res.writeHead(200, flatHeaders(headers));
+      exchange.logged(200, 0);
       return result.pipe(res, context);
     }
-    const payload = result === undefined ? Buffer.alloc(0) : encodeBody(encoding, result);
-    sendRaw(res, 200, CONTENT_TYPE[encoding], payload);
+    exchange.send(200, CONTENT_TYPE[encoding], result === undefined ? EMPTY : encodeBody(encoding, result));
   } catch (err) {
-    if (err instanceof AwsError) {
-      log.debug({ requestId, operation, type: err.type, message: err.message }, 'request failed');
-      return sendError(res, encoding, err, log);
-    }
-    log.warn({ err, requestId, operation }, 'internal failure');
-    return sendError(res, encoding, internalFailure(), log);
+    if (err instanceof AwsError) return exchange.sendError(encoding, err);
+    return exchange.sendError(encoding, internalFailure(), err);
   }
 }
 
-function preflight(req: ServerRequest, res: ServerResponse): void {
+const EMPTY = Buffer.alloc(0);
+
+/** The body's encoding by Content-Type; `legacy-json` is plain application/json (§1.6 step 5). */
+function encodingOf(header: string | string[] | undefined): Encoding | 'legacy-json' | undefined {
+  if (header === CONTENT_TYPE.json) return 'json';
+  const contentType = String(header ?? '').split(';')[0].trim().toLowerCase();
+  return contentType === CONTENT_TYPE.json ? 'json' : contentType === CONTENT_TYPE.cbor ? 'cbor' : contentType === 'application/json' ? 'legacy-json' : undefined;
+}
+
+function preflight(exchange: Exchange): void {
+  const { req, headers } = exchange;
   const allowHeaders = req.headers['access-control-request-headers'];
   const allowMethods = req.headers['access-control-request-method'];
-  if (allowHeaders) res.setHeader('Access-Control-Allow-Headers', allowHeaders);
-  if (allowMethods) res.setHeader('Access-Control-Allow-Methods', allowMethods);
-  res.setHeader('Access-Control-Max-Age', CORS_MAX_AGE);
-  sendRaw(res, 200, undefined, '');
+  if (allowHeaders) headers.push('Access-Control-Allow-Headers', String(allowHeaders));
+  if (allowMethods) headers.push('Access-Control-Allow-Methods', String(allowMethods));
+  headers.push('Access-Control-Max-Age', CORS_MAX_AGE);
+  exchange.send(200, undefined, '');
 }
 
 /**
@@ -205,26 +322,17 @@ function preflight(req: ServerRequest, res: ServerResponse): void {
  * keeps arriving after an early response with RST_STREAM ENHANCE_YOUR_CALM, and the client would
  * see that instead of the 413. An upload that goes on past DISCARD_LIMIT_BYTES is reset.
  */
-function refuseOversized(req: ServerRequest, res: ServerResponse): void {
+function refuseOversized(exchange: Exchange): void {
+  const { req } = exchange;
   if (!('stream' in req)) {
-    res.setHeader('Connection', 'close');
-    return sendRaw(res, 413, undefined, '');
+    exchange.headers.push('Connection', 'close');
+    return exchange.send(413, undefined, '');
   }
   let discarded = 0;
   req.on('data', (chunk: Buffer) => {
     discarded += chunk.length;
     if (discarded > DISCARD_LIMIT_BYTES) req.stream.close(http2constants.NGHTTP2_REFUSED_STREAM);
   });
-  req.on('end', () => sendRaw(res, 413, undefined, ''));
+  req.on('end', () => exchange.send(413, undefined, ''));
   req.resume();
 }
-
-function sendError(res: ServerResponse, encoding: Encoding, error: AwsError, log: Logger): void {
-  if (res.headersSent) {
-    log.warn({ type: error.type }, 'error after the response had started');
-    return void res.end();
-  }
-  res.setHeader('x-amzn-ErrorType', error.type);
-  sendRaw(res, error.status, CONTENT_TYPE[encoding], encodeBody(encoding, error.toBody()));
-}
-

@@ -234,6 +234,18 @@ class LmdbRecordLog implements RecordLog {
     return stored;
   }
 
+  /** `append` of one record: a chunk of one, with the same two puts in one transaction. */
+  async appendOne(log: string, record: NewRecord): Promise<StoredRecord> {
+    const stored = this.states.assignOne(log, record);
+    const key: [string, number] = [log, stored.index];
+    const chunk = encodeChunk([stored]);
+    this.writes.quiet(this.chunks.put(key, Buffer.from(chunk.subarray(0, CHUNK_HEADER))));
+    await this.writes.durable(this.db.put(key, chunk));
+    this.states.markDurable(log, stored.index + 1);
+    this.states.notify(log);
+    return stored;
+  }
+
   async read(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult> {
     const state = this.states.get(log);
     const end = state.durable;

@@ -54,6 +54,15 @@ export class LogStates {
     return stored;
   }
 
+  /** `assign` of one record. */
+  assignOne(log: string, record: NewRecord): StoredRecord {
+    const state = this.get(log);
+    if (state.sealed) throw new SealedLogError(log);
+    const arrival = Math.max(Date.now(), state.lastArrival);
+    state.lastArrival = arrival;
+    return { partitionKey: record.partitionKey, data: record.data, keyRef: record.keyRef, index: state.tip++, arrival };
+  }
+
   /**
    * Marks records up to `end` (exclusive) durable. Stores commit batches in the order `assign`
    * ordered them, so the durable prefix only grows.

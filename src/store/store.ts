@@ -99,6 +99,11 @@ export interface RecordLog {
    * the log is sealed, in which case nothing was stored.
    */
   append(log: string, records: NewRecord[]): Promise<StoredRecord[]>;
+  /**
+   * `append` of a single record (PutRecord), where a store has a cheaper way for it; callers fall
+   * back to `append` without it.
+   */
+  appendOne?(log: string, record: NewRecord): Promise<StoredRecord>;
   /** Reads forward from `fromIndex` (inclusive). */
   read(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult>;
   /** The index of the first record that arrived at or after `time` (the tip if none has). */

@@ -52,6 +52,20 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** Node's own period for checking headersTimeout; a small configured timeout needs a finer one. */
 const MAX_CONNECTIONS_CHECK_MS = 30_000;
 
+const ANSWERING = Symbol('answering');
+type AnsweringSocket = net.Socket & { [ANSWERING]?: http.ServerResponse };
+
+/**
+ * The connection of a response in flight closes once it is sent: `Connection: close` makes Node
+ * close it after a response not yet started; one already streaming (an event stream) closes its
+ * connection when it ends.
+ */
+function closeAfter(res: http.ServerResponse): void {
+  if (!res.headersSent) return void res.setHeader('Connection', 'close');
+  const socket = res.socket;
+  res.once('close', () => socket?.destroySoon());
+}
+
 export async function listen(options: ListenOptions, handler: RequestHandler): Promise<Listener> {
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const connectionsCheckingInterval = Math.max(1, Math.min(MAX_CONNECTIONS_CHECK_MS, Math.ceil(headersTimeout / 4)));
@@ -59,25 +73,20 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   // Node enforces headersTimeout from a checker it starts on 'listening'; this server never listens
   // itself (the front hands it sockets), so start the checker here or slow clients are never cut.
   h1.emit('listening');
-  // HTTP/1.1 connections with their responses in flight, so that a shutdown can close the idle
-  // ones at once and the busy ones as soon as their last response is sent.
-  const h1Responses = new Map<net.Socket, Set<http.ServerResponse>>();
+  // HTTP/1.1 connections, each with the response it is answering (HTTP/1.1 answers one request at
+  // a time), so that a shutdown can close the idle ones at once and the busy ones as soon as their
+  // response is sent. Only a shutdown listens for the end of a response: a listener per request
+  // showed up in profiles.
+  const h1Sockets = new Set<net.Socket>();
   let closing = false;
   h1.prependListener('connection', (socket: net.Socket) => {
-    h1Responses.set(socket, new Set());
-    socket.on('close', () => h1Responses.delete(socket));
+    h1Sockets.add(socket);
+    socket.on('close', () => h1Sockets.delete(socket));
   });
   // Ahead of the handler, so that a response it sends at once already says Connection: close.
   h1.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const socket = req.socket;
-    const responses = h1Responses.get(socket);
-    if (!responses) return;
-    responses.add(res);
-    if (closing) res.setHeader('Connection', 'close');
-    res.on('close', () => {
-      responses.delete(res);
-      if (closing && responses.size === 0) socket.destroySoon();
-    });
+    (req.socket as AnsweringSocket)[ANSWERING] = res;
+    if (closing) closeAfter(res);
   });
   const h2settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const h2 = http2.createServer({ settings: h2settings }, handler);
@@ -165,9 +174,10 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       // GOAWAY naming the last stream processed: streams in flight finish, new ones go elsewhere.
       for (const session of sessions) session.close();
-      for (const [socket, responses] of h1Responses) {
-        if (responses.size === 0) socket.destroy();
-        for (const res of responses) if (!res.headersSent) res.setHeader('Connection', 'close');
+      for (const socket of h1Sockets) {
+        const res = (socket as AnsweringSocket)[ANSWERING];
+        if (!res || res.writableFinished) socket.destroy();
+        else closeAfter(res);
       }
       // Connections still sniffing their first bytes carry no request yet.
       for (const socket of sockets) if (!handedOver.has(socket)) socket.destroy();

@@ -5,7 +5,7 @@ import { ByteWriter, base64Length, isPlainJsonString } from '../../protocol/json
 import { SealedLogError, type NewRecord, type Store, type StoredRecord } from '../../store/store.js';
 import { streamNotFound } from '../errors.js';
 import type { Kinesis } from '../context.js';
-import { childHolding, shardRouter, writesEndAt, type HashKey } from './routing.js';
+import { childHolding, routeHashKey, shardRouter, writesEndAt, type HashKey } from './routing.js';
 import { meterWrites } from './write-meter.js';
 import { formatShardId } from './shard-id.js';
 import { formatSequenceNumber } from './sequence-number.js';
@@ -263,7 +263,7 @@ export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entrie
         retry.push(...batch.positions);
         continue;
       }
-      const sequences = new ShardSequences(batch.shard);
+      const sequences = shardSequences(batch.shard);
       const stored = result.value;
       meterWrites(kinesis, stream, batch.shard, batch.records);
       for (let i = 0; i < stored.length; i++) {
@@ -278,6 +278,43 @@ export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entrie
     if (!current || current.id !== stream.id || !isWritable(current)) throw streamNotFound(stream.name, stream.account);
     stream = current;
   }
+}
+
+/**
+ * appendRecords for one entry (PutRecord). The common case (a clear-text stream, a shard whose
+ * parents need no sealing, a log that is not sealed) routes, appends and formats with nothing
+ * made per request but the record; anything else takes appendRecords' way.
+ */
+export async function appendRecord(kinesis: Kinesis, stream: StreamMeta, entry: PutEntry): Promise<PutOutcome> {
+  const shard = stream.encryption.type === 'KMS' ? undefined : routeHashKey(stream, entry.hashKey);
+  const records = kinesis.store.records;
+  if (!shard || !records.appendOne || unsealedParents(kinesis.store, stream, shard).length > 0) {
+    return (await appendRecords(kinesis, stream, [entry]))[0];
+  }
+  const record: NewRecord = { partitionKey: entry.partitionKey, data: entry.data };
+  let stored: StoredRecord;
+  try {
+    stored = await records.appendOne(shardLogName(stream, shard), record);
+  } catch (err) {
+    // Sealed by a reshard: nothing was stored, and appendRecords routes it to the children.
+    if (err instanceof SealedLogError) return (await appendRecords(kinesis, stream, [entry]))[0];
+    throw err;
+  }
+  if (stream.mode === 'ON_DEMAND') meterWrites(kinesis, stream, shard, [record]);
+  return { shard, sequenceNumber: shardSequences(shard).text(stored.index, stored.arrival) };
+}
+
+/**
+ * Sequence-number formatters by shard (its metadata object, which stays the same while the
+ * stream's document is cached): one kept across requests steps from the previous number of its
+ * shard instead of starting from BigInts (records.ts ShardSequences).
+ */
+const sequencesByShard = new WeakMap<ShardMeta, ShardSequences>();
+
+function shardSequences(shard: ShardMeta): ShardSequences {
+  let sequences = sequencesByShard.get(shard);
+  if (!sequences) sequencesByShard.set(shard, (sequences = new ShardSequences(shard)));
+  return sequences;
 }
 
 /** The API's `Record` structure. */

@@ -50,7 +50,9 @@ export class Streams {
 
   async findVersioned(scope: Scope, name: string): Promise<Versioned<StreamMeta> | undefined> {
     const entry = await this.store.meta.get<StreamMeta>(streamKey(scope, name));
-    return entry && this.settle(entry);
+    // A stream in no transition (the usual case) is itself: no settling step to wait for.
+    if (!entry || entry.value.statusUntil === undefined) return entry;
+    return this.settle(entry);
   }
 
   /** Every stream of an account in a region, in name order. */
