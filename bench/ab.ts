@@ -36,6 +36,7 @@ interface Side {
   target: Target;
   scenario: Scenario;
   firsts: number[];
+  cpuPerUnit: number[];
 }
 
 async function startSide(spec: string, scenarioName: string): Promise<Side> {
@@ -44,18 +45,29 @@ async function startSide(spec: string, scenarioName: string): Promise<Side> {
   if (KINDS.includes(spec)) {
     const kind = spec as TargetKind;
     if (kind === 'floor' && scenarioName !== 'putrecord') throw new Error('the floor serves the putrecord scenario only');
-    return { name: spec, target: await Target.start(kind), scenario: kind === 'floor' ? floorPutRecordScenario : scenario, firsts: [] };
+    return { name: spec, target: await Target.start(kind), scenario: kind === 'floor' ? floorPutRecordScenario : scenario, firsts: [], cpuPerUnit: [] };
   }
   const dist = resolve(spec);
-  return { name: dist, target: await Target.start('millrace', [], join(dist, 'bench', 'target-child.js')), scenario, firsts: [] };
+  return { name: dist, target: await Target.start('millrace', [], join(dist, 'bench', 'target-child.js')), scenario, firsts: [], cpuPerUnit: [] };
 }
 
 const fmt = (metric: Metric, i: number) => `${i === 0 ? '' : `${metric.label.trim().replace(/^.*latency /, '')} `}${metric.value.toLocaleString('en-US', { maximumFractionDigits: metric.unit === 'ms' ? 2 : 0 })} ${metric.unit}`;
 
-async function measure(side: Side, seconds: number): Promise<Metric[]> {
+/**
+ * One measurement, with the server's CPU time per request (PutRecord) or per record: on a shared
+ * machine the least noisy number of all, since it does not depend on how much CPU was free.
+ */
+async function measure(side: Side, seconds: number): Promise<string> {
+  const cpuBefore = await side.target.cpu();
+  const started = performance.now();
   const metrics = await side.scenario(side.target.endpoint, { seconds });
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = (await side.target.cpu()) - cpuBefore;
   side.firsts.push(metrics[0]!.value);
-  return metrics;
+  // The scenario's own setup (stream creation, a prefill) is in the CPU time too: small beside the load.
+  const units = metrics[0]!.value * Math.min(seconds, elapsed);
+  side.cpuPerUnit.push(cpu / units);
+  return `${metrics.map(fmt).join(', ')}, CPU ${(cpu / units).toFixed(1)} µs/${metrics[0]!.unit.replace('/s', '')} (${((100 * cpu) / 1e6 / elapsed).toFixed(0)}% of a core)`;
 }
 
 function spread(values: number[]): string {
@@ -78,13 +90,15 @@ async function main(): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? [a, b] : [b, a];
       const lines: string[] = [];
-      for (const side of order) lines.push(`${side === a ? 'A' : 'B'} ${(await measure(side, seconds)).map(fmt).join(', ')}`);
+      for (const side of order) lines.push(`${side === a ? 'A' : 'B'} ${await measure(side, seconds)}`);
       const ratio = a.firsts.at(-1)! / b.firsts.at(-1)!;
       ratios.push(ratio);
       console.log(`round ${round + 1}: ${lines.join(' | ')} | A/B ${ratio.toFixed(2)}`);
     }
     const range = (values: number[]) => `${Math.round(Math.min(...values)).toLocaleString('en-US')}–${Math.round(Math.max(...values)).toLocaleString('en-US')}`;
     console.log(`A ${range(a.firsts)}, B ${range(b.firsts)}; A/B ${spread(ratios)}; load average ${loadavg()[0]!.toFixed(1)}`);
+    const cpu = (side: Side) => spread(side.cpuPerUnit).replace(/\(median ([\d.]+)\)/, '(median $1 µs)');
+    console.log(`server CPU per unit: A ${cpu(a)}, B ${cpu(b)}`);
   } finally {
     await Promise.all([a.target.stop(), b.target.stop()]);
   }

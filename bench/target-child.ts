@@ -54,7 +54,9 @@ async function main(kind: TargetKind): Promise<void> {
     close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   }
   process.on('message', async (message: { type: string }) => {
-    if (message.type === 'rss') {
+    if (message.type === 'cpu') {
+      process.send!({ type: 'cpu', usage: process.cpuUsage() });
+    } else if (message.type === 'rss') {
       process.send!({ type: 'rss', usage: process.memoryUsage(), status: residentParts() });
     } else if (message.type === 'stop') {
       await close();

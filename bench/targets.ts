@@ -58,6 +58,19 @@ export class Target {
     });
   }
 
+  /** CPU time the server process has used so far, microseconds (user + system). */
+  cpu(): Promise<number> {
+    return new Promise((resolve) => {
+      const onMessage = (message: { type: string; usage: NodeJS.CpuUsage }) => {
+        if (message.type !== 'cpu') return;
+        this.child.off('message', onMessage);
+        resolve(message.usage.user + message.usage.system);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'cpu' });
+    });
+  }
+
   stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {

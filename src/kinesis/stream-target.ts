@@ -12,10 +12,9 @@ export interface StreamTarget extends Scope {
 }
 
 export function streamTarget(input: { StreamName?: string; StreamARN?: string }, context: KinesisContext): StreamTarget {
-  const caller = { account: context.account, region: context.region };
   if (input.StreamARN === undefined) {
     if (input.StreamName === undefined) throw noStreamIdentifier();
-    return { ...caller, name: input.StreamName };
+    return { account: context.account, region: context.region, name: input.StreamName };
   }
   const location = parseStreamArn(input.StreamARN);
   if (!location) throw invalidArgument(`Invalid StreamARN ${input.StreamARN}`);

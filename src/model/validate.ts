@@ -26,6 +26,14 @@ const RECORDED_ENUM_ORDER: Record<string, string[]> = {
 
 type Json = unknown;
 
+/** A member of a structure shape, with what checking it needs. */
+interface MemberPlan {
+  name: string;
+  shapeName: string;
+  shape: Shape;
+  required: boolean;
+}
+
 export class ModelValidator {
   private readonly patterns = new Map<string, RegExp>();
 
@@ -62,13 +70,18 @@ export class ModelValidator {
     return shape;
   }
 
-  private readonly memberLists = new Map<string, [string, string][]>();
+  private readonly memberLists = new Map<string, MemberPlan[]>();
 
-  /** A structure's members as [name, shape name] pairs, computed once per shape. */
-  private members(shapeName: string, shape: Shape): [string, string][] {
+  /** A structure's members with their shapes, looked up once per structure. */
+  private members(shapeName: string, shape: Shape): MemberPlan[] {
     let members = this.memberLists.get(shapeName);
     if (!members) {
-      members = Object.entries(shape.members ?? {}).map(([member, ref]) => [member, ref.shape]);
+      members = Object.entries(shape.members ?? {}).map(([name, ref]) => ({
+        name,
+        shapeName: ref.shape,
+        shape: this.shape(ref.shape),
+        required: shape.required?.includes(name) ?? false,
+      }));
       this.memberLists.set(shapeName, members);
     }
     return members;
@@ -94,19 +107,18 @@ export class ModelValidator {
     const shape = this.shape(shapeName);
     if (shape.type !== 'structure' || !isPlainObject(value)) return true;
     const record = value as Record<string, unknown>;
-    for (const [member, memberShape] of this.members(shapeName, shape)) {
-      const memberValue = record[member];
+    for (const member of this.members(shapeName, shape)) {
+      const memberValue = record[member.name];
       if (memberValue === undefined) {
-        if (shape.required?.includes(member)) return false;
+        if (member.required) return false;
         continue;
       }
-      if (!this.memberSatisfies(memberShape, memberValue)) return false;
+      if (!this.memberSatisfies(member.shapeName, memberValue, member.shape)) return false;
     }
     return true;
   }
 
-  private memberSatisfies(shapeName: string, value: unknown): boolean {
-    const shape = this.shape(shapeName);
+  private memberSatisfies(shapeName: string, value: unknown, shape = this.shape(shapeName)): boolean {
     if (!this.scalarSatisfies(shapeName, shape, value)) return false;
     if (shape.type === 'structure') return this.satisfies(shapeName, value);
     if (shape.type === 'list' && Array.isArray(value)) {
@@ -144,9 +156,9 @@ export class ModelValidator {
 
   // ---- step 1: types -------------------------------------------------------------------------
 
-  private coerce(shapeName: string, value: Json): unknown {
+  private coerce(shapeName: string, value: Json, known?: Shape): unknown {
     if (value === null || value === undefined) return undefined;
-    const shape = this.shape(shapeName);
+    const shape = known ?? this.shape(shapeName);
     switch (shape.type) {
       case 'structure': {
         if (Array.isArray(value)) throw serializationError('Start of list found where not expected');
@@ -155,18 +167,18 @@ export class ModelValidator {
         if (this.onlyKnownMembers(shapeName, shape, record)) {
           // The decoded body belongs to this request alone: typed in place, a PutRecords call
           // does not copy each of its records.
-          for (const [member, memberShape] of this.members(shapeName, shape)) {
-            const original = record[member];
+          for (const member of this.members(shapeName, shape)) {
+            const original = record[member.name];
             if (original === undefined) continue;
-            const coerced = this.coerce(memberShape, original);
-            if (coerced !== original) (record as Record<string, unknown>)[member] = coerced;
+            const coerced = this.coerce(member.shapeName, original, member.shape);
+            if (coerced !== original) (record as Record<string, unknown>)[member.name] = coerced;
           }
           return record;
         }
         const out: Record<string, unknown> = {};
-        for (const [member, memberShape] of this.members(shapeName, shape)) {
-          const coerced = this.coerce(memberShape, record[member]);
-          if (coerced !== undefined) out[member] = coerced;
+        for (const member of this.members(shapeName, shape)) {
+          const coerced = this.coerce(member.shapeName, record[member.name], member.shape);
+          if (coerced !== undefined) out[member.name] = coerced;
         }
         return out;
       }

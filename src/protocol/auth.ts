@@ -52,12 +52,31 @@ export function readCredentials(headers: Record<string, string | string[] | unde
  */
 export function parseAuthorization(value: string): Map<string, string> {
   const params = new Map<string, string>();
-  const parts = value.trim().split(/[\s,]+/).slice(1);
-  for (const part of parts) {
-    const eq = part.indexOf('=');
-    if (eq > 0) params.set(part.slice(0, eq), part.slice(eq + 1));
+  // Tokens are separated by runs of whitespace and commas (as split(/[\s,]+/) on the trimmed
+  // value would cut them), scanned in place: this runs on every signed request.
+  const end = value.length;
+  let at = 0;
+  // After leading whitespace, a comma ends an empty first token (the scheme's place).
+  while (at < end && value.charCodeAt(at) !== 0x2c && isSeparator(value.charCodeAt(at))) at++;
+  let first = value.charCodeAt(at) !== 0x2c;
+  while (at < end) {
+    while (at < end && isSeparator(value.charCodeAt(at))) at++;
+    if (at >= end) break;
+    const start = at;
+    let eq = -1;
+    while (at < end && !isSeparator(value.charCodeAt(at))) {
+      if (eq === -1 && value.charCodeAt(at) === 0x3d /* = */) eq = at;
+      at++;
+    }
+    if (first) first = false;
+    else if (eq > start) params.set(value.slice(start, eq), value.slice(eq + 1, at));
   }
   return params;
+}
+
+/** `,` or what `\s` matches in a header value (HTTP header values hold no other line breaks). */
+function isSeparator(c: number): boolean {
+  return c === 0x2c || c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
 /**
