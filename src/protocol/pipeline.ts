@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants as http2constants } from 'node:http2';
 import type { Logger } from 'pino';
 import { readCredentials, type Credentials } from './auth.js';
+import type { Caller } from './authenticator.js';
 import { CONTENT_TYPE, decodeBody, encodeBody, type Encoding } from './codec.js';
 import { AwsError, internalFailure, serializationError, unknownOperation } from './errors.js';
 import {
@@ -49,7 +50,7 @@ export interface Service {
   /** Validates and runs an operation; undefined means an empty 200 body. */
   invoke(operation: string, body: Record<string, unknown>, context: RequestContext): Promise<unknown>;
   /** Verifies signatures when credentials are configured; resolves to the caller's account. */
-  authenticate(request: ServerRequest, body: Buffer, credentials: Credentials): Promise<{ account: string; region: string }>;
+  authenticate(request: ServerRequest, body: Buffer, credentials: Credentials): Caller | Promise<Caller>;
 }
 
 const NO_QUERY = new URLSearchParams();
@@ -280,7 +281,8 @@ async function handle(exchange: Exchange): Promise<void> {
     // Only presigned requests carry a query string; SDK requests post to `/`.
     const query = req.url?.includes('?') ? new URL(req.url, 'http://localhost').searchParams : NO_QUERY;
     const credentials = readCredentials(req.headers as Record<string, string | string[] | undefined>, query);
-    const caller = await served.authenticate(req, body, credentials);
+    const authenticated = served.authenticate(req, body, credentials);
+    const caller = authenticated instanceof Promise ? await authenticated : authenticated;
     const context = new PipelineContext(exchange.requestId, encoding, caller.account, caller.region, credentials, log, res);
     const result = await served.invoke(operation, decoded as Record<string, unknown>, context);
     if (result instanceof StreamingResult) {
