@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import kinesalite from 'kinesalite';
 import { startMillrace } from '../src/server.js';
 import { startFloor } from './floor.js';
 
@@ -47,7 +46,9 @@ async function main(kind: TargetKind): Promise<void> {
       rmSync(dataDir, { recursive: true, force: true });
     };
   } else {
-    // kinesalite keeps everything in memory (memdown) when given no path.
+    // kinesalite keeps everything in memory (memdown) when given no path. Loaded only here, so
+    // that the other servers' processes do not carry it.
+    const { default: kinesalite } = await import('kinesalite');
     const server = kinesalite(LIFECYCLE);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

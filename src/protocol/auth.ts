@@ -36,14 +36,14 @@ export function readCredentials(headers: Record<string, string | string[] | unde
       problems += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
     }
     if (problems) throw new AwsError('IncompleteSignatureException', `${problems}Authorization=${authorization}`);
-    return { ...scope(params.get('Credential')!), form: 'header' };
+    return scope(params.get('Credential')!, 'header');
   }
   let problems = '';
   for (const name of QUERY_PARAMS) {
     if (!query.get(name)) problems += `AWS query-string parameters must include '${name}'. `;
   }
   if (problems) throw new AwsError('IncompleteSignatureException', `${problems}Re-examine the query-string parameters.`);
-  return { ...scope(query.get('X-Amz-Credential')!), form: 'query' };
+  return scope(query.get('X-Amz-Credential')!, 'query');
 }
 
 /**
@@ -85,12 +85,12 @@ function isSeparator(c: number): boolean {
  * (AWS's text as quoted in aws/aws-sdk-java-v2#988 and joona/aws-es-curl#15, trailing space
  * included); every service on the endpoint reads credentials here.
  */
-function scope(credential: string): Omit<Credentials, 'form'> {
+function scope(credential: string, form: Credentials['form']): Credentials {
   const [accessKeyId, , region, service] = credential.split('/');
   if (region && !isRegionName(region)) {
     throw new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. `);
   }
-  return { accessKeyId: accessKeyId ?? '', region: region || undefined, service: service || undefined };
+  return { accessKeyId: accessKeyId ?? '', region: region || undefined, service: service || undefined, form };
 }
 
 export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
