@@ -41,10 +41,15 @@ export class ModelValidator {
     private readonly model: ServiceModel,
     /** Java package AWS prints for structures inside lists, e.g. `com.amazonaws.kinesis.v20131202`. */
     private readonly structurePackage: string,
-  ) {}
+  ) {
+    this.operationNames = new Set(Object.keys(model.operations));
+  }
+
+  /** The model's operation names: asked on every request, and the model's own table is a large dictionary. */
+  private readonly operationNames: ReadonlySet<string>;
 
   hasOperation(name: string): boolean {
-    return Object.prototype.hasOwnProperty.call(this.model.operations, name);
+    return this.operationNames.has(name);
   }
 
   /** Type-checks and validates an operation's decoded request body; returns the typed input. */

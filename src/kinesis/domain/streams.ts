@@ -45,7 +45,10 @@ export class Streams {
   }
 
   async find(scope: Scope, name: string): Promise<StreamMeta | undefined> {
-    return (await this.findVersioned(scope, name))?.value;
+    // findVersioned's steps, inline: every data-plane request looks its stream up.
+    const entry = await this.store.meta.get<StreamMeta>(streamKey(scope, name));
+    if (!entry || entry.value.statusUntil === undefined) return entry?.value;
+    return (await this.settle(entry))?.value;
   }
 
   async findVersioned(scope: Scope, name: string): Promise<Versioned<StreamMeta> | undefined> {
