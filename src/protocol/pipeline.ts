@@ -71,8 +71,8 @@ export interface PipelineOptions {
  *
  * The request log (README "Logs"): at `debug`, one line per request with its service, operation,
  * stream, status, duration and bytes in and out; a 5xx answer's line is at `warn` whatever the
- * level, with the request id. Below debug a request builds nothing for the log: whether debug is
- * on is known from the logger's level (kept current through pino's `level-change`).
+ * level, with the request id. Below debug a request builds nothing for the log: one comparison of
+ * the logger's numeric level per request says whether debug is on.
  */
 export function createPipeline(services: Service[], log: Logger, options: PipelineOptions): RequestHandler {
   const byPrefix = new Map<string, Service>();
@@ -82,8 +82,15 @@ export function createPipeline(services: Service[], log: Logger, options: Pipeli
       byPrefix.set(prefix, service);
     }
   }
-  const pipeline: Pipeline = { services: byPrefix, log, options, debug: log.isLevelEnabled('debug') };
-  log.on('level-change', () => (pipeline.debug = log.isLevelEnabled('debug')));
+  const debugLevel = log.levels.values.debug ?? DEBUG_LEVEL;
+  const pipeline: Pipeline = {
+    services: byPrefix,
+    log,
+    options,
+    get debug() {
+      return log.levelVal <= debugLevel;
+    },
+  };
   return (req, res) => {
     const exchange = new Exchange(pipeline, req, res);
     handle(exchange).catch((err) => exchange.unhandled(err));
@@ -94,9 +101,12 @@ interface Pipeline {
   services: Map<string, Service>;
   log: Logger;
   options: PipelineOptions;
-  /** Whether requests are logged one line each. */
-  debug: boolean;
+  /** Whether requests are logged one line each: the logger's level as it is now (tests change it). */
+  readonly debug: boolean;
 }
+
+/** pino's numeric value of `debug`. */
+const DEBUG_LEVEL = 20;
 
 /**
  * One request and its answer: the headers every answer carries, gathered as one flat list for
