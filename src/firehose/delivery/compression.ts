@@ -2,15 +2,18 @@
  * Object bodies by CompressionFormat (FIREHOSE-SPEC §9): the bytes, the default key extension and
  * the S3 Content-Encoding AWS sets. Records arrive already framed (delimiters included) as chunks.
  *
- * GZIP runs on libuv's thread pool (node:zlib); the Snappy framings and ZIP run on the calling
- * thread in slices, yielding to the event loop between them, so a 128 MiB object never stalls
- * request handling for long.
+ * Deflate (GZIP, ZIP) runs on libuv's thread pool (node:zlib), in segments compressed side by side
+ * the way pigz does: each segment primed with the previous 32 KiB and ended on a byte boundary, so
+ * the segments join into ONE deflate stream (one gzip member, one zip entry). The Snappy framings
+ * run on the calling thread in slices, yielding to the event loop between them, so a 128 MiB
+ * object never stalls request handling for long.
  */
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { gzip as gzipCallback, gunzip as gunzipCallback } from 'node:zlib';
+import { availableParallelism } from 'node:os';
+import { constants as zlibConstants, crc32, deflateRaw as deflateRawCallback, gunzip as gunzipCallback } from 'node:zlib';
 import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from 'snappy';
-import { Zip, ZipDeflate, unzipSync } from 'fflate';
+import { Zip, ZipPassThrough, unzipSync } from 'fflate';
 import { SnappyJavaWriter, HadoopSnappyWriter, unframeSnappyJava, unframeHadoopSnappy } from './snappy-framing.js';
 
 export type CompressionFormat = 'UNCOMPRESSED' | 'GZIP' | 'ZIP' | 'Snappy' | 'HADOOP_SNAPPY';
@@ -39,10 +42,17 @@ export const DEFLATE_LEVEL = 6;
  */
 export const GZIP_HEADER_OS = 255;
 
-/** Bytes handled on the event loop between two yields (Snappy framings, ZIP). */
+/** Bytes handled on the event loop between two yields (Snappy framings). */
 const SLICE_BYTES = 4 * 1024 * 1024;
 
-const gzip = promisify(gzipCallback);
+/** Input bytes per deflate segment; a segment restarts Huffman tables, so not too small. */
+export const DEFLATE_SEGMENT_BYTES = 4 * 1024 * 1024;
+/** Deflate segments in flight at once: the cores, at most 2, leaving libuv threads for file I/O. */
+const DEFLATE_PARALLELISM = Math.max(1, Math.min(2, availableParallelism()));
+/** Deflate's window: a segment is primed with this much of the input before it. */
+const DEFLATE_WINDOW_BYTES = 32 * 1024;
+
+const deflateRaw = promisify(deflateRawCallback);
 const gunzip = promisify(gunzipCallback);
 
 export interface CompressOptions {
@@ -50,6 +60,8 @@ export interface CompressOptions {
   zipEntryName?: string;
   /** ZIP: the entry's modification time, epoch ms (default: now). */
   modifiedMs?: number;
+  /** GZIP/ZIP: deflate level 1–9 (default DEFLATE_LEVEL). */
+  deflateLevel?: number;
 }
 
 /** §9: body bytes, default extension and Content-Encoding of an object of `chunks` (records already framed). */
@@ -70,13 +82,10 @@ async function compressBody(format: CompressionFormat, chunks: Buffer[], options
   switch (format) {
     case 'UNCOMPRESSED':
       return Buffer.concat(chunks);
-    case 'GZIP': {
-      const body = await gzip(Buffer.concat(chunks), { level: DEFLATE_LEVEL });
-      body[9] = GZIP_HEADER_OS;
-      return body;
-    }
+    case 'GZIP':
+      return gzip(Buffer.concat(chunks), options.deflateLevel ?? DEFLATE_LEVEL);
     case 'ZIP':
-      return zip(chunks, options);
+      return zip(Buffer.concat(chunks), options);
     case 'Snappy':
       return frame(new SnappyJavaWriter(snappyCompress), chunks);
     case 'HADOOP_SNAPPY':
@@ -97,31 +106,69 @@ async function frame(writer: { write(chunk: Uint8Array): void; end(): Buffer[] }
   return Buffer.concat(writer.end());
 }
 
+/**
+ * Raw deflate of `input` as consecutive segments compressed in parallel; their concatenation is a
+ * single valid deflate stream (every segment but the last ends with a sync flush, the last with
+ * the final block).
+ */
+async function deflateSegments(input: Buffer, level: number): Promise<{ raw: Buffer[]; deflated: Buffer[] }> {
+  const count = Math.max(1, Math.ceil(input.length / DEFLATE_SEGMENT_BYTES));
+  const raw = Array.from({ length: count }, (_, i) => input.subarray(i * DEFLATE_SEGMENT_BYTES, (i + 1) * DEFLATE_SEGMENT_BYTES));
+  const deflated: Buffer[] = new Array(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const start = i * DEFLATE_SEGMENT_BYTES;
+      deflated[i] = await deflateRaw(raw[i]!, {
+        level,
+        ...(i > 0 ? { dictionary: input.subarray(Math.max(0, start - DEFLATE_WINDOW_BYTES), start) } : {}),
+        ...(i < count - 1 ? { finishFlush: zlibConstants.Z_SYNC_FLUSH } : {}),
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DEFLATE_PARALLELISM, count) }, worker));
+  return { raw, deflated };
+}
+
+/** One gzip member (RFC 1952): 10-byte header, the deflate stream, CRC-32 and size mod 2^32. */
+async function gzip(input: Buffer, level: number): Promise<Buffer> {
+  const { deflated } = await deflateSegments(input, level);
+  // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS — as Java's GZIPOutputStream writes it.
+  const header = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, GZIP_HEADER_OS]);
+  const trailer = Buffer.allocUnsafe(8);
+  trailer.writeUInt32LE(crc32(input), 0);
+  trailer.writeUInt32LE(input.length >>> 0, 4);
+  return Buffer.concat([header, ...deflated, trailer]);
+}
+
+/** A zip entry whose deflate data was made beforehand; fflate writes the container and the CRC. */
+class PredeflatedEntry extends ZipPassThrough {
+  private readonly pending: Buffer[];
+  constructor(filename: string, deflated: Buffer[]) {
+    super(filename);
+    this.compression = 8; // deflate
+    this.pending = [...deflated];
+  }
+  protected override process(_raw: Uint8Array, final: boolean): void {
+    this.ondata(null, (this.pending.shift() ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>, final);
+  }
+}
+
 /** One deflated entry named by a random UUID (§9). */
-async function zip(chunks: Buffer[], options: CompressOptions): Promise<Buffer> {
+async function zip(input: Buffer, options: CompressOptions): Promise<Buffer> {
+  const { raw, deflated } = await deflateSegments(input, options.deflateLevel ?? DEFLATE_LEVEL);
   const parts: Uint8Array[] = [];
   let failure: Error | null = null;
   const archive = new Zip((err, data) => {
     if (err) failure = err;
     else parts.push(data);
   });
-  const entry = new ZipDeflate(options.zipEntryName ?? randomUUID(), { level: DEFLATE_LEVEL });
+  const entry = new PredeflatedEntry(options.zipEntryName ?? randomUUID(), deflated);
   entry.mtime = options.modifiedMs ?? Date.now();
   archive.add(entry);
-  // ZipDeflate compresses each push on this thread; feed it in slices.
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for (const chunk of chunks) {
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    if (pendingBytes >= SLICE_BYTES) {
-      entry.push(Buffer.concat(pending, pendingBytes), false);
-      pending = [];
-      pendingBytes = 0;
-      await yieldToEventLoop();
-    }
-  }
-  entry.push(Buffer.concat(pending, pendingBytes), true);
+  // One push per segment: fflate takes the CRC and size from the raw bytes, process() emits the deflate.
+  raw.forEach((segment, i) => entry.push(segment, i === raw.length - 1));
   archive.end();
   if (failure) throw failure;
   return Buffer.concat(parts);

@@ -199,11 +199,18 @@ export function checkPrefixes(input: { prefix?: string; errorOutputPrefix?: stri
   if (input.dynamicPartitioning && !prefix.hasPartitionKeys) return DYNAMIC_PARTITIONING_WITHOUT_PARTITION_KEYS_MESSAGE;
   if (prefix.hasExpressions && errorText === '') return ERROR_OUTPUT_PREFIX_REQUIRED_MESSAGE;
   if (errorPrefix.hasExpressions && !errorPrefix.hasErrorOutputType) return ERROR_OUTPUT_TYPE_REQUIRED_MESSAGE;
-  // What is known before delivery: the literal text (plus 11 per random string, the timestamps'
-  // shortest output is not bounded below usefully, so they count 0).
-  if (minimumLength(prefix) > MAX_EVALUATED_PREFIX_LENGTH || minimumLength(errorPrefix) > MAX_EVALUATED_PREFIX_LENGTH) return PREFIX_TOO_LONG_MESSAGE;
+  // What is known before delivery: the literal text, 11 per random string and the appended
+  // default timestamp; a timestamp expression's own output counts 0 (its shortest is not known).
+  const prefixLength = minimumLength(prefix) + (needsDefaultTimestamp(prefix) ? DEFAULT_TIMESTAMP_LENGTH : 0);
+  const errorLength = errorText === '' ? 0
+    : minimumLength(errorPrefix) + (errorPrefix.hasExpressions ? 0 : SHORTEST_ERROR_OUTPUT_TYPE.length + 1 + DEFAULT_TIMESTAMP_LENGTH);
+  if (prefixLength > MAX_EVALUATED_PREFIX_LENGTH || errorLength > MAX_EVALUATED_PREFIX_LENGTH) return PREFIX_TOO_LONG_MESSAGE;
   return undefined;
 }
+
+/** `yyyy/MM/dd/HH/` prints 14 characters for years 1000–9999. */
+const DEFAULT_TIMESTAMP_LENGTH = 14;
+const SHORTEST_ERROR_OUTPUT_TYPE: ErrorOutputType = 'splunk-failed';
 
 function minimumLength(parsed: ParsedPrefix): number {
   let n = parsed.literalLength;
