@@ -526,6 +526,46 @@ test('compression: Python reads every body (gzip, zipfile; snappy framings via c
   }
 });
 
+/** C++ snappy (python-snappy, as Debian's python3-snappy packages it) — the library inside snappy-java. */
+const CPP_SNAPPY_CHECK = `
+import sys, io, json, struct, snappy
+from snappy import hadoop_snappy
+d = sys.argv[1]
+plain = open(d + '/plain', 'rb').read()
+body = open(d + '/snappy', 'rb').read()
+# snappy-java: the header, then each 32 KiB slice as C++ snappy compresses it, byte for byte.
+expected = bytearray(body[:16])
+for i in range(0, len(plain), 32768):
+    block = snappy.compress(plain[i:i + 32768])
+    expected += struct.pack('>i', len(block)) + block
+out = {'snappy_identical': bytes(expected) == body}
+sink = io.BytesIO()
+hadoop_snappy.stream_decompress(io.BytesIO(open(d + '/hsnappy', 'rb').read()), sink)
+out['hadoop_snappy_reads'] = sink.getvalue() == plain
+print(json.dumps(out))
+`;
+
+async function pythonWithSnappy(): Promise<string | undefined> {
+  for (const python of ['python3', '/usr/bin/python3']) if (available(python, ['-c', 'import snappy.hadoop_snappy'])) return python;
+  return undefined;
+}
+
+test('compression: Snappy bodies equal C++ snappy\'s blocks byte for byte, and python-snappy reads the Hadoop framing (skipped without python-snappy)', async (t) => {
+  const python = await pythonWithSnappy();
+  if (!python) return t.skip('no python-snappy here (Debian: apt-get install python3-snappy)');
+  const input = records(25_000);
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-format-cppsnappy-'));
+  try {
+    writeFileSync(join(dir, 'plain'), Buffer.concat(input));
+    writeFileSync(join(dir, 'snappy'), (await compress('Snappy', input)).body);
+    writeFileSync(join(dir, 'hsnappy'), (await compress('HADOOP_SNAPPY', input)).body);
+    const { stdout } = await exec(python, ['-c', CPP_SNAPPY_CHECK, dir], { timeout: 60_000 });
+    assert.deepEqual(JSON.parse(stdout), { snappy_identical: true, hadoop_snappy_reads: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const JAVA_GZIP = `
 import java.io.*; import java.util.Arrays; import java.util.zip.*; import java.nio.file.*;
 public class Gz { public static void main(String[] a) throws Exception {
