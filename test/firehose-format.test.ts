@@ -110,7 +110,8 @@ test('timestamp patterns print what Java DateTimeFormatter prints (skipped witho
   const patterns = [
     'yyyy/MM/dd/HH/', "yyyy'-'MM'-'dd", 'y yy yyy yyyy yyyyy', 'u uu uuuu', 'M MM MMM MMMM MMMMM', 'd dd', 'D DD DDD', 'H HH h hh a',
     'm mm s ss', 'S SS SSS SSSS SSSSSS', 'E EE EEE EEEE EEEEE', 'w ww', "'quoted ''text''' yyyy", '[yyyy][MM]', 'yyyy-MM-dd-HH-mm-ss',
-    'ddd', 'HHH', 'aa', 'MMMMMM', "yyyy'open",
+    'ddd', 'HHH', 'aa', 'MMMMMM', "yyyy'open", 'yyyy{', '#', '[yyyy', 'yyyy]', '[[yyyy]MM]dd', 'yyyy|MM~dd!HH@mm$ss%^&*()_+=;,<>?',
+    'yyyy年MM月dd日', "''''", "'''yyyy'''", 'SSSSSSSSS', 'SSSSSSSSSS', 'uuuuuu', 'yyyyyy',
   ];
   const zones = ['UTC', 'America/New_York', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Asia/Tokyo', 'America/Sao_Paulo'];
   const instants = [DOC_INSTANT, at('2018-03-11T06:59:59.999Z'), at('2018-03-11T07:00:00Z'), at('2018-10-28T01:00:00Z')];

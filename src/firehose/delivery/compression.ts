@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { constants as zlibConstants, crc32, deflateRaw as deflateRawCallback, gunzip as gunzipCallback } from 'node:zlib';
-import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from 'snappy';
+import { createRequire } from 'node:module';
 import { Zip, ZipPassThrough, unzipSync } from 'fflate';
 import { SnappyJavaWriter, HadoopSnappyWriter, unframeSnappyJava, unframeHadoopSnappy } from './snappy-framing.js';
 
@@ -94,10 +94,29 @@ async function compressBody(format: CompressionFormat, chunks: Buffer[], options
     case 'ZIP':
       return zip(Buffer.concat(chunks), options);
     case 'Snappy':
-      return frame(new SnappyJavaWriter(snappyCompress), chunks);
+      return frame(new SnappyJavaWriter(rawSnappy().compressSync), chunks);
     case 'HADOOP_SNAPPY':
-      return frame(new HadoopSnappyWriter(snappyCompress), chunks);
+      return frame(new HadoopSnappyWriter(rawSnappy().compressSync), chunks);
   }
+}
+
+type RawSnappy = { compressSync(input: Uint8Array): Buffer; uncompressSync(input: Uint8Array, options: { asBuffer: true }): string | Buffer };
+let snappyModule: RawSnappy | undefined;
+
+/**
+ * Raw Snappy blocks from `snappy` (napi-rs; its prebuilt binary comes as a registry package per
+ * platform). Loaded on first use, so a platform without the binary loses only the Snappy formats,
+ * with this error, instead of the whole server failing to start.
+ */
+function rawSnappy(): RawSnappy {
+  if (!snappyModule) {
+    try {
+      snappyModule = createRequire(import.meta.url)('snappy') as RawSnappy;
+    } catch (err) {
+      throw new Error(`Snappy compression is unavailable: the 'snappy' package's native binding did not load on ${process.platform}-${process.arch} (${(err as Error).message})`);
+    }
+  }
+  return snappyModule;
 }
 
 async function frame(writer: { write(chunk: Uint8Array): void; end(): Buffer[] }, chunks: Buffer[]): Promise<Buffer> {
@@ -201,7 +220,7 @@ export async function decompress(format: CompressionFormat, body: Buffer): Promi
 }
 
 function rawUncompress(block: Uint8Array): Buffer {
-  return snappyUncompress(block, { asBuffer: true }) as Buffer;
+  return rawSnappy().uncompressSync(block, { asBuffer: true }) as Buffer;
 }
 
 function yieldToEventLoop(): Promise<void> {
