@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from 'snappy';
-import { compileTimestampPattern, TimestampPatternError, zonedFields } from '../src/firehose/delivery/timestamp-format.js';
+import { compileTimestampPattern, isKnownTimeZone, TimestampPatternError, zonedFields } from '../src/firehose/delivery/timestamp-format.js';
 import {
   checkPrefixes, evaluateErrorPrefix, evaluatePrefix, partitionKeyNames, randomString, PrefixEvaluationError,
   ERROR_OUTPUT_PREFIX_REQUIRED_MESSAGE, ERROR_OUTPUT_TYPE_IN_PREFIX_MESSAGE, ERROR_OUTPUT_TYPE_REQUIRED_MESSAGE,
@@ -84,6 +84,8 @@ test('timestamp patterns: IANA time zones, across daylight-saving changes', () =
   assert.equal(g(at('2018-12-31T20:00:00Z'), 'Asia/Tokyo'), '2019/01/01/05 Tue 001');
   assert.equal(g(at('2019-01-01T03:00:00Z'), 'America/Los_Angeles'), '2018/12/31/19 Mon 365');
   assert.throws(() => f(DOC_INSTANT, 'Mars/Olympus_Mons'), RangeError);
+  assert.equal(isKnownTimeZone('Mars/Olympus_Mons'), false);
+  assert.equal(isKnownTimeZone('America/New_York'), true);
   assert.equal(zonedFields(at('2018-03-11T07:00:00.250Z'), 'America/New_York').millisecond, 250);
 });
 
@@ -467,6 +469,15 @@ test('compression: Hadoop BlockCompressorStream framing byte for byte', async ()
   for (const n of [4, 4, 4, 25, 1]) java.write(Buffer.alloc(n));
   java.end();
   assert.deepEqual(javaCalls, [10, 10, 10, 8]);
+});
+
+test('decompression of a damaged body rejects, for every format', async () => {
+  const input = records(2000);
+  for (const format of COMPRESSION_FORMATS.filter((f) => f !== 'UNCOMPRESSED')) {
+    const { body } = await compress(format, input);
+    await assert.rejects(decompress(format, body.subarray(0, body.length - 7)), `${format}: truncated`);
+    await assert.rejects(decompress(format, Buffer.from('definitely not compressed data, not even close')), `${format}: garbage`);
+  }
 });
 
 /** An independent reader of all five bodies in Python: gzip, zipfile, and both Snappy framings over cramjam's raw blocks. */

@@ -71,7 +71,7 @@ export type PrefixPart =
   | { kind: 'partitionKeyFromLambda'; key: string };
 
 export interface ParsedPrefix {
-  parts: PrefixPart[];
+  parts: readonly PrefixPart[];
   hasExpressions: boolean;
   hasTimestamp: boolean;
   hasErrorOutputType: boolean;
@@ -103,6 +103,10 @@ export function parsePrefix(prefix: string): ParsedPrefix {
   const cached = parsedCache.get(prefix);
   if (cached) return cached;
   const parsed = parseUncached(prefix);
+  // Shared by every caller through the cache: nobody may change it.
+  for (const part of parsed.parts) Object.freeze(part);
+  Object.freeze(parsed.parts);
+  Object.freeze(parsed);
   if (parsedCache.size >= PARSED_CACHE_LIMIT) parsedCache.clear();
   parsedCache.set(prefix, parsed);
   return parsed;
