@@ -16,7 +16,7 @@ import {
 } from '../src/firehose/delivery/prefixes.js';
 import { INVALID_TIMESTAMP_PATTERN_MESSAGE } from '../src/firehose/delivery/timestamp-format.js';
 import { objectName } from '../src/firehose/delivery/object-key.js';
-import { compress, decompress, COMPRESSION_FORMATS, DEFLATE_SEGMENT_BYTES, type CompressionFormat } from '../src/firehose/delivery/compression.js';
+import { compress, decompress, COMPRESSION_FORMATS, DEFLATE_SEGMENT_BYTES, fallbackCrc32ForTests, type CompressionFormat } from '../src/firehose/delivery/compression.js';
 import {
   HadoopSnappyWriter, SnappyJavaWriter, SNAPPY_JAVA_BLOCK_SIZE, HADOOP_SNAPPY_MAX_INPUT_SIZE, unframeSnappyJava, unframeHadoopSnappy, SnappyFramingError,
 } from '../src/firehose/delivery/snappy-framing.js';
@@ -341,6 +341,7 @@ test('compression: GZIP is one member with the header Java writes; ZIP one defla
   assert.deepEqual(inflated, whole);
   assert.equal(body.readUInt32LE(body.length - 4), whole.length);
   assert.deepEqual(gunzipSync(body), whole);
+  assert.equal(fallbackCrc32ForTests(whole), body.readUInt32LE(body.length - 8), 'the CRC-32 for Node releases without zlib.crc32');
 
   const zip = (await compress('ZIP', input, { modifiedMs: at('2018-08-27T10:30:00Z') })).body;
   assert.equal(zip.readUInt32LE(0), 0x04034b50, 'local file header');

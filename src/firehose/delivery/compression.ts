@@ -11,7 +11,7 @@
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { constants as zlibConstants, crc32, deflateRaw as deflateRawCallback, gunzip as gunzipCallback } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { Zip, ZipPassThrough, unzipSync } from 'fflate';
 import { SnappyJavaWriter, HadoopSnappyWriter, unframeSnappyJava, unframeHadoopSnappy } from './snappy-framing.js';
@@ -59,8 +59,29 @@ const DEFLATE_PARALLELISM = Math.max(1, Math.min(2, availableParallelism()));
 /** Deflate's window: a segment is primed with this much of the input before it. */
 const DEFLATE_WINDOW_BYTES = 32 * 1024;
 
-const deflateRaw = promisify(deflateRawCallback);
-const gunzip = promisify(gunzipCallback);
+const deflateRaw = promisify(zlib.deflateRaw);
+const gunzip = promisify(zlib.gunzip);
+
+/** zlib.crc32 is native from Node 20.15 / 22.2; earlier Node 20 releases get a table-driven one. */
+const crc32: (data: Uint8Array) => number = typeof zlib.crc32 === 'function' ? (data) => zlib.crc32(data) : tableCrc32;
+
+let crcTable: Uint32Array | undefined;
+function tableCrc32(data: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** For tests: the fallback CRC-32 must agree with zlib's. */
+export const fallbackCrc32ForTests = tableCrc32;
 
 export interface CompressOptions {
   /** ZIP: name of the one entry (default: a random UUID, §9). */
@@ -149,7 +170,7 @@ async function deflateSegments(input: Buffer, level: number): Promise<{ raw: Buf
       deflated[i] = await deflateRaw(raw[i]!, {
         level,
         ...(i > 0 ? { dictionary: input.subarray(Math.max(0, start - DEFLATE_WINDOW_BYTES), start) } : {}),
-        ...(i < count - 1 ? { finishFlush: zlibConstants.Z_SYNC_FLUSH } : {}),
+        ...(i < count - 1 ? { finishFlush: zlib.constants.Z_SYNC_FLUSH } : {}),
       });
     }
   };
