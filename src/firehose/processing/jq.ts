@@ -1,0 +1,323 @@
+import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+
+/**
+ * jq for MetadataExtraction (FIREHOSE-SPEC §10.2, §20.5): AWS runs jq 1.6, and so does Debian's
+ * `jq` package, so Millrace runs that binary, one long-lived child per query, one compact JSON
+ * line in and one line out (`jq -c --unbuffered`). Where no binary is found, jq-web (jq compiled
+ * to WebAssembly, an optional dependency) stands in.
+ *
+ * The user's query is wrapped so that every input gives exactly one output line, whatever the
+ * query does (no output, several outputs, a runtime error):
+ *   try ([ (QUERY) ] | {o: .}) catch {e: .}
+ * so answers are matched to inputs by order alone. Input that is not JSON never reaches jq (it
+ * would end the child's input stream), and a child that dies or hangs is replaced: the input it
+ * was working on fails, the ones behind it are sent again.
+ */
+
+export type JqOutcome = { ok: true; outputs: unknown[] } | { ok: false; error: string };
+
+export interface JqQuery {
+  readonly engine: 'jq' | 'jq-web';
+  /** Runs the query on one JSON text (already known to parse; newlines are turned into spaces here). */
+  run(json: string): Promise<JqOutcome>;
+  close(): Promise<void>;
+}
+
+/** Name or path of the jq binary; MILLRACE_JQ overrides (tests, unusual installs). */
+export const JQ_BINARY = process.env.MILLRACE_JQ ?? 'jq';
+
+/** Inputs written to a child and not yet answered, at most (bounds the pipe and the memory behind it). */
+export const MAX_IN_FLIGHT = 256;
+
+/**
+ * Longest a child may take on one input before it is taken to be stuck (a query that loops on
+ * some input): the input fails and the child is replaced. A Millrace limit; AWS does not say.
+ */
+export const JQ_INPUT_TIMEOUT_MS = 10_000;
+
+/** Times an input is sent to a fresh child after the one working on it died. */
+const MAX_SENDS = 2;
+
+/** How long the compile check of a query may run (it runs the query once on `null`). */
+const COMPILE_CHECK_TIMEOUT_MS = 5_000;
+
+/** jq's exit status for a query that does not compile. */
+const JQ_COMPILE_ERROR_STATUS = 3;
+
+/** jq runs with no environment of the server's (`$ENV` and `env` see only this) and in UTC, as AWS's does. */
+const JQ_ENVIRONMENT = { TZ: 'UTC', LC_ALL: 'C' };
+
+export function wrapQuery(query: string): string {
+  // The newline ends a `#` comment on the query's last line before our closing parenthesis.
+  return `try ([ (${query}\n) ] | {o: .}) catch {e: .}`;
+}
+
+let binaryAvailable: Promise<string | undefined> | undefined;
+
+/** The binary's `--version` answer (`jq-1.6`), or undefined when there is none. Asked once. */
+export function jqBinaryVersion(): Promise<string | undefined> {
+  binaryAvailable ??= new Promise((resolve) => {
+    execFile(JQ_BINARY, ['--version'], { timeout: COMPILE_CHECK_TIMEOUT_MS, env: JQ_ENVIRONMENT }, (error, stdout) => {
+      resolve(error ? undefined : stdout.trim() || 'jq');
+    });
+  });
+  return binaryAvailable;
+}
+
+interface JqWeb {
+  raw(input: string, program: string, flags?: string[]): string;
+}
+
+let jqWebLoaded: Promise<JqWeb | undefined> | undefined;
+
+/** jq-web, when it is installed (optional dependency). */
+export function loadJqWeb(): Promise<JqWeb | undefined> {
+  jqWebLoaded ??= (async () => {
+    try {
+      const require = createRequire(import.meta.url);
+      return (await (require('jq-web') as Promise<JqWeb>)) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  return jqWebLoaded;
+}
+
+/** The first lines of what jq printed for a failure, without its `jq: error` boilerplate. */
+function jqErrorText(stderr: string): string {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line && !/^jq: \d+ compile errors?$/.test(line));
+  return (lines[0] ?? 'jq failed').replace(/^jq: error: /, '');
+}
+
+/**
+ * Whether a query compiles: undefined if it does, else jq's message. With the binary the query is
+ * run once on `null` (runtime errors there are fine; only exit status 3 means it does not compile);
+ * jq-web only compiles it (behind `empty`), since a query that loops would hang the server.
+ */
+export async function checkJqQuery(query: string): Promise<string | undefined> {
+  if (await jqBinaryVersion()) {
+    for (const program of [query, `empty | ${wrapQuery(query)}`]) {
+      const problem = await new Promise<string | undefined>((resolve) => {
+        const child = execFile(JQ_BINARY, ['-n', program], { timeout: COMPILE_CHECK_TIMEOUT_MS, env: JQ_ENVIRONMENT, maxBuffer: 1024 * 1024 }, (error, _stdout, stderr) => {
+          const status = (error as { code?: unknown } | null)?.code;
+          resolve(status === JQ_COMPILE_ERROR_STATUS ? jqErrorText(String(stderr)) : undefined);
+        });
+        child.stdin?.end();
+      });
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  const jq = await loadJqWeb();
+  if (!jq) return undefined; // no engine to ask: the query is taken as it is, and records fail at run time
+  try {
+    jq.raw('null', `empty | ${wrapQuery(query)}`, ['-c']);
+    return undefined;
+  } catch (error) {
+    const { exitCode, stderr } = error as { exitCode?: number; stderr?: string };
+    return exitCode === JQ_COMPILE_ERROR_STATUS ? jqErrorText(String(stderr ?? '')) : undefined;
+  }
+}
+
+/** A query ready to run: the binary when there is one, else jq-web, else one that fails every input. */
+export async function openJqQuery(query: string, log: Logger): Promise<JqQuery> {
+  const version = await jqBinaryVersion();
+  if (version) {
+    if (version !== 'jq-1.6') log.warn({ version }, `jq is ${version}, not jq-1.6 as Firehose's JQ-1.6 engine: results may differ`);
+    return new JqChildQuery(query, log);
+  }
+  const jq = await loadJqWeb();
+  if (jq) {
+    log.warn('no jq binary found: MetadataExtraction runs on jq-web (slower, and jq 1.7 rather than 1.6); install jq');
+    return new JqWebQuery(query, jq);
+  }
+  log.error('no jq binary and no jq-web: every record of a MetadataExtraction stream fails; install jq');
+  return {
+    engine: 'jq',
+    async run() {
+      return { ok: false, error: 'jq is not available on this server' };
+    },
+    async close() {},
+  };
+}
+
+function parseAnswer(line: string): JqOutcome {
+  let answer: { o?: unknown[]; e?: unknown };
+  try {
+    answer = JSON.parse(line) as { o?: unknown[]; e?: unknown };
+  } catch {
+    return { ok: false, error: `jq answered with something that is not JSON: ${line.slice(0, 200)}` };
+  }
+  if (Array.isArray(answer.o)) return { ok: true, outputs: answer.o };
+  return { ok: false, error: typeof answer.e === 'string' ? answer.e : JSON.stringify(answer.e ?? null) };
+}
+
+class JqWebQuery implements JqQuery {
+  readonly engine = 'jq-web' as const;
+  private readonly program: string;
+
+  constructor(query: string, private readonly jq: JqWeb) {
+    this.program = wrapQuery(query);
+  }
+
+  async run(json: string): Promise<JqOutcome> {
+    try {
+      return parseAnswer(this.jq.raw(json, this.program, ['-c']).trim());
+    } catch (error) {
+      return { ok: false, error: jqErrorText(String((error as { stderr?: string }).stderr ?? (error as Error).message)) };
+    }
+  }
+
+  async close() {}
+}
+
+interface Request {
+  line: string;
+  sends: number;
+  resolve(outcome: JqOutcome): void;
+}
+
+/** One `jq -c --unbuffered` child per query, replaced whenever it exits. */
+class JqChildQuery implements JqQuery {
+  readonly engine = 'jq' as const;
+  private readonly program: string;
+  private child?: ChildProcessWithoutNullStreams;
+  /** Written to the child, answered in this order. */
+  private readonly sent: Request[] = [];
+  /** Waiting for room in the child's window. */
+  private readonly waiting: Request[] = [];
+  private partial = '';
+  private stderrTail = '';
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  /** Children started, for logs. */
+  private starts = 0;
+
+  constructor(query: string, private readonly log: Logger) {
+    this.program = wrapQuery(query);
+  }
+
+  run(json: string): Promise<JqOutcome> {
+    if (this.closed) return Promise.resolve({ ok: false, error: 'jq query closed' });
+    // JSON text has no raw newlines inside strings, so these are whitespace: one input, one line.
+    const line = /[\r\n]/.test(json) ? json.replace(/[\r\n]/g, ' ') : json;
+    return new Promise((resolve) => {
+      this.waiting.push({ line, sends: 0, resolve });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    while (this.waiting.length > 0 && this.sent.length < MAX_IN_FLIGHT) {
+      const child = this.child ?? this.start();
+      const request = this.waiting.shift()!;
+      request.sends++;
+      this.sent.push(request);
+      child.stdin.write(`${request.line}\n`);
+      if (this.sent.length === 1) this.arm();
+    }
+  }
+
+  private start(): ChildProcessWithoutNullStreams {
+    this.starts++;
+    const child = spawn(JQ_BINARY, ['-c', '--unbuffered', this.program], { env: JQ_ENVIRONMENT, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    this.partial = '';
+    this.stderrTail = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => this.onOutput(child, chunk));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-2000);
+    });
+    // A write to a child that has gone fails with EPIPE; its exit handles the requests.
+    child.stdin.on('error', () => {});
+    child.on('error', (error) => this.onGone(child, `jq could not run: ${error.message}`));
+    child.on('close', (code, signal) => this.onGone(child, `jq exited (${signal ?? `status ${code}`})${this.stderrTail ? `: ${jqErrorText(this.stderrTail)}` : ''}`));
+    return child;
+  }
+
+  private onOutput(child: ChildProcessWithoutNullStreams, chunk: string): void {
+    if (child !== this.child) return;
+    let text = this.partial + chunk;
+    let newline: number;
+    while ((newline = text.indexOf('\n')) >= 0) {
+      const line = text.slice(0, newline);
+      text = text.slice(newline + 1);
+      const request = this.sent.shift();
+      if (!request) {
+        this.log.warn({ line: line.slice(0, 200) }, 'jq printed a line nobody asked for');
+        continue;
+      }
+      request.resolve(parseAnswer(line));
+    }
+    this.partial = text;
+    this.arm();
+    this.pump();
+  }
+
+  /** Keeps a deadline on the oldest unanswered input: jq answers in order, so that one is the stuck one. */
+  private arm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.sent.length === 0) return;
+    this.timer = setTimeout(() => {
+      const child = this.child;
+      if (!child) return;
+      this.log.warn({ timeoutMs: JQ_INPUT_TIMEOUT_MS }, 'jq took too long on one record: restarting it');
+      this.fail(this.sent.shift(), `jq query did not finish within ${JQ_INPUT_TIMEOUT_MS} ms`);
+      this.replace(child);
+    }, JQ_INPUT_TIMEOUT_MS);
+    this.timer.unref();
+  }
+
+  private onGone(child: ChildProcessWithoutNullStreams, reason: string): void {
+    if (child !== this.child) return;
+    if (!this.closed) this.log.warn({ reason, restarts: this.starts }, 'jq child ended: restarting it for the records behind');
+    // 'close' comes after the child's last output was read, so the oldest unanswered input is the
+    // one jq was working on: it fails; the rest go again.
+    const culprit = this.sent.shift();
+    this.fail(culprit, reason);
+    this.replace(child);
+  }
+
+  /** Drops a child and sends its unanswered inputs to a new one (each at most MAX_SENDS times). */
+  private replace(child: ChildProcessWithoutNullStreams): void {
+    if (this.child === child) this.child = undefined;
+    child.removeAllListeners('close');
+    child.removeAllListeners('error');
+    child.on('error', () => {});
+    child.kill('SIGKILL');
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const again = this.sent.splice(0);
+    for (const request of again.reverse()) {
+      if (request.sends >= MAX_SENDS) this.fail(request, 'jq exited repeatedly');
+      else this.waiting.unshift(request);
+    }
+    if (this.closed) {
+      for (const request of this.waiting.splice(0)) this.fail(request, 'jq query closed');
+      return;
+    }
+    this.pump();
+  }
+
+  private fail(request: Request | undefined, error: string): void {
+    request?.resolve({ ok: false, error });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const request of this.waiting.splice(0)) this.fail(request, 'jq query closed');
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    child.stdin.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
