@@ -8,12 +8,15 @@ import type { Logger } from 'pino';
  * line in and one line out (`jq -c --unbuffered`). Where no binary is found, jq-web (jq compiled
  * to WebAssembly, an optional dependency) stands in.
  *
- * The user's query is wrapped so that every input gives exactly one output line, whatever the
- * query does (no output, several outputs, a runtime error):
+ * The user's query is wrapped so that every input gives one output line, whatever the query does
+ * (no output, several outputs, a runtime error):
  *   try ([ (QUERY) ] | {o: .}) catch {e: .}
- * so answers are matched to inputs by order alone. Input that is not JSON never reaches jq (it
- * would end the child's input stream), and a child that dies or hangs is replaced: the input it
- * was working on fails, the ones behind it are sent again.
+ * and each input goes in as `[id, record]` and comes back with its id, because jq 1.6 does not
+ * always keep to one line per input: `halt_error` inside `try` skips the input, carries on with the
+ * next ones and aborts at the end of the stream with a corrupted heap. An input whose answer is
+ * skipped fails, and the child is replaced. Input that is not JSON never reaches jq (it would end
+ * the child's input stream), and a child that dies or hangs is replaced: the input it was working
+ * on fails, the ones behind it are sent again.
  */
 
 export type JqOutcome = { ok: true; outputs: unknown[] } | { ok: false; error: string };
@@ -29,7 +32,7 @@ export interface JqQuery {
 export const JQ_BINARY = process.env.MILLRACE_JQ ?? 'jq';
 
 /** Inputs written to a child and not yet answered, at most (bounds the pipe and the memory behind it). */
-export const MAX_IN_FLIGHT = 256;
+export const MAX_IN_FLIGHT = 1024;
 
 /**
  * Longest a child may take on one input before it is taken to be stuck (a query that loops on
@@ -52,6 +55,11 @@ const JQ_ENVIRONMENT = { TZ: 'UTC', LC_ALL: 'C' };
 export function wrapQuery(query: string): string {
   // The newline ends a `#` comment on the query's last line before our closing parenthesis.
   return `try ([ (${query}\n) ] | {o: .}) catch {e: .}`;
+}
+
+/** The program a child runs: the wrapped query on `.[1]`, answering with the id `.[0]` as `i`. */
+function identifiedProgram(query: string): string {
+  return `.[0] as $__millrace_id | .[1] | (${wrapQuery(query)}) | .i = $__millrace_id`;
 }
 
 let binaryAvailable: Promise<string | undefined> | undefined;
@@ -121,9 +129,12 @@ export async function checkJqQuery(query: string): Promise<string | undefined> {
   }
 }
 
-/** A query ready to run: the binary when there is one, else jq-web, else one that fails every input. */
-export async function openJqQuery(query: string, log: Logger): Promise<JqQuery> {
-  const version = await jqBinaryVersion();
+/**
+ * A query ready to run: the binary when there is one, else jq-web, else one that fails every input.
+ * `engine: 'jq-web'` skips the binary (tests of the fallback).
+ */
+export async function openJqQuery(query: string, log: Logger, options: { engine?: 'jq' | 'jq-web' } = {}): Promise<JqQuery> {
+  const version = options.engine === 'jq-web' ? undefined : await jqBinaryVersion();
   if (version) {
     if (version !== 'jq-1.6') log.warn({ version }, `jq is ${version}, not jq-1.6 as Firehose's JQ-1.6 engine: results may differ`);
     return new JqChildQuery(query, log);
@@ -143,13 +154,23 @@ export async function openJqQuery(query: string, log: Logger): Promise<JqQuery> 
   };
 }
 
-function parseAnswer(line: string): JqOutcome {
-  let answer: { o?: unknown[]; e?: unknown };
+interface Answer {
+  o?: unknown[];
+  e?: unknown;
+  i?: unknown;
+}
+
+function readAnswer(line: string): Answer | undefined {
   try {
-    answer = JSON.parse(line) as { o?: unknown[]; e?: unknown };
+    const answer = JSON.parse(line) as Answer;
+    return answer && typeof answer === 'object' ? answer : undefined;
   } catch {
-    return { ok: false, error: `jq answered with something that is not JSON: ${line.slice(0, 200)}` };
+    return undefined;
   }
+}
+
+function outcomeOf(answer: Answer | undefined): JqOutcome {
+  if (!answer) return { ok: false, error: 'jq answered with something that is not JSON' };
   if (Array.isArray(answer.o)) return { ok: true, outputs: answer.o };
   return { ok: false, error: typeof answer.e === 'string' ? answer.e : JSON.stringify(answer.e ?? null) };
 }
@@ -164,7 +185,7 @@ class JqWebQuery implements JqQuery {
 
   async run(json: string): Promise<JqOutcome> {
     try {
-      return parseAnswer(this.jq.raw(json, this.program, ['-c']).trim());
+      return outcomeOf(readAnswer(this.jq.raw(json, this.program, ['-c']).trim()));
     } catch (error) {
       return { ok: false, error: jqErrorText(String((error as { stderr?: string }).stderr ?? (error as Error).message)) };
     }
@@ -176,6 +197,8 @@ class JqWebQuery implements JqQuery {
 interface Request {
   line: string;
   sends: number;
+  /** Id of its latest send (answers carry it). */
+  id: number;
   resolve(outcome: JqOutcome): void;
 }
 
@@ -194,9 +217,11 @@ class JqChildQuery implements JqQuery {
   private closed = false;
   /** Children started, for logs. */
   private starts = 0;
+  private nextId = 0;
+  private pumpScheduled = false;
 
   constructor(query: string, private readonly log: Logger) {
-    this.program = wrapQuery(query);
+    this.program = identifiedProgram(query);
   }
 
   run(json: string): Promise<JqOutcome> {
@@ -204,21 +229,35 @@ class JqChildQuery implements JqQuery {
     // JSON text has no raw newlines inside strings, so these are whitespace: one input, one line.
     const line = /[\r\n]/.test(json) ? json.replace(/[\r\n]/g, ' ') : json;
     return new Promise((resolve) => {
-      this.waiting.push({ line, sends: 0, resolve });
-      this.pump();
+      this.waiting.push({ line, sends: 0, id: 0, resolve });
+      this.schedulePump();
     });
   }
 
   private pump(): void {
-    if (this.closed) return;
+    if (this.closed || this.waiting.length === 0 || this.sent.length >= MAX_IN_FLIGHT) return;
+    const child = this.child ?? this.start();
+    // One write for the lot: a write per record would cost a system call each.
+    const lines: string[] = [];
     while (this.waiting.length > 0 && this.sent.length < MAX_IN_FLIGHT) {
-      const child = this.child ?? this.start();
       const request = this.waiting.shift()!;
       request.sends++;
+      request.id = this.nextId++;
       this.sent.push(request);
-      child.stdin.write(`${request.line}\n`);
-      if (this.sent.length === 1) this.arm();
+      lines.push(`[${request.id},${request.line}]\n`);
     }
+    child.stdin.write(lines.join(''));
+    if (!this.timer) this.arm();
+  }
+
+  /** Pumps once after the current burst of run() calls, so that they share one write. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    process.nextTick(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private start(): ChildProcessWithoutNullStreams {
@@ -247,12 +286,25 @@ class JqChildQuery implements JqQuery {
     while ((newline = text.indexOf('\n')) >= 0) {
       const line = text.slice(0, newline);
       text = text.slice(newline + 1);
-      const request = this.sent.shift();
-      if (!request) {
-        this.log.warn({ line: line.slice(0, 200) }, 'jq printed a line nobody asked for');
-        continue;
+      const answer = readAnswer(line);
+      const id = typeof answer?.i === 'number' ? answer.i : undefined;
+      if (id === undefined || !this.sent.some((request) => request.id === id)) {
+        this.log.warn({ line: line.slice(0, 200) }, 'jq printed a line that answers no record: restarting it');
+        this.replace(child);
+        return;
       }
-      request.resolve(parseAnswer(line));
+      // Records before the one answered got no answer: jq skipped them (see above).
+      let skipped = false;
+      while (this.sent[0]!.id !== id) {
+        skipped = true;
+        this.fail(this.sent.shift(), 'jq gave no result for the record');
+      }
+      this.sent.shift()!.resolve(outcomeOf(answer));
+      if (skipped) {
+        this.log.warn('jq skipped a record: restarting it');
+        this.replace(child);
+        return;
+      }
     }
     this.partial = text;
     this.arm();

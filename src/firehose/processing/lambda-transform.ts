@@ -248,7 +248,7 @@ export function readResponse(payload: Buffer, recordIds: string[], attemptsMade:
   if (entries.some((entry) => !entry || typeof entry !== 'object' || typeof entry.recordId !== 'string')) return failAll(LAMBDA_ERRORS.JsonProcessingException);
 
   const positions = new Map(recordIds.map((id, position) => [id, position]));
-  const outcomes: Array<LambdaOutcome | undefined> = new Array(recordIds.length);
+  const outcomes: Array<LambdaOutcome | undefined> = Array.from({ length: recordIds.length }, () => undefined);
   const duplicated = new Set<number>();
   let unknown = 0;
   for (const entry of entries) {
