@@ -498,14 +498,30 @@ test('jq: partition keys from jq and from Lambda travel together', async () => {
   assert.deepEqual(result.delivered[0]!.partitionKeys, { fromQuery: { kind: 'A' }, fromLambda: { first: '{', length: '12' } });
 });
 
-test('jq-web stands in where no binary is found', async (t) => {
+test('jq-web stands in where no binary is found, in a child process of its own', async (t) => {
   if (!(await loadJqWeb())) return t.skip('jq-web is not installed');
-  const query = await openJqQuery('{customer_id: .customer_id, year: .event_timestamp|strftime("%Y")}', log, { engine: 'jq-web' });
+  const query = await openJqQuery('if .loop then (def f: f; f) else {customer_id: .customer_id, year: .event_timestamp|strftime("%Y")} end', log, {
+    engine: 'jq-web',
+    inputTimeoutMs: 3_000,
+  });
+  t.after(() => query.close());
   assert.equal(query.engine, 'jq-web');
-  assert.deepEqual(await query.run(DOCS_RECORD), { ok: true, outputs: [{ customer_id: '123456789012', year: '2019' }] });
-  const failure = await query.run('{"event_timestamp":"x"}');
+  const [docs, failure, loop, after] = await Promise.all([
+    query.run(DOCS_RECORD),
+    query.run('{"event_timestamp":"x"}'),
+    query.run('{"loop":true}'),
+    query.run('{"customer_id":"c","event_timestamp":0}'),
+  ]);
+  assert.deepEqual(docs, { ok: true, outputs: [{ customer_id: '123456789012', year: '2019' }] });
   assert.equal(failure.ok, false);
-  await query.close();
+  assert.deepEqual(loop, { ok: false, error: 'jq query did not finish within 3000 ms' }, 'a looping query does not block the server');
+  assert.deepEqual(after, { ok: true, outputs: [{ customer_id: 'c', year: '1970' }] });
+  const count = 500;
+  const started = process.hrtime.bigint();
+  const outcomes = await Promise.all(Array.from({ length: count }, () => query.run(DOCS_RECORD)));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  assert.ok(outcomes.every((outcome) => outcome.ok));
+  t.diagnostic(`jq-web: ${Math.round(count / seconds)} records/s over ${count} records`);
 });
 
 test('jq throughput (records/s)', async (t) => {
@@ -565,4 +581,20 @@ test('checkProcessingConfiguration accepts valid processors and rejects invalid 
 
 test('checkProcessingConfiguration does not hang on a query that never ends', async () => {
   assert.equal(await checkProcessingConfiguration(enabled(metadata('def f: f; {a: f}'))), undefined);
+});
+
+test('jq: a record the query loops on fails after the time limit; the child is replaced and the rest are answered', async (t) => {
+  if (!(await jqBinaryVersion())) return t.skip('no jq binary');
+  const query = await openJqQuery('if .loop then (def f: f; f) else {k: .k} end', log, { inputTimeoutMs: 300 });
+  t.after(() => query.close());
+  const outcomes = await Promise.all([
+    query.run('{"k":"a"}'),
+    query.run('{"loop":true}'),
+    query.run('{"k":"b"}'),
+    query.run('{"k":"c"}'),
+  ]);
+  assert.deepEqual(outcomes[0], { ok: true, outputs: [{ k: 'a' }] });
+  assert.deepEqual(outcomes[1], { ok: false, error: 'jq query did not finish within 300 ms' });
+  assert.deepEqual(outcomes.slice(2), [{ ok: true, outputs: [{ k: 'b' }] }, { ok: true, outputs: [{ k: 'c' }] }]);
+  assert.deepEqual(await query.run('{"k":"after"}'), { ok: true, outputs: [{ k: 'after' }] });
 });

@@ -1,12 +1,14 @@
 import { spawn, execFile, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 
 /**
  * jq for MetadataExtraction (FIREHOSE-SPEC §10.2, §20.5): AWS runs jq 1.6, and so does Debian's
  * `jq` package, so Millrace runs that binary, one long-lived child per query, one compact JSON
  * line in and one line out (`jq -c --unbuffered`). Where no binary is found, jq-web (jq compiled
- * to WebAssembly, an optional dependency) stands in.
+ * to WebAssembly, an optional dependency) stands in, in a Node child process of its own that speaks
+ * the same lines (jq-web-cli.ts), so the same restarts and time limits apply.
  *
  * The user's query is wrapped so that every input gives one output line, whatever the query does
  * (no output, several outputs, a runtime error):
@@ -44,7 +46,7 @@ export const JQ_INPUT_TIMEOUT_MS = 10_000;
 const MAX_SENDS = 2;
 
 /** How long the compile check of a query may run (it runs the query once on `null`). */
-const COMPILE_CHECK_TIMEOUT_MS = 5_000;
+const COMPILE_CHECK_TIMEOUT_MS = 2_000;
 
 /** jq's exit status for a query that does not compile. */
 const JQ_COMPILE_ERROR_STATUS = 3;
@@ -133,16 +135,15 @@ export async function checkJqQuery(query: string): Promise<string | undefined> {
  * A query ready to run: the binary when there is one, else jq-web, else one that fails every input.
  * `engine: 'jq-web'` skips the binary (tests of the fallback).
  */
-export async function openJqQuery(query: string, log: Logger, options: { engine?: 'jq' | 'jq-web' } = {}): Promise<JqQuery> {
+export async function openJqQuery(query: string, log: Logger, options: { engine?: 'jq' | 'jq-web'; inputTimeoutMs?: number } = {}): Promise<JqQuery> {
   const version = options.engine === 'jq-web' ? undefined : await jqBinaryVersion();
   if (version) {
     if (version !== 'jq-1.6') log.warn({ version }, `jq is ${version}, not jq-1.6 as Firehose's JQ-1.6 engine: results may differ`);
-    return new JqChildQuery(query, log);
+    return new JqChildQuery(query, log, options.inputTimeoutMs ?? JQ_INPUT_TIMEOUT_MS, 'jq');
   }
-  const jq = await loadJqWeb();
-  if (jq) {
+  if (await loadJqWeb()) {
     log.warn('no jq binary found: MetadataExtraction runs on jq-web (slower, and jq 1.7 rather than 1.6); install jq');
-    return new JqWebQuery(query, jq);
+    return new JqChildQuery(query, log, options.inputTimeoutMs ?? JQ_INPUT_TIMEOUT_MS, 'jq-web');
   }
   log.error('no jq binary and no jq-web: every record of a MetadataExtraction stream fails; install jq');
   return {
@@ -175,25 +176,6 @@ function outcomeOf(answer: Answer | undefined): JqOutcome {
   return { ok: false, error: typeof answer.e === 'string' ? answer.e : JSON.stringify(answer.e ?? null) };
 }
 
-class JqWebQuery implements JqQuery {
-  readonly engine = 'jq-web' as const;
-  private readonly program: string;
-
-  constructor(query: string, private readonly jq: JqWeb) {
-    this.program = wrapQuery(query);
-  }
-
-  async run(json: string): Promise<JqOutcome> {
-    try {
-      return outcomeOf(readAnswer(this.jq.raw(json, this.program, ['-c']).trim()));
-    } catch (error) {
-      return { ok: false, error: jqErrorText(String((error as { stderr?: string }).stderr ?? (error as Error).message)) };
-    }
-  }
-
-  async close() {}
-}
-
 interface Request {
   line: string;
   sends: number;
@@ -202,9 +184,11 @@ interface Request {
   resolve(outcome: JqOutcome): void;
 }
 
-/** One `jq -c --unbuffered` child per query, replaced whenever it exits. */
+/** The jq-web stand-in for the binary (jq-web-cli.ts beside this file). */
+const JQ_WEB_CLI = fileURLToPath(new URL('./jq-web-cli.js', import.meta.url));
+
+/** One `jq -c --unbuffered` child per query (or its jq-web stand-in), replaced whenever it exits. */
 class JqChildQuery implements JqQuery {
-  readonly engine = 'jq' as const;
   private readonly program: string;
   private child?: ChildProcessWithoutNullStreams;
   /** Written to the child, answered in this order. */
@@ -220,7 +204,12 @@ class JqChildQuery implements JqQuery {
   private nextId = 0;
   private pumpScheduled = false;
 
-  constructor(query: string, private readonly log: Logger) {
+  constructor(
+    query: string,
+    private readonly log: Logger,
+    private readonly inputTimeoutMs: number,
+    readonly engine: 'jq' | 'jq-web',
+  ) {
     this.program = identifiedProgram(query);
   }
 
@@ -262,7 +251,8 @@ class JqChildQuery implements JqQuery {
 
   private start(): ChildProcessWithoutNullStreams {
     this.starts++;
-    const child = spawn(JQ_BINARY, ['-c', '--unbuffered', this.program], { env: JQ_ENVIRONMENT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const [file, args] = this.engine === 'jq' ? [JQ_BINARY, ['-c', '--unbuffered', this.program]] : [process.execPath, [JQ_WEB_CLI, this.program]];
+    const child = spawn(file, args, { env: JQ_ENVIRONMENT, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.partial = '';
     this.stderrTail = '';
@@ -319,10 +309,10 @@ class JqChildQuery implements JqQuery {
     this.timer = setTimeout(() => {
       const child = this.child;
       if (!child) return;
-      this.log.warn({ timeoutMs: JQ_INPUT_TIMEOUT_MS }, 'jq took too long on one record: restarting it');
-      this.fail(this.sent.shift(), `jq query did not finish within ${JQ_INPUT_TIMEOUT_MS} ms`);
+      this.log.warn({ timeoutMs: this.inputTimeoutMs }, 'jq took too long on one record: restarting it');
+      this.fail(this.sent.shift(), `jq query did not finish within ${this.inputTimeoutMs} ms`);
       this.replace(child);
-    }, JQ_INPUT_TIMEOUT_MS);
+    }, this.inputTimeoutMs);
     this.timer.unref();
   }
 
