@@ -65,6 +65,8 @@ const MODULES: Record<string, string> = {
       records: [event.records[0], ...event.records].map((r) => ({ recordId: r.recordId, result: 'Ok', data: r.data })),
     });`,
   'ok-without-data.mjs': `export const handler = async (event) => ({ records: event.records.map((r) => ({ recordId: r.recordId, result: 'Ok' })) });`,
+  'not-base64.mjs': `export const handler = async (event) => ({ records: event.records.map((r) => ({ recordId: r.recordId, result: 'Ok', data: 'plain text!' })) });`,
+  'bad-result.mjs': `export const handler = async (event) => ({ records: event.records.map((r) => ({ recordId: r.recordId, result: 'OK', data: r.data })) });`,
   'throws.mjs': `
     import { appendFileSync } from 'node:fs';
     export const handler = async () => {
@@ -382,8 +384,11 @@ test('a Lambda answer that breaks the contract fails records with Lambda.* codes
   assert.deepEqual(texts(duplicates.delivered), ['r1', 'r2']);
   assert.deepEqual(duplicates.failed.map((f) => [f.index, f.errorCode]), [[0, 'Lambda.DuplicatedRecordId']]);
 
-  const withoutData = await run('ok-without-data');
-  assert.deepEqual([...new Set(withoutData.failed.map((f) => f.errorCode))], ['Lambda.JsonProcessingException']);
+  for (const name of ['ok-without-data', 'not-base64', 'bad-result']) {
+    const result = await run(name);
+    assert.equal(result.delivered.length, 0, name);
+    assert.deepEqual([...new Set(result.failed.map((f) => f.errorCode))], ['Lambda.JsonProcessingException'], name);
+  }
 });
 
 test('a failing invocation is tried 1 + NumberOfRetries times, then the batch fails with the last error', async () => {

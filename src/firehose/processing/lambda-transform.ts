@@ -268,6 +268,9 @@ export function readResponse(payload: Buffer, recordIds: string[], attemptsMade:
   });
 }
 
+/** Standard base64 as every language's encoder writes it (the data must be "after base64-encoding"). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 function readEntry(entry: ResponseRecord, attemptsMade: number): LambdaOutcome {
   const malformed: LambdaOutcome = {
     kind: 'failed',
@@ -281,7 +284,7 @@ function readEntry(entry: ResponseRecord, attemptsMade: number): LambdaOutcome {
     case 'ProcessingFailed':
       return { kind: 'failed', errorCode: LAMBDA_ERRORS.ProcessingFailedStatus.code, errorMessage: LAMBDA_ERRORS.ProcessingFailedStatus.message, attemptsMade };
     case 'Ok': {
-      if (typeof entry.data !== 'string') return malformed;
+      if (typeof entry.data !== 'string' || !BASE64.test(entry.data)) return malformed;
       const outcome: LambdaOutcome = { kind: 'ok', data: Buffer.from(entry.data, 'base64'), attemptsMade };
       const keys = entry.metadata?.partitionKeys;
       if (keys !== undefined && keys !== null) {

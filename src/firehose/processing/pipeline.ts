@@ -182,104 +182,117 @@ async function runPipeline(
     });
   };
 
+  // Without processors (the common case) records go straight through: no copies beyond the result.
+  if (!settings.enabled) {
+    const delivered: ProcessedRecord[] = [];
+    for (const record of records) {
+      if (record.source) for (const sub of deaggregateKinesisRecord(record)) delivered.push({ index: sub.index, data: sub.data, arrival: sub.arrival, source: sub.source! });
+      else delivered.push({ index: record.index, data: record.data, arrival: record.arrival });
+    }
+    for (const record of delivered) metrics.succeededBytes += record.data.length;
+    metrics.succeededRecords = delivered.length;
+    return { delivered, failed, dropped, metrics };
+  }
+
   let working: Working[] = [];
   for (const record of records) {
-    for (const sub of deaggregateKinesisRecord(record)) working.push({ ...sub, raw: sub.data, rawIsOriginal: false });
+    const subs = record.source ? deaggregateKinesisRecord(record) : [record];
+    for (const sub of subs) working.push({ index: sub.index, data: sub.data, arrival: sub.arrival, source: sub.source, raw: sub.data, rawIsOriginal: false });
   }
 
-  if (settings.enabled) {
-    if (settings.decompression) {
-      const unpacked = await Promise.all(
-        working.map(async (record) => {
-          try {
-            return await decompressRecord(record.data);
-          } catch (error) {
-            return error as Error;
-          }
-        }),
-      );
-      const next: Working[] = [];
-      working.forEach((record, i) => {
-        const result = unpacked[i]!;
-        if (result instanceof Error) {
-          fail(record, DECOMPRESSION_FAILED_OUTPUT_TYPE, DECOMPRESSION_FAILED_CODE, decompressionFailedMessage(result.message), 1, record.data);
+  if (settings.decompression) {
+    const unpacked = await Promise.all(
+      working.map(async (record) => {
+        try {
+          return await decompressRecord(record.data);
+        } catch (error) {
+          return error as Error;
+        }
+      }),
+    );
+    const next: Working[] = [];
+    working.forEach((record, i) => {
+      const result = unpacked[i]!;
+      if (result instanceof Error) {
+        fail(record, DECOMPRESSION_FAILED_OUTPUT_TYPE, DECOMPRESSION_FAILED_CODE, decompressionFailedMessage(result.message), 1, record.data);
+        return;
+      }
+      let data: Buffer | undefined = result;
+      if (settings.cloudWatchLogProcessing?.dataMessageExtraction) {
+        const envelope = parseEnvelope(result);
+        if (!envelope) {
+          fail(record, 'processing-failed', EXTRACTION_FAILED_CODE, EXTRACTION_FAILED_MESSAGE, 1, record.data);
           return;
         }
-        let data: Buffer | undefined = result;
-        if (settings.cloudWatchLogProcessing?.dataMessageExtraction) {
-          const envelope = parseEnvelope(result);
-          if (!envelope) {
-            fail(record, 'processing-failed', EXTRACTION_FAILED_CODE, EXTRACTION_FAILED_MESSAGE, 1, record.data);
-            return;
-          }
-          data = extractMessages(envelope);
-          if (!data) {
-            dropped++; // CONTROL_MESSAGE: no log data
-            return;
-          }
+        data = extractMessages(envelope);
+        if (!data) {
+          dropped++; // CONTROL_MESSAGE: no log data
+          return;
         }
-        next.push({ ...record, data, raw: record.data, rawIsOriginal: true });
-      });
-      working = next;
-    }
-    signal.throwIfAborted();
-
-    if (settings.recordDeAggregation) {
-      const { subRecordType, delimiter } = settings.recordDeAggregation;
-      const next: Working[] = [];
-      for (const record of working) {
-        const pieces = subRecordType === 'JSON' ? splitJsonObjects(record.data) : delimiter ? splitDelimited(record.data, delimiter) : undefined;
-        if (!pieces) next.push(record);
-        else for (const piece of pieces) next.push({ ...record, data: piece, raw: record.rawIsOriginal ? record.raw : piece });
       }
-      working = next;
-    }
+      next.push({ ...record, data, raw: record.data, rawIsOriginal: true });
+    });
+    working = next;
+  }
+  signal.throwIfAborted();
 
-    if (settings.lambda && working.length > 0) {
-      const lambda = settings.lambda;
-      const stats: LambdaStats = { invocations: 0, succeededInvocations: 0, durationMs: 0 };
-      const outcomes = await transformWithLambda(working, lambda, { ...deps }, signal, stats);
-      metrics.lambdaInvocations = stats.invocations;
-      metrics.lambdaSucceededInvocations = stats.succeededInvocations;
-      metrics.lambdaDurationMs = stats.durationMs;
-      const next: Working[] = [];
-      working.forEach((record, i) => {
-        const outcome = outcomes[i]!;
-        if (outcome.kind === 'dropped') dropped++;
-        else if (outcome.kind === 'failed')
-          fail(record, 'processing-failed', outcome.errorCode, outcome.errorMessage, outcome.attemptsMade, record.rawIsOriginal ? record.raw : record.data, lambda.lambdaArn);
-        else next.push({ ...record, data: outcome.data, ...(outcome.partitionKeys ? { fromLambda: outcome.partitionKeys } : {}) });
-      });
-      working = next;
+  if (settings.recordDeAggregation) {
+    const { subRecordType, delimiter } = settings.recordDeAggregation;
+    const next: Working[] = [];
+    for (const record of working) {
+      const pieces = subRecordType === 'JSON' ? splitJsonObjects(record.data) : delimiter ? splitDelimited(record.data, delimiter) : undefined;
+      if (!pieces) next.push(record);
+      else for (const piece of pieces) next.push({ ...record, data: piece, raw: record.rawIsOriginal ? record.raw : piece });
     }
-    signal.throwIfAborted();
-
-    if (query && working.length > 0) {
-      const jq = await query();
-      const started = Date.now();
-      const outcomes = await Promise.all(
-        working.map((record) => {
-          const text = jsonText(record.data);
-          return text === undefined ? undefined : jq.run(text);
-        }),
-      );
-      metrics.jqDurationMs = Date.now() - started;
-      const next: Working[] = [];
-      working.forEach((record, i) => {
-        const outcome = outcomes[i];
-        const keys = outcome ? partitionKeysFrom(outcome) : { ok: false as const, message: NON_JSON_RECORD_MESSAGE };
-        if (!keys.ok) fail(record, METADATA_EXTRACTION_FAILED_OUTPUT_TYPE, METADATA_EXTRACTION_FAILED_CODE, keys.message, 1, record.rawIsOriginal ? record.raw : record.data);
-        else next.push({ ...record, fromQuery: keys.keys });
-      });
-      working = next;
-    }
-
-    if (settings.appendDelimiterToRecord) for (const record of working) record.data = Buffer.concat([record.data, NEWLINE]);
+    working = next;
   }
 
+  if (settings.lambda && working.length > 0) {
+    const lambda = settings.lambda;
+    const stats: LambdaStats = { invocations: 0, succeededInvocations: 0, durationMs: 0 };
+    const outcomes = await transformWithLambda(working, lambda, { ...deps }, signal, stats);
+    metrics.lambdaInvocations = stats.invocations;
+    metrics.lambdaSucceededInvocations = stats.succeededInvocations;
+    metrics.lambdaDurationMs = stats.durationMs;
+    const next: Working[] = [];
+    working.forEach((record, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.kind === 'dropped') dropped++;
+      else if (outcome.kind === 'failed')
+        fail(record, 'processing-failed', outcome.errorCode, outcome.errorMessage, outcome.attemptsMade, record.rawIsOriginal ? record.raw : record.data, lambda.lambdaArn);
+      else next.push({ ...record, data: outcome.data, ...(outcome.partitionKeys ? { fromLambda: outcome.partitionKeys } : {}) });
+    });
+    working = next;
+  }
+  signal.throwIfAborted();
+
+  if (query && working.length > 0) {
+    const jq = await query();
+    const started = Date.now();
+    const outcomes = await Promise.all(
+      working.map((record) => {
+        const text = jsonText(record.data);
+        return text === undefined ? undefined : jq.run(text);
+      }),
+    );
+    metrics.jqDurationMs = Date.now() - started;
+    signal.throwIfAborted();
+    const next: Working[] = [];
+    working.forEach((record, i) => {
+      const outcome = outcomes[i];
+      const keys = outcome ? partitionKeysFrom(outcome) : { ok: false as const, message: NON_JSON_RECORD_MESSAGE };
+      if (!keys.ok) fail(record, METADATA_EXTRACTION_FAILED_OUTPUT_TYPE, METADATA_EXTRACTION_FAILED_CODE, keys.message, 1, record.rawIsOriginal ? record.raw : record.data);
+      else next.push({ ...record, fromQuery: keys.keys });
+    });
+    working = next;
+  }
+
+  if (settings.appendDelimiterToRecord) for (const record of working) record.data = Buffer.concat([record.data, NEWLINE]);
+
   const delivered: ProcessedRecord[] = working.map((record) => {
-    const out: ProcessedRecord = { index: record.index, data: record.data, arrival: record.arrival };
-    if (record.source) out.source = record.source;
+    const out: ProcessedRecord = record.source
+      ? { index: record.index, data: record.data, arrival: record.arrival, source: record.source }
+      : { index: record.index, data: record.data, arrival: record.arrival };
     if (record.fromQuery || record.fromLambda)
       out.partitionKeys = { ...(record.fromQuery ? { fromQuery: record.fromQuery } : {}), ...(record.fromLambda ? { fromLambda: record.fromLambda } : {}) };
     metrics.succeededRecords++;
