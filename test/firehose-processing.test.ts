@@ -603,3 +603,15 @@ test('jq: a record the query loops on fails after the time limit; the child is r
   assert.deepEqual(outcomes.slice(2), [{ ok: true, outputs: [{ k: 'b' }] }, { ok: true, outputs: [{ k: 'c' }] }]);
   assert.deepEqual(await query.run('{"k":"after"}'), { ok: true, outputs: [{ k: 'after' }] });
 });
+
+test('jq: an idle child is ended and started again on the next record; it sees none of the server\'s environment', async (t) => {
+  if (!(await jqBinaryVersion())) return t.skip('no jq binary');
+  const query = await openJqQuery('{path: ($ENV.PATH // "none"), k: .k}', log, { idleMs: 100 });
+  t.after(() => query.close());
+  assert.deepEqual(await query.run('{"k":1}'), { ok: true, outputs: [{ path: 'none', k: 1 }] });
+  assert.equal(query.running, true);
+  for (let i = 0; i < 100 && query.running; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(query.running, false, 'ended after being idle');
+  assert.deepEqual(await query.run('{"k":2}'), { ok: true, outputs: [{ path: 'none', k: 2 }] });
+  assert.equal(query.running, true);
+});

@@ -25,6 +25,8 @@ export type JqOutcome = { ok: true; outputs: unknown[] } | { ok: false; error: s
 
 export interface JqQuery {
   readonly engine: 'jq' | 'jq-web';
+  /** Whether a process is running for it now (it is ended when idle). */
+  readonly running?: boolean;
   /** Runs the query on one JSON text (already known to parse; newlines are turned into spaces here). */
   run(json: string): Promise<JqOutcome>;
   close(): Promise<void>;
@@ -41,6 +43,9 @@ export const MAX_IN_FLIGHT = 1024;
  * some input): the input fails and the child is replaced. A Millrace limit; AWS does not say.
  */
 export const JQ_INPUT_TIMEOUT_MS = 10_000;
+
+/** A child with nothing to do for this long is ended, and started again on the next record. */
+export const JQ_IDLE_MS = 60_000;
 
 /** Times an input is sent to a fresh child after the one working on it died. */
 const MAX_SENDS = 2;
@@ -135,15 +140,15 @@ export async function checkJqQuery(query: string): Promise<string | undefined> {
  * A query ready to run: the binary when there is one, else jq-web, else one that fails every input.
  * `engine: 'jq-web'` skips the binary (tests of the fallback).
  */
-export async function openJqQuery(query: string, log: Logger, options: { engine?: 'jq' | 'jq-web'; inputTimeoutMs?: number } = {}): Promise<JqQuery> {
+export async function openJqQuery(query: string, log: Logger, options: { engine?: 'jq' | 'jq-web'; inputTimeoutMs?: number; idleMs?: number } = {}): Promise<JqQuery> {
   const version = options.engine === 'jq-web' ? undefined : await jqBinaryVersion();
   if (version) {
     if (version !== 'jq-1.6') log.warn({ version }, `jq is ${version}, not jq-1.6 as Firehose's JQ-1.6 engine: results may differ`);
-    return new JqChildQuery(query, log, options.inputTimeoutMs ?? JQ_INPUT_TIMEOUT_MS, 'jq');
+    return new JqChildQuery(query, log, options.inputTimeoutMs ?? JQ_INPUT_TIMEOUT_MS, 'jq', options.idleMs ?? JQ_IDLE_MS);
   }
   if (await loadJqWeb()) {
     log.warn('no jq binary found: MetadataExtraction runs on jq-web (slower, and jq 1.7 rather than 1.6); install jq');
-    return new JqChildQuery(query, log, options.inputTimeoutMs ?? JQ_INPUT_TIMEOUT_MS, 'jq-web');
+    return new JqChildQuery(query, log, options.inputTimeoutMs ?? JQ_INPUT_TIMEOUT_MS, 'jq-web', options.idleMs ?? JQ_IDLE_MS);
   }
   log.error('no jq binary and no jq-web: every record of a MetadataExtraction stream fails; install jq');
   return {
@@ -198,6 +203,7 @@ class JqChildQuery implements JqQuery {
   private partial = '';
   private stderrTail = '';
   private timer?: NodeJS.Timeout;
+  private idleTimer?: NodeJS.Timeout;
   private closed = false;
   /** Children started, for logs. */
   private starts = 0;
@@ -209,6 +215,7 @@ class JqChildQuery implements JqQuery {
     private readonly log: Logger,
     private readonly inputTimeoutMs: number,
     readonly engine: 'jq' | 'jq-web',
+    private readonly idleMs: number,
   ) {
     this.program = identifiedProgram(query);
   }
@@ -225,6 +232,8 @@ class JqChildQuery implements JqQuery {
 
   private pump(): void {
     if (this.closed || this.waiting.length === 0 || this.sent.length >= MAX_IN_FLIGHT) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     const child = this.child ?? this.start();
     // One write for the lot: a write per record would cost a system call each.
     const lines: string[] = [];
@@ -305,7 +314,10 @@ class JqChildQuery implements JqQuery {
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.sent.length === 0) return;
+    if (this.sent.length === 0) {
+      if (this.waiting.length === 0 && this.child) this.armIdle(this.child);
+      return;
+    }
     this.timer = setTimeout(() => {
       const child = this.child;
       if (!child) return;
@@ -314,6 +326,26 @@ class JqChildQuery implements JqQuery {
       this.replace(child);
     }, this.inputTimeoutMs);
     this.timer.unref();
+  }
+
+  /** Ends a child that has had nothing to do for JQ_IDLE_MS: a server with many streams keeps no idle processes. */
+  private armIdle(child: ChildProcessWithoutNullStreams): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.child !== child || this.sent.length > 0 || this.waiting.length > 0) return;
+      this.child = undefined;
+      child.removeAllListeners('close');
+      child.removeAllListeners('error');
+      child.on('error', () => {});
+      child.stdin.end();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  /** Whether a child is running (tests). */
+  get running(): boolean {
+    return this.child !== undefined;
   }
 
   private onGone(child: ChildProcessWithoutNullStreams, reason: string): void {
@@ -353,6 +385,7 @@ class JqChildQuery implements JqQuery {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     for (const request of this.waiting.splice(0)) this.fail(request, 'jq query closed');
     const child = this.child;
     if (!child) return;
