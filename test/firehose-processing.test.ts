@@ -201,6 +201,33 @@ test('KPL aggregates from a Kinesis source become their sub-records, with partit
   assert.deepEqual(result.failed, []);
 });
 
+/**
+ * Aggregates written by other implementations (base64), so that the format read here is not only
+ * the one this module writes: awslabs/kinesis-aggregation's reference record (quoted in a Python
+ * deaggregator's tests), a Node deaggregator's fixture, and one with an explicit hash key table.
+ */
+const KPL_FIXTURES: Array<[string, Array<[string, string]>]> = [
+  [
+    '84mawgoEcGstMAoEcGstMQoEcGstMhoTCAAaD3sibXNnIjoibGluZTAifRoTCAEaD3sibXNnIjoibGluZTEifRoTCAIaD3sibXNnIjoibGluZTIifZ8hyadI+v2KZPZrUGim6cQ=',
+    [['pk-0', '{"msg":"line0"}'], ['pk-1', '{"msg":"line1"}'], ['pk-2', '{"msg":"line2"}']],
+  ],
+  [
+    '84mawgoCcDEaGAgAGhQwMTIzNDU2Nzg5MDEyMzQ1NjdfQRoYCAAaFDAxMjM0NTY3ODkwMTIzNDU2N19CGhgIABoUMDEyMzQ1Njc4OTAxMjM0NTY3X0NHjL02iyRk3D+kO2UC2X6u',
+    [['p1', '012345678901234567_A'], ['p1', '012345678901234567_B'], ['p1', '012345678901234567_C']],
+  ],
+  [
+    '84mawgokODE2MjJiMGUtNWFlOC00YjUzLWE1ODUtYzZjYjc3ODBlNjgwCiQyNWQ0YzNjMS0zMWZlLTQyNGYtOTFmMy04MTI0MWRjYzY1OTASCXVuZGVmaW5lZBoRCAAQABoLeyJhIjoiQUJDIn0aEQgBEAAaC3siYiI6IkRFRiJ9jU+TcO1bDHHEgOGh8mJlCw==',
+    [['81622b0e-5ae8-4b53-a585-c6cb7780e680', '{"a":"ABC"}'], ['25d4c3c1-31fe-424f-91f3-81241dcc6590', '{"b":"DEF"}']],
+  ],
+];
+
+test('KPL aggregates written by other implementations de-aggregate', async () => {
+  for (const [base64, expected] of KPL_FIXTURES) {
+    const result = await processor(undefined).process([{ index: 0, data: Buffer.from(base64, 'base64'), arrival: 0, source: kinesisSource('1') }], signal());
+    assert.deepEqual(result.delivered.map((r) => [r.source?.partitionKey, r.data.toString()]), expected);
+  }
+});
+
 test('a KPL-looking record with a bad MD5, bad protobuf or no Kinesis source is an ordinary record', async () => {
   const aggregate = kplAggregate([{ key: 'k', data: 'x' }]);
   const badDigest = Buffer.from(aggregate);
