@@ -27,6 +27,7 @@ import {
   NON_JSON_RECORD_MESSAGE,
 } from '../src/firehose/processing/metadata-extraction.js';
 import { REPEATED_PROCESSOR_MESSAGE } from '../src/firehose/processing/configuration.js';
+import { processingErrorDocument } from '../src/firehose/processing/error-document.js';
 import type { SourceMetadata } from '../src/firehose/domain/delivery-stream.js';
 
 const ACCOUNT = '123456789012';
@@ -342,7 +343,7 @@ test('RecordDeAggregation DELIMITED splits at the base64 Delimiter', async () =>
 const lambda = (name: string, extra: Parameters = {}) => proc('Lambda', { LambdaArn: fn(name), ...extra });
 
 test('Lambda gets Firehose\'s event and its answer decides: Ok (with partition keys), Dropped, ProcessingFailed', async () => {
-  const transform = processor(enabled(lambda('transform'), proc('AppendDelimiterToRecord')), { sourceKinesisStreamArn: KINESIS_ARN });
+  const transform = processor(enabled(lambda('transform'), proc('AppendDelimiterToRecord')), { sourceKinesisStreamArn: KINESIS_ARN, now: () => 1_700_000_060_000 });
   const input: IngestRecord[] = [
     { index: 0, data: Buffer.from('hello'), arrival: 1_700_000_000_001, source: { ...kinesisSource('49590338271490256608559692538361571095921575989136588898'), subsequenceNumber: 0 } },
     { index: 1, data: Buffer.from('drop me'), arrival: 1_700_000_000_002 },
@@ -362,9 +363,14 @@ test('Lambda gets Firehose\'s event and its answer decides: Ok (with partition k
       errorCode: LAMBDA_ERRORS.ProcessingFailedStatus.code,
       errorMessage: 'ProcessingFailed status set for record',
       attemptsMade: 1,
+      attemptEndingTimestamp: 1_700_000_060_000,
       lambdaArn: fn('transform'),
       errorOutputType: 'processing-failed',
     },
+  );
+  assert.equal(
+    processingErrorDocument(result.failed[0]!),
+    `{"rawData":"ZmFpbCBtZQ==","errorCode":"Lambda.ProcessingFailedStatus","errorMessage":"ProcessingFailed status set for record","attemptsMade":1,"arrivalTimestamp":1700000000003,"attemptEndingTimestamp":1700000060000,"lambdaARN":"${fn('transform')}"}`,
   );
   assert.equal(result.metrics?.lambdaInvocations, 1);
 

@@ -69,6 +69,8 @@ export interface FailedRecord {
   errorCode: string;
   errorMessage: string;
   attemptsMade: number;
+  /** Epoch ms at which processing stopped trying (the error object's attemptEndingTimestamp). */
+  attemptEndingTimestamp: number;
   lambdaArn?: string;
   errorOutputType: ProcessingErrorOutputType;
 }
@@ -158,6 +160,7 @@ async function runPipeline(
   query: (() => Promise<JqQuery>) | undefined,
 ): Promise<ProcessingResult> {
   signal.throwIfAborted();
+  const now = deps.now ?? Date.now;
   const failed: FailedRecord[] = [];
   let dropped = 0;
   const metrics: ProcessingMetrics = {
@@ -177,6 +180,7 @@ async function runPipeline(
       errorCode,
       errorMessage,
       attemptsMade,
+      attemptEndingTimestamp: now(),
       ...(lambdaArn ? { lambdaArn } : {}),
       errorOutputType,
     });
