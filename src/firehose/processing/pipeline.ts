@@ -303,9 +303,27 @@ async function runPipeline(
     metrics.succeededBytes += record.data.length;
     return out;
   });
-  for (const failure of failed)
-    deps.log.warn({ errorCode: failure.errorCode, errorOutputType: failure.errorOutputType, index: failure.index, stream: deps.deliveryStreamArn }, failure.errorMessage);
+  logFailures(failed, deps);
   return { delivered, failed, dropped, metrics };
+}
+
+/**
+ * One warn line per error code of a batch, with how many records it took and the first one's
+ * message: a query that fails every record must not write a line per record (AWS samples its
+ * error logs under high failure rates too, FIREHOSE-SPEC §15).
+ */
+function logFailures(failed: FailedRecord[], deps: ProcessorDeps): void {
+  const byCode = new Map<string, { first: FailedRecord; records: number }>();
+  for (const failure of failed) {
+    const entry = byCode.get(failure.errorCode);
+    if (entry) entry.records++;
+    else byCode.set(failure.errorCode, { first: failure, records: 1 });
+  }
+  for (const [errorCode, { first, records }] of byCode)
+    deps.log.warn(
+      { deliveryStreamArn: deps.deliveryStreamArn, errorCode, errorOutputType: first.errorOutputType, records, ...(first.lambdaArn ? { lambdaArn: first.lambdaArn } : {}) },
+      first.errorMessage,
+    );
 }
 
 /**
