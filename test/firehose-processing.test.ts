@@ -648,3 +648,11 @@ test('jq: an idle child is ended and started again on the next record; it sees n
   assert.deepEqual(await query.run('{"k":2}'), { ok: true, outputs: [{ path: 'none', k: 2 }] });
   assert.equal(query.running, true);
 });
+
+test('jq: records near the 1,000 KiB limit go through a bounded window', async () => {
+  const extract = processor(enabled(metadata('{k: .k}')));
+  const big = (i: number) => JSON.stringify({ k: `v${i}`, pad: 'x'.repeat(900 * 1024) });
+  const result = await extract.process(records(...Array.from({ length: 30 }, (_, i) => big(i))), signal());
+  assert.equal(result.failed.length, 0);
+  assert.deepEqual(result.delivered.map((r) => r.partitionKeys?.fromQuery?.k), Array.from({ length: 30 }, (_, i) => `v${i}`));
+});

@@ -35,8 +35,10 @@ export interface JqQuery {
 /** Name or path of the jq binary; MILLRACE_JQ overrides (tests, unusual installs). */
 export const JQ_BINARY = process.env.MILLRACE_JQ ?? 'jq';
 
-/** Inputs written to a child and not yet answered, at most (bounds the pipe and the memory behind it). */
+/** Inputs written to a child and not yet answered, at most (bounds the pipe and the memory behind it)… */
 export const MAX_IN_FLIGHT = 1024;
+/** …and their bytes at most (records may be 1,000 KiB, more once decompressed); one input always goes. */
+export const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 
 /**
  * Longest a child may take on one input before it is taken to be stuck (a query that loops on
@@ -255,6 +257,8 @@ class JqChildQuery implements JqQuery {
   private starts = 0;
   private nextId = 0;
   private pumpScheduled = false;
+  /** Characters of the inputs in `sent`. */
+  private bytesInFlight = 0;
 
   constructor(
     query: string,
@@ -278,16 +282,20 @@ class JqChildQuery implements JqQuery {
 
   private pump(): void {
     if (this.closed || this.waiting.length === 0 || this.sent.length >= MAX_IN_FLIGHT) return;
+    if (this.sent.length > 0 && this.bytesInFlight + this.waiting.peek()!.line.length > MAX_IN_FLIGHT_BYTES) return;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     const child = this.child ?? this.start();
     // One write for the lot: a write per record would cost a system call each.
     const lines: string[] = [];
     while (this.waiting.length > 0 && this.sent.length < MAX_IN_FLIGHT) {
+      const next = this.waiting.peek()!;
+      if (this.sent.length > 0 && this.bytesInFlight + next.line.length > MAX_IN_FLIGHT_BYTES) break;
       const request = this.waiting.shift()!;
       request.sends++;
       request.id = this.nextId++;
       this.sent.push(request);
+      this.bytesInFlight += request.line.length;
       lines.push(`[${request.id},${request.line}]\n`);
     }
     child.stdin.write(lines.join(''));
@@ -342,9 +350,9 @@ class JqChildQuery implements JqQuery {
       let skipped = false;
       while (this.sent.peek()!.id !== id) {
         skipped = true;
-        this.fail(this.sent.shift(), 'jq gave no result for the record');
+        this.fail(this.takeSent(), 'jq gave no result for the record');
       }
-      this.sent.shift()!.resolve(outcomeOf(answer));
+      this.takeSent()!.resolve(outcomeOf(answer));
       if (skipped) {
         this.log.warn('jq skipped a record: restarting it');
         this.replace(child);
@@ -368,7 +376,7 @@ class JqChildQuery implements JqQuery {
       const child = this.child;
       if (!child) return;
       this.log.warn({ timeoutMs: this.inputTimeoutMs }, 'jq took too long on one record: restarting it');
-      this.fail(this.sent.shift(), `jq query did not finish within ${this.inputTimeoutMs} ms`);
+      this.fail(this.takeSent(), `jq query did not finish within ${this.inputTimeoutMs} ms`);
       this.replace(child);
     }, this.inputTimeoutMs);
     this.timer.unref();
@@ -399,7 +407,7 @@ class JqChildQuery implements JqQuery {
     if (!this.closed) this.log.warn({ reason, restarts: this.starts }, 'jq child ended: restarting it for the records behind');
     // 'close' comes after the child's last output was read, so the oldest unanswered input is the
     // one jq was working on: it fails; the rest go again.
-    const culprit = this.sent.shift();
+    const culprit = this.takeSent();
     this.fail(culprit, reason);
     this.replace(child);
   }
@@ -414,6 +422,7 @@ class JqChildQuery implements JqQuery {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const again: Request[] = [];
+    this.bytesInFlight = 0;
     for (const request of this.sent.takeAll()) {
       if (request.sends >= MAX_SENDS) this.fail(request, 'jq exited repeatedly');
       else again.push(request);
@@ -424,6 +433,12 @@ class JqChildQuery implements JqQuery {
       return;
     }
     this.pump();
+  }
+
+  private takeSent(): Request | undefined {
+    const request = this.sent.shift();
+    if (request) this.bytesInFlight -= request.line.length;
+    return request;
   }
 
   private fail(request: Request | undefined, error: string): void {
