@@ -656,3 +656,20 @@ test('jq: records near the 1,000 KiB limit go through a bounded window', async (
   assert.equal(result.failed.length, 0);
   assert.deepEqual(result.delivered.map((r) => r.partitionKeys?.fromQuery?.k), Array.from({ length: 30 }, (_, i) => `v${i}`));
 });
+
+test('CloudWatch Logs payloads with more than 500 events stay whole after RecordDeAggregation, and jq refuses them (as users observe)', async () => {
+  const partitioned = processor(
+    enabled(
+      proc('Decompression'),
+      proc('CloudWatchLogProcessing', { DataMessageExtraction: 'true' }),
+      proc('RecordDeAggregation', { SubRecordType: 'JSON' }),
+      metadata('{n: .n}'),
+    ),
+  );
+  const events = (count: number) => Array.from({ length: count }, (_, n) => JSON.stringify({ n }));
+  const small = await partitioned.process(records(cwlPayload('DATA_MESSAGE', events(50))), signal());
+  assert.equal(small.delivered.length, 50);
+  const large = await partitioned.process(records(cwlPayload('DATA_MESSAGE', events(MAX_SUB_RECORDS + 1))), signal());
+  assert.equal(large.delivered.length, 0);
+  assert.deepEqual(large.failed.map((f) => [f.errorCode, f.errorMessage]), [[METADATA_EXTRACTION_FAILED_CODE, NON_JSON_RECORD_MESSAGE]]);
+});
