@@ -16,6 +16,11 @@ import {
 } from '@aws-sdk/client-glue';
 import { startTestServer, type TestServer } from './helpers.js';
 import { storeGlueCatalog } from '../src/glue/catalog.js';
+import { DataCatalog, type TableDocument } from '../src/glue/domain/data-catalog.js';
+import { openMemoryStore } from '../src/store/memory-store.js';
+import { openNatsStore } from '../src/store/nats-store.js';
+import type { Store } from '../src/store/store.js';
+import { NatsCluster, natsServerMissing } from './nats-cluster.js';
 
 const run = promisify(execFile);
 let server: TestServer;
@@ -272,4 +277,48 @@ test('boto3: every operation and the errors as botocore parses them', async (t) 
     gone: ['EntityNotFoundException', 'Database analytics not found.', 400],
     dbs: [],
   });
+});
+
+/** The same catalog operations on a store: what the Glue API and delivery both rely on. */
+async function exerciseCatalog(store: Store): Promise<void> {
+  const catalog = new DataCatalog(store.meta);
+  const scope = { account: '111122223333', region: 'eu-central-1', catalogId: '111122223333' };
+  assert.equal(await catalog.createDatabase(scope, { Name: 'db/with slash', CatalogId: scope.catalogId, CreateTime: 1 }), true);
+  assert.equal(await catalog.createDatabase(scope, { Name: 'db/with slash', CatalogId: scope.catalogId, CreateTime: 2 }), false);
+  const table = (name: string): TableDocument => ({
+    Name: name, DatabaseName: 'db/with slash', CatalogId: scope.catalogId, VersionId: '0', CreateTime: 1, UpdateTime: 1,
+    Retention: 0, PartitionKeys: [], IsRegisteredWithLakeFormation: false, StorageDescriptor: { Columns: [{ Name: 'a', Type: 'int' }] },
+  });
+  assert.equal(await catalog.createTable(scope, table('t.1')), true);
+  assert.equal(await catalog.createTable(scope, table('t 2')), true);
+  assert.equal(await catalog.createTable(scope, table('t.1')), false);
+  assert.deepEqual((await catalog.listTables(scope, 'db/with slash')).map((t) => t.Name).sort(), ['t 2', 't.1']);
+  const read = await storeGlueCatalog(store).getTable('111122223333', 'eu-central-1', 'DB/With Slash', 'T.1');
+  assert.deepEqual(read?.StorageDescriptor?.Columns, [{ Name: 'a', Type: 'int' }]);
+  assert.equal(await catalog.deleteDatabase(scope, 'db/with slash'), true);
+  assert.deepEqual(await catalog.listTables(scope, 'db/with slash'), []);
+  assert.equal(await catalog.getDatabase(scope, 'db/with slash'), undefined);
+}
+
+test('the catalog on the memory store', async () => {
+  const store = openMemoryStore();
+  try {
+    await exerciseCatalog(store);
+  } finally {
+    await store.close();
+  }
+});
+
+test('the catalog on NATS JetStream', { skip: natsServerMissing(), timeout: 60_000 }, async () => {
+  const cluster = await NatsCluster.start(1);
+  try {
+    const store = await openNatsStore({ url: cluster.url, replicas: 1 });
+    try {
+      await exerciseCatalog(store);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await cluster.stop();
+  }
 });
