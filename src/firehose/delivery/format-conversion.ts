@@ -230,23 +230,33 @@ export async function convertToParquet(
     return { body: Buffer.alloc(0), failed: failAll(records, INVALID_SCHEMA_CODE, message, catalogTable, now()), rows: 0, convertedRecords: 0, extension: PARQUET_EXTENSION };
   }
   const serde = readSerde(conversion);
+  for (const column of columns) {
+    const columnKey = serde.caseInsensitive ? column.name.toLowerCase() : column.name;
+    column.jsonKey = serde.mappings.get(columnKey) ?? columnKey;
+  }
   const parquet = readParquetSerDe(conversion);
-  const rows: unknown[][] = [];
+  // Column by column, as the writer takes them.
+  const data: unknown[][] = columns.map(() => []);
+  let rowCount = 0;
   const failed: ConversionFailure[] = [];
   let convertedRecords = 0;
-  for (const record of records) {
+  for (let r = 0; r < records.length; r++) {
+    // A 128 MiB buffer holds about a million small records: the event loop gets its turn now and then.
+    if (r > 0 && r % READ_YIELD_RECORDS === 0) await yieldToEventLoop();
+    const record = records[r];
     try {
       const objects = parseConcatenatedJson(record.data);
       const recordRows = objects.map((object) => readRow(object, columns, serde));
-      for (const row of recordRows) rows.push(row);
+      for (const row of recordRows) for (let i = 0; i < row.length; i++) data[i].push(row[i]);
+      rowCount += recordRows.length;
       convertedRecords++;
     } catch (err) {
       if (!(err instanceof MalformedRecordError)) throw err;
       failed.push(...failAll([record], MALFORMED_DATA_CODE, err.message, catalogTable, now()));
     }
   }
-  const body = writeParquet(columns, rows, parquet);
-  return { body, failed, rows: rows.length, convertedRecords, extension: PARQUET_EXTENSION };
+  const body = await writeParquet(columns, data, parquet);
+  return { body, failed, rows: rowCount, convertedRecords, extension: PARQUET_EXTENSION };
 }
 
 /** Looks the table up as SchemaConfiguration names it, then converts; a missing table fails every record. */
@@ -270,6 +280,10 @@ export async function convertWithCatalog(
   }
   return convertToParquet(records, conversion, table, { ...stream, now });
 }
+
+/** Records read between two turns of the event loop. */
+export const READ_YIELD_RECORDS = 2_000;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class MalformedRecordError extends Error {}
 class SchemaError extends Error {}
@@ -398,8 +412,8 @@ function readParquetSerDe(conversion: Json): ParquetSettings {
 interface ColumnReader {
   name: string;
   type: HiveType;
-  /** Normalised JSON key the column reads. */
-  key: string;
+  /** The normalised JSON key the column reads (after case folding and ColumnToJsonKeyMappings). */
+  jsonKey: string;
 }
 
 function tableColumns(table: GlueTable): ColumnReader[] {
@@ -409,7 +423,7 @@ function tableColumns(table: GlueTable): ColumnReader[] {
     if (!column.Type) throw new SchemaError(`Column ${column.Name} has no type.`);
     const type = parseHiveType(column.Type);
     checkWritable(type, column.Name);
-    return { name: column.Name, type, key: column.Name };
+    return { name: column.Name, type, jsonKey: column.Name };
   });
 }
 
@@ -439,12 +453,25 @@ function normalisedMembers(object: Json, serde: SerdeSettings): Map<string, unkn
 }
 
 function readRow(object: Json, columns: ColumnReader[], serde: SerdeSettings): unknown[] {
-  const members = normalisedMembers(object, serde);
-  return columns.map((column) => {
-    const columnKey = serde.caseInsensitive ? column.key.toLowerCase() : column.key;
-    const key = serde.mappings.get(columnKey) ?? columnKey;
-    return readValue(column.type, members.get(key), serde, column.name);
-  });
+  // Most JSON spells its keys as the columns do (lower case, no dots): such an object is read as it
+  // is; only one with a key that normalising could change gets a normalised copy (whose last
+  // colliding key wins).
+  const members = serde.caseInsensitive || serde.dotsToUnderscores ? (needsNormalising(object) ? normalisedMembers(object, serde) : undefined) : undefined;
+  const row = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const key = columns[i].jsonKey;
+    const value = members ? members.get(key) : Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+    row[i] = readValue(columns[i].type, value, serde, columns[i].name);
+  }
+  return row;
+}
+
+/** Keys made only of these characters are unchanged by case folding and dot conversion. */
+const PLAIN_KEY = /^[a-z0-9_$@-]*$/;
+
+function needsNormalising(object: Json): boolean {
+  for (const key in object) if (!PLAIN_KEY.test(key)) return true;
+  return false;
 }
 
 const INT_RANGES = {
@@ -555,7 +582,7 @@ function scaledDecimal(text: string, precision: number, scale: number): bigint |
   const match = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text)!;
   const negative = match[1] === '-';
   let digits = (match[2] || '') + (match[3] || '');
-  let pointAt = (match[2] || '').length + Number(match[4] ?? 0);
+  const pointAt = (match[2] || '').length + Number(match[4] ?? 0);
   // Shift so that exactly `scale` digits follow the point, rounding half-up on what is cut.
   const wanted = pointAt + scale;
   if (wanted < 0) return 0n;
@@ -563,7 +590,6 @@ function scaledDecimal(text: string, precision: number, scale: number): bigint |
   let unscaled = BigInt(digits.slice(0, wanted) || '0');
   const next = digits[wanted];
   if (next !== undefined && next >= '5') unscaled += 1n;
-  pointAt = 0;
   if (unscaled.toString().length > precision) return null;
   return negative ? -unscaled : unscaled;
 }
@@ -807,21 +833,35 @@ function schemaElements(name: string, type: HiveType, repetition: 'OPTIONAL' | '
   }
 }
 
-function writeParquet(columns: ColumnReader[], rows: unknown[][], settings: ParquetSettings): Buffer {
+/**
+ * Rows per row group. Hive's writer closes a row group at BlockSizeBytes (≥ 64 MiB, §11), which in
+ * practice puts a whole buffer in one; Millrace closes one every ROW_GROUP_ROWS rows instead so that
+ * the event loop gets a turn between row groups (writing one is synchronous). Readers see the same
+ * rows and types either way.
+ */
+export const ROW_GROUP_ROWS = 50_000;
+
+/** A ByteWriter whose flush (called after each row group) lets other work run. */
+class YieldingByteWriter extends ByteWriter {
+  flush(): Promise<void> {
+    return yieldToEventLoop();
+  }
+}
+
+async function writeParquet(columns: ColumnReader[], data: unknown[][], settings: ParquetSettings): Promise<Buffer> {
   const schema: SchemaElement[] = [
     { name: PARQUET_ROOT_NAME, num_children: columns.length } as SchemaElement,
     ...columns.flatMap((column) => schemaElements(column.name, column.type, 'OPTIONAL')),
   ];
-  const writer = new ByteWriter();
-  parquetWrite({
+  const writer = new YieldingByteWriter();
+  await parquetWrite({
     writer,
     schema,
-    columnData: columns.map((column, i) => ({ name: column.name, data: rows.map((row) => row[i]) })),
+    columnData: columns.map((column, i) => ({ name: column.name, data: data[i] })),
     codec: settings.codec,
     compressors: { GZIP: (bytes: Uint8Array) => gzipSync(bytes) },
     pageSize: settings.pageSize,
-    // Every row in one row group: BlockSizeBytes (≥ 64 MiB, §11) is never below a buffer's size.
-    rowGroupSize: Math.max(rows.length, 1),
+    rowGroupSize: ROW_GROUP_ROWS,
     ...(settings.dictionary ? {} : { dictionarySize: 0 }),
     createdBy: 'millrace (hyparquet-writer)',
   });
