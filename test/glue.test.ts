@@ -9,7 +9,12 @@ import {
   DeleteTableCommand,
   GetDatabaseCommand,
   GetDatabasesCommand,
+  GetPartitionIndexesCommand,
   GetTableCommand,
+  GetTagsCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateDatabaseCommand,
   GetTablesCommand,
   GlueClient,
   UpdateTableCommand,
@@ -229,6 +234,75 @@ test('paging: GetDatabases and GetTables with MaxResults and NextToken, Expressi
     assert.deepEqual((await paged.send(new GetTablesCommand({ DatabaseName: 'd1' }))).TableList, []);
   } finally {
     paged.destroy();
+  }
+});
+
+test('what Terraform reads besides: UpdateDatabase, GetTags/TagResource/UntagResource, GetPartitionIndexes', async () => {
+  const tf = client('AKIDTF', 'us-east-2');
+  try {
+    await tf.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'tf_db', Description: 'v1' }, Tags: { team: 'data' } }));
+    const created = (await tf.send(new GetDatabaseCommand({ Name: 'tf_db' }))).Database!;
+    await tf.send(new UpdateDatabaseCommand({ Name: 'TF_DB', DatabaseInput: { Name: 'tf_db', Description: 'v2', Parameters: { p: '1' } } }));
+    const updated = (await tf.send(new GetDatabaseCommand({ Name: 'tf_db' }))).Database!;
+    assert.equal(updated.Description, 'v2');
+    assert.deepEqual(updated.Parameters, { p: '1' });
+    assert.equal(updated.CreateTime?.getTime(), created.CreateTime?.getTime());
+    assert.deepEqual(await failure(tf.send(new UpdateDatabaseCommand({ Name: 'nodb', DatabaseInput: { Name: 'nodb' } }))), {
+      name: 'EntityNotFoundException',
+      message: 'Database nodb not found.',
+      status: 400,
+    });
+
+    const dbArn = 'arn:aws:glue:us-east-2:000000000000:database/tf_db';
+    assert.deepEqual((await tf.send(new GetTagsCommand({ ResourceArn: dbArn }))).Tags, { team: 'data' });
+    await tf.send(new TagResourceCommand({ ResourceArn: dbArn, TagsToAdd: { env: 'dev', team: 'platform' } }));
+    await tf.send(new UntagResourceCommand({ ResourceArn: dbArn, TagsToRemove: ['env', 'absent'] }));
+    assert.deepEqual((await tf.send(new GetTagsCommand({ ResourceArn: dbArn }))).Tags, { team: 'platform' });
+    assert.deepEqual(await failure(tf.send(new GetTagsCommand({ ResourceArn: 'arn:aws:glue:us-east-2:000000000000:database/other' }))), {
+      name: 'EntityNotFoundException',
+      message: 'Database other not found.',
+      status: 400,
+    });
+
+    await tf.send(
+      new CreateTableCommand({
+        DatabaseName: 'tf_db',
+        TableInput: { Name: 'logs', PartitionKeys: [{ Name: 'year', Type: 'int' }, { Name: 'month', Type: 'string' }], StorageDescriptor: { Columns: columns } },
+        PartitionIndexes: [{ IndexName: 'by_date', Keys: ['year', 'month'] }],
+      }),
+    );
+    const { PartitionIndexDescriptorList } = await tf.send(new GetPartitionIndexesCommand({ DatabaseName: 'tf_db', TableName: 'logs' }));
+    assert.deepEqual(PartitionIndexDescriptorList, [
+      { IndexName: 'by_date', Keys: [{ Name: 'year', Type: 'int' }, { Name: 'month', Type: 'string' }], IndexStatus: 'ACTIVE' },
+    ]);
+    // GetTable does not show them; UpdateTable keeps them.
+    assert.equal('partitionIndexes' in ((await tf.send(new GetTableCommand({ DatabaseName: 'tf_db', Name: 'logs' }))).Table ?? {}), false);
+    await tf.send(new UpdateTableCommand({ DatabaseName: 'tf_db', TableInput: { Name: 'logs', PartitionKeys: [{ Name: 'year', Type: 'int' }, { Name: 'month', Type: 'string' }] } }));
+    assert.equal((await tf.send(new GetPartitionIndexesCommand({ DatabaseName: 'tf_db', TableName: 'logs' }))).PartitionIndexDescriptorList?.length, 1);
+    const noIndexes = await tf.send(new CreateTableCommand({ DatabaseName: 'tf_db', TableInput: { Name: 'plain' } }));
+    assert.ok(noIndexes);
+    assert.deepEqual((await tf.send(new GetPartitionIndexesCommand({ DatabaseName: 'tf_db', TableName: 'plain' }))).PartitionIndexDescriptorList, []);
+    assert.deepEqual(await failure(tf.send(new GetPartitionIndexesCommand({ DatabaseName: 'tf_db', TableName: 'nope' }))), {
+      name: 'EntityNotFoundException',
+      message: 'Table nope not found.',
+      status: 400,
+    });
+    const badIndex = await failure(
+      tf.send(new CreateTableCommand({ DatabaseName: 'tf_db', TableInput: { Name: 'bad', StorageDescriptor: { Columns: columns } }, PartitionIndexes: [{ IndexName: 'i', Keys: ['id'] }] })),
+    );
+    assert.equal(badIndex.name, 'InvalidInputException');
+
+    const tableArn = 'arn:aws:glue:us-east-2:000000000000:table/tf_db/logs';
+    await tf.send(new TagResourceCommand({ ResourceArn: tableArn, TagsToAdd: { kind: 'logs' } }));
+    assert.deepEqual((await tf.send(new GetTagsCommand({ ResourceArn: tableArn }))).Tags, { kind: 'logs' });
+    // Deleting the database takes its tables' and its own tags with it: a new one of the same name has none.
+    await tf.send(new DeleteDatabaseCommand({ Name: 'tf_db' }));
+    await tf.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'tf_db' } }));
+    assert.deepEqual((await tf.send(new GetTagsCommand({ ResourceArn: dbArn }))).Tags, {});
+    await tf.send(new CreateTableCommand({ DatabaseName: 'tf_db', TableInput: { Name: 'logs' } }));
+    assert.deepEqual((await tf.send(new GetTagsCommand({ ResourceArn: tableArn }))).Tags, {});
+  } finally {
+    tf.destroy();
   }
 });
 

@@ -25,8 +25,9 @@ export function databaseOutput(database: DatabaseDocument): Record<string, unkno
 }
 
 export function tableOutput(table: TableDocument): Record<string, unknown> {
+  const { partitionIndexes: _internal, ...described } = table;
   return {
-    ...table,
+    ...described,
     CreateTime: date(table.CreateTime),
     UpdateTime: date(table.UpdateTime),
     LastAccessTime: date(table.LastAccessTime),

@@ -21,3 +21,8 @@ export const databaseAlreadyExists = () => new GlueError('AlreadyExistsException
 export const tableAlreadyExists = () => new GlueError('AlreadyExistsException', 'Table already exists.');
 export const invalidInput = (message: string) => new GlueError('InvalidInputException', message);
 export const concurrentModification = (message: string) => new GlueError('ConcurrentModificationException', message);
+
+/** Without TableInput (the model allows it for OpenTableFormatInput, which Millrace does not serve). Text UNVERIFIED. */
+export const TABLE_INPUT_REQUIRED_MESSAGE = 'TableInput is required';
+/** Two writers changing the same entry at once: the loser is told so. Text UNVERIFIED. */
+export const CONCURRENT_UPDATE_MESSAGE = 'Concurrent modification: the entry was changed by another request; retry.';

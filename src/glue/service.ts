@@ -11,8 +11,14 @@ import { DataCatalog } from './domain/data-catalog.js';
 
 /**
  * The Glue Data Catalog operations a Firehose record format conversion needs (and Terraform's
- * aws_glue_catalog_database / aws_glue_catalog_table use), on the same port: JSON 1.1, target
- * prefix `AWSGlue`, SigV4 signing name `glue`. The model is botocore's, reduced to these operations.
+ * aws_glue_catalog_database / aws_glue_catalog_table use: they also read GetTags and
+ * GetPartitionIndexes), on the same port: JSON 1.1, target prefix `AWSGlue`, SigV4 signing name
+ * `glue`. Any other Glue operation is unknown (UnknownOperationException).
+ *
+ * The model (src/model/glue-2017-03-31.json) is botocore's `data/glue/2017-03-31/service-2.json.gz`
+ * (version in its metadata.source) reduced to these operations: their `name`, `http`, `input`,
+ * `output` and `errors`, every shape their inputs, outputs and errors reach, and no documentation.
+ * To regenerate it, walk the shapes from the operations the same way and drop `documentation`.
  */
 export const GLUE_MODEL = model as unknown as ServiceModel;
 /** The SigV4 service name AWS clients scope Glue requests with. */

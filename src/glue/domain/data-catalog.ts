@@ -47,6 +47,14 @@ export interface TableDocument {
   Parameters?: Record<string, string>;
   TargetTable?: unknown;
   IsRegisteredWithLakeFormation: boolean;
+  /** CreateTable's PartitionIndexes, as GetPartitionIndexes describes them; not part of GetTable's Table. */
+  partitionIndexes?: PartitionIndexDescriptor[];
+}
+
+export interface PartitionIndexDescriptor {
+  IndexName: string;
+  Keys: Array<{ Name: string; Type: string }>;
+  IndexStatus: 'ACTIVE';
 }
 
 export interface CatalogScope {
@@ -68,6 +76,12 @@ const scopePrefix = (kind: 'db' | 'table', scope: CatalogScope) => `glue/${kind}
 export const databaseKey = (scope: CatalogScope, name: string) => scopePrefix('db', scope) + part(name);
 export const tablesPrefix = (scope: CatalogScope, database: string) => `${scopePrefix('table', scope)}${part(database)}/`;
 export const tableKey = (scope: CatalogScope, database: string, name: string) => tablesPrefix(scope, database) + part(name);
+/** Tags of a database or table, by its ARN (kept apart so that Get* answers carry none). */
+export const tagsKey = (account: string, arn: string) => `glue/tags/${part(account)}/${part(arn)}`;
+
+/** The ARNs Glue gives catalog resources (GetTags/TagResource name them so). */
+export const databaseArn = (scope: CatalogScope, name: string) => `arn:aws:glue:${scope.region}:${scope.catalogId}:database/${name}`;
+export const tableArn = (scope: CatalogScope, database: string, name: string) => `arn:aws:glue:${scope.region}:${scope.catalogId}:table/${database}/${name}`;
 
 export class DataCatalog {
   constructor(private readonly meta: MetadataStore) {}
@@ -86,14 +100,35 @@ export class DataCatalog {
     return (await this.meta.list<DatabaseDocument>(scopePrefix('db', scope))).map((entry) => entry.value);
   }
 
-  /** Deletes the database and every table in it; false when the database was not there. */
+  /** Replaces the database if it is still at `revision`; false when another writer got there first. */
+  async replaceDatabase(scope: CatalogScope, database: DatabaseDocument, revision: number): Promise<boolean> {
+    return (await this.meta.put(databaseKey(scope, database.Name), database, revision)) !== undefined;
+  }
+
+  /** Deletes the database, every table in it and their tags; false when the database was not there. */
   async deleteDatabase(scope: CatalogScope, name: string): Promise<boolean> {
     const existing = await this.getDatabase(scope, name);
     if (!existing) return false;
     for (const table of await this.meta.list<TableDocument>(tablesPrefix(scope, name))) {
       await this.meta.delete(table.key, table.revision);
+      await this.dropTags(scope, tableArn(scope, name, table.value.Name));
     }
+    await this.dropTags(scope, databaseArn(scope, name));
     return this.meta.delete(existing.key, existing.revision);
+  }
+
+  async getTags(scope: CatalogScope, arn: string): Promise<Versioned<Record<string, string>> | undefined> {
+    return this.meta.get<Record<string, string>>(tagsKey(scope.account, arn));
+  }
+
+  /** Writes the tags if they are still at `revision` (0: none yet); false on a conflict. */
+  async putTags(scope: CatalogScope, arn: string, tags: Record<string, string>, revision: number): Promise<boolean> {
+    return (await this.meta.put(tagsKey(scope.account, arn), tags, revision)) !== undefined;
+  }
+
+  async dropTags(scope: CatalogScope, arn: string): Promise<void> {
+    const tags = await this.getTags(scope, arn);
+    if (tags) await this.meta.delete(tags.key, tags.revision);
   }
 
   getTable(scope: CatalogScope, database: string, name: string): Promise<Versioned<TableDocument> | undefined> {
@@ -114,7 +149,9 @@ export class DataCatalog {
     return (await this.meta.put(tableKey(scope, table.DatabaseName, table.Name), table, revision)) !== undefined;
   }
 
-  deleteTable(scope: CatalogScope, database: string, name: string, revision: number): Promise<boolean> {
-    return this.meta.delete(tableKey(scope, database, name), revision);
+  async deleteTable(scope: CatalogScope, database: string, name: string, revision: number): Promise<boolean> {
+    if (!(await this.meta.delete(tableKey(scope, database, name), revision))) return false;
+    await this.dropTags(scope, tableArn(scope, database, name));
+    return true;
   }
 }

@@ -1,34 +1,23 @@
-import { canonicalName, scopeOf, type GlueContext } from '../context.js';
-import type { DatabaseDocument } from '../domain/data-catalog.js';
+import { scopeOf, type GlueContext } from '../context.js';
+import { databaseArn } from '../domain/data-catalog.js';
+import { databaseFromInput, type DatabaseInput } from '../resource-input.js';
 import { databaseAlreadyExists } from '../errors.js';
-
-/**
- * What Glue fills in when a database is created without CreateTableDefaultPermissions: the
- * Lake Formation "IAM_ALLOWED_PRINCIPALS / ALL" default of accounts that never opted into Lake
- * Formation permissions (what GetDatabase shows in such accounts).
- */
-export const DEFAULT_TABLE_PERMISSIONS = [{ Principal: { DataLakePrincipalIdentifier: 'IAM_ALLOWED_PRINCIPALS' }, Permissions: ['ALL'] }];
 
 interface Input {
   CatalogId?: string;
-  DatabaseInput: { Name: string; Description?: string; LocationUri?: string; Parameters?: Record<string, string>; CreateTableDefaultPermissions?: unknown[]; TargetDatabase?: unknown; FederatedDatabase?: unknown };
+  DatabaseInput: DatabaseInput;
   Tags?: Record<string, string>;
 }
 
 export default async function createDatabase(input: Input, context: GlueContext) {
   const scope = scopeOf(input, context);
-  const given = input.DatabaseInput;
-  const database: DatabaseDocument = {
-    Name: canonicalName(given.Name),
-    Description: given.Description,
-    LocationUri: given.LocationUri,
-    Parameters: given.Parameters ?? {},
-    CreateTime: Date.now(),
-    CreateTableDefaultPermissions: given.CreateTableDefaultPermissions ?? DEFAULT_TABLE_PERMISSIONS,
-    TargetDatabase: given.TargetDatabase,
-    FederatedDatabase: given.FederatedDatabase,
-    CatalogId: scope.catalogId,
-  };
+  const database = databaseFromInput(input.DatabaseInput, scope.catalogId, Date.now());
   if (!(await context.catalog.createDatabase(scope, database))) throw databaseAlreadyExists();
+  if (input.Tags && Object.keys(input.Tags).length > 0) {
+    // A new database has no tags yet, unless a deleted one of the same name left some behind.
+    const arn = databaseArn(scope, database.Name);
+    const previous = await context.catalog.getTags(scope, arn);
+    await context.catalog.putTags(scope, arn, input.Tags, previous?.revision ?? 0);
+  }
   return {};
 }

@@ -1,6 +1,5 @@
 import { canonicalName, scopeOf, type GlueContext } from '../context.js';
-import { concurrentModification, databaseNotFound, tableNotFound } from '../errors.js';
-import { CONCURRENT_UPDATE_MESSAGE } from './UpdateTable.js';
+import { CONCURRENT_UPDATE_MESSAGE, concurrentModification, databaseNotFound, tableNotFound } from '../errors.js';
 
 export default async function deleteTable(input: { CatalogId?: string; DatabaseName: string; Name: string }, context: GlueContext) {
   const scope = scopeOf(input, context);

@@ -1,13 +1,10 @@
 import { canonicalName, scopeOf, type GlueContext } from '../context.js';
-import { concurrentModification, databaseNotFound, invalidInput, tableNotFound } from '../errors.js';
-import { tableFromInput, type TableInput } from '../table-input.js';
-import { TABLE_INPUT_REQUIRED_MESSAGE } from './CreateTable.js';
+import { CONCURRENT_UPDATE_MESSAGE, concurrentModification, databaseNotFound, invalidInput, TABLE_INPUT_REQUIRED_MESSAGE, tableNotFound } from '../errors.js';
+import { tableFromInput, type TableInput } from '../resource-input.js';
 
 /** UpdateTable's VersionId names the version the caller read; another one is current. Text UNVERIFIED. */
 export const versionMismatchMessage = (given: string, current: string) =>
   `Update table failed due to concurrent modifications. Expected version ${given} but found ${current}.`;
-/** Two writers updating the same table at once: the loser is told so. Text UNVERIFIED. */
-export const CONCURRENT_UPDATE_MESSAGE = 'Update table failed due to concurrent modifications.';
 
 interface Input {
   CatalogId?: string;
@@ -38,6 +35,7 @@ export default async function updateTable(input: Input, context: GlueContext) {
     version: Number(current.value.VersionId) + 1,
     createTime: current.value.CreateTime,
     updateTime: Date.now(),
+    partitionIndexes: current.value.partitionIndexes,
   });
   if (!(await context.catalog.replaceTable(scope, table, current.revision))) throw concurrentModification(CONCURRENT_UPDATE_MESSAGE);
   return {};

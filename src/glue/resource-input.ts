@@ -1,4 +1,4 @@
-import type { TableDocument } from './domain/data-catalog.js';
+import type { DatabaseDocument, TableDocument } from './domain/data-catalog.js';
 import { canonicalName } from './domain/data-catalog.js';
 
 /** The model's TableInput, as validated. */
@@ -28,9 +28,10 @@ export const FIRST_TABLE_VERSION = 0;
  */
 export function tableFromInput(
   given: TableInput,
-  at: { database: string; catalogId: string; version: number; createTime: number; updateTime: number },
+  at: { database: string; catalogId: string; version: number; createTime: number; updateTime: number; partitionIndexes?: TableDocument['partitionIndexes'] },
 ): TableDocument {
   return {
+    partitionIndexes: at.partitionIndexes,
     Name: canonicalName(given.Name),
     DatabaseName: at.database,
     Description: given.Description,
@@ -52,3 +53,37 @@ export function tableFromInput(
     IsRegisteredWithLakeFormation: false,
   };
 }
+
+/** The model's DatabaseInput, as validated. */
+export interface DatabaseInput {
+  Name: string;
+  Description?: string;
+  LocationUri?: string;
+  Parameters?: Record<string, string>;
+  CreateTableDefaultPermissions?: unknown[];
+  TargetDatabase?: unknown;
+  FederatedDatabase?: unknown;
+}
+
+/**
+ * What Glue fills in when a database is created without CreateTableDefaultPermissions: the
+ * Lake Formation "IAM_ALLOWED_PRINCIPALS / ALL" default of accounts that never opted into Lake
+ * Formation permissions (what GetDatabase shows in such accounts).
+ */
+export const DEFAULT_TABLE_PERMISSIONS = [{ Principal: { DataLakePrincipalIdentifier: 'IAM_ALLOWED_PRINCIPALS' }, Permissions: ['ALL'] }];
+
+/** The stored database for a DatabaseInput (CreateDatabase, and UpdateDatabase which replaces it). */
+export function databaseFromInput(given: DatabaseInput, catalogId: string, createTime: number): DatabaseDocument {
+  return {
+    Name: canonicalName(given.Name),
+    Description: given.Description,
+    LocationUri: given.LocationUri,
+    Parameters: given.Parameters ?? {},
+    CreateTime: createTime,
+    CreateTableDefaultPermissions: given.CreateTableDefaultPermissions ?? DEFAULT_TABLE_PERMISSIONS,
+    TargetDatabase: given.TargetDatabase,
+    FederatedDatabase: given.FederatedDatabase,
+    CatalogId: catalogId,
+  };
+}
+
