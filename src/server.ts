@@ -27,6 +27,7 @@ import { createLambdaService } from './lambda/service.js';
 import { openObjectStore } from './objects/open.js';
 import type { ObjectStore } from './objects/object-store.js';
 import { createS3Service } from './s3/service.js';
+import { createGlueService, GLUE_SIGNING_NAME } from './glue/service.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -99,9 +100,9 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     opened.push(() => objects.close());
     const authenticator = createAuthenticator(config);
     kinesis = { config, store, streams: new Streams(store, config) };
-    const jsonServices = [await createKinesisService(kinesis, authenticator)];
+    const jsonServices = [await createKinesisService(kinesis, authenticator), await createGlueService(store, authenticator)];
     /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
-    const jsonSigningNames = ['kinesis'];
+    const jsonSigningNames = ['kinesis', GLUE_SIGNING_NAME];
     const restServices: HttpService[] = [
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
