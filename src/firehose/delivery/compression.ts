@@ -214,8 +214,12 @@ async function zip(input: Buffer, options: CompressOptions): Promise<Buffer> {
   const entry = new PredeflatedEntry(options.zipEntryName ?? randomUUID(), deflated);
   entry.mtime = options.modifiedMs ?? Date.now();
   archive.add(entry);
-  // One push per segment: fflate takes the CRC and size from the raw bytes, process() emits the deflate.
-  raw.forEach((segment, i) => entry.push(segment, i === raw.length - 1));
+  // One push per segment: fflate takes the CRC and size from the raw bytes (on this thread, hence
+  // the yields), process() emits the segment's deflate.
+  for (let i = 0; i < raw.length; i++) {
+    entry.push(raw[i]!, i === raw.length - 1);
+    if (i < raw.length - 1) await yieldToEventLoop();
+  }
   archive.end();
   if (failure) throw failure;
   return Buffer.concat(parts);
