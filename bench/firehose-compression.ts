@@ -1,7 +1,9 @@
 /**
  * Firehose object bodies (FIREHOSE-SPEC §9): MB/s of compress() per CompressionFormat on 64 MiB of
  * JSON lines handed over as records (one chunk per record, as the delivery engine does), and of
- * decompress(). Run: `npx tsc -p . && node dist/bench/firehose-compression.js [MiB] [rounds]`.
+ * decompress(). Run: `npx tsc -p . && node dist/bench/firehose-compression.js [MiB] [rounds] [varied|uniform]`
+ * ("varied": log-like records with random words and ids; "uniform": one record shape with counters,
+ * which deflate handles much faster).
  * MB = 10^6 bytes of input (uncompressed) per second of wall time, best of `rounds`; "per CPU-s"
  * divides by the process's CPU time instead (all threads), which a machine shared with other
  * work disturbs less.
@@ -10,6 +12,7 @@ import { compress, decompress, COMPRESSION_FORMATS } from '../src/firehose/deliv
 
 const mib = Number(process.argv[2] ?? 64);
 const rounds = Number(process.argv[3] ?? 3);
+const dataset = process.argv[4] === 'uniform' ? 'uniform' : 'varied';
 
 /** JSON lines with the variety of a real log stream: ids, timestamps, levels, free text. */
 function jsonLines(totalBytes: number): Buffer[] {
@@ -36,7 +39,19 @@ function jsonLines(totalBytes: number): Buffer[] {
   return records;
 }
 
-const records = jsonLines(mib * 1024 * 1024);
+/** One record shape, counters only. */
+function uniformLines(totalBytes: number): Buffer[] {
+  const records: Buffer[] = [];
+  let bytes = 0;
+  for (let i = 0; bytes < totalBytes; i++) {
+    const record = Buffer.from(JSON.stringify({ id: i, ts: 1_700_000_000_000 + i, level: 'INFO', customerId: `cust-${i % 1000}`, message: 'order created' }) + '\n');
+    records.push(record);
+    bytes += record.length;
+  }
+  return records;
+}
+
+const records = dataset === 'uniform' ? uniformLines(mib * 1024 * 1024) : jsonLines(mib * 1024 * 1024);
 const inputBytes = records.reduce((n, r) => n + r.length, 0);
 const rate = (ms: number) => ((inputBytes / 1e6) / (ms / 1000)).toFixed(0);
 
@@ -50,7 +65,7 @@ async function measure<T>(run: () => Promise<T>): Promise<{ wall: number; cpu: n
   return { wall, cpu: (cpu.user + cpu.system) / 1000, value };
 }
 
-console.log(`${records.length} records, ${(inputBytes / 1e6).toFixed(1)} MB of JSON lines, best of ${rounds}`);
+console.log(`${records.length} records, ${(inputBytes / 1e6).toFixed(1)} MB of ${dataset} JSON lines, best of ${rounds}`);
 console.log('format          compress MB/s  per CPU-s   ratio   decompress MB/s');
 const row = (label: string, wall: number, cpu: number, size: number, decompressWall?: number) =>
   console.log(`${label.padEnd(15)} ${rate(wall).padStart(13)} ${rate(cpu).padStart(10)}   ${(size / inputBytes).toFixed(3).padStart(5)}   ${decompressWall === undefined ? '' : rate(decompressWall).padStart(15)}`);

@@ -12,9 +12,8 @@ import {
   checkPrefixes, evaluateErrorPrefix, evaluatePrefix, partitionKeyNames, randomString, PrefixEvaluationError,
   ERROR_OUTPUT_PREFIX_REQUIRED_MESSAGE, ERROR_OUTPUT_TYPE_IN_PREFIX_MESSAGE, ERROR_OUTPUT_TYPE_REQUIRED_MESSAGE,
   INVALID_EXPRESSION_MESSAGE, PARTITION_KEY_IN_ERROR_PREFIX_MESSAGE, PARTITION_KEYS_WITHOUT_DYNAMIC_PARTITIONING_MESSAGE,
-  DYNAMIC_PARTITIONING_WITHOUT_PARTITION_KEYS_MESSAGE, PREFIX_TOO_LONG_MESSAGE, REDSHIFT_PREFIX_MESSAGE, MAX_EVALUATED_PREFIX_LENGTH,
+  DYNAMIC_PARTITIONING_WITHOUT_PARTITION_KEYS_MESSAGE, PREFIX_TOO_LONG_MESSAGE, INVALID_TIMESTAMP_PATTERN_MESSAGE, REDSHIFT_PREFIX_MESSAGE, MAX_EVALUATED_PREFIX_LENGTH,
 } from '../src/firehose/delivery/prefixes.js';
-import { INVALID_TIMESTAMP_PATTERN_MESSAGE } from '../src/firehose/delivery/timestamp-format.js';
 import { objectName } from '../src/firehose/delivery/object-key.js';
 import { compress, decompress, COMPRESSION_FORMATS, DEFLATE_SEGMENT_BYTES, fallbackCrc32ForTests, type CompressionFormat } from '../src/firehose/delivery/compression.js';
 import {
@@ -218,7 +217,8 @@ test('prefixes: every Create/Update-time rule answers with its text', () => {
   assert.equal(check('a/!{foo:bar}/', 'e/!{firehose:error-output-type}'), INVALID_EXPRESSION_MESSAGE('!{foo:bar}'));
   assert.equal(check('a/', 'e/!{firehose:error-output-type}/!{oops'), INVALID_EXPRESSION_MESSAGE('!{oops'));
   // A timestamp pattern outside the subset.
-  assert.equal(check('a/!{timestamp:YYYY}/', 'e/!{firehose:error-output-type}'), INVALID_TIMESTAMP_PATTERN_MESSAGE('YYYY', 'Unsupported pattern letter: Y (in \'YYYY\')'));
+  assert.equal(check('a/!{timestamp:YYYY}/', 'e/!{firehose:error-output-type}'), INVALID_TIMESTAMP_PATTERN_MESSAGE('YYYY', 'Unsupported pattern letter: Y'));
+  assert.equal(check('a/!{timestamp:yyyy}/', 'e/!{firehose:error-output-type}/!{timestamp:ddd}'), INVALID_TIMESTAMP_PATTERN_MESSAGE('ddd', 'Too many pattern letters: d'));
   // Rule 5.
   assert.equal(check('a/!{firehose:error-output-type}/', 'e/!{firehose:error-output-type}'), ERROR_OUTPUT_TYPE_IN_PREFIX_MESSAGE);
   assert.equal(check('a/!{timestamp:yyyy}/', 'e/!{timestamp:yyyy}/'), ERROR_OUTPUT_TYPE_REQUIRED_MESSAGE);
@@ -247,7 +247,7 @@ test('prefixes: every Create/Update-time rule answers with its text', () => {
   assert.equal(check('static/', undefined, false, true), undefined);
   assert.equal(check('a/!{timestamp:yyyy}/', 'e/!{firehose:error-output-type}', false, true), REDSHIFT_PREFIX_MESSAGE);
   assert.equal(check('static/', 'errors/', false, true), REDSHIFT_PREFIX_MESSAGE);
-  for (const message of [ERROR_OUTPUT_TYPE_IN_PREFIX_MESSAGE, ERROR_OUTPUT_TYPE_REQUIRED_MESSAGE, PARTITION_KEY_IN_ERROR_PREFIX_MESSAGE, PREFIX_TOO_LONG_MESSAGE, REDSHIFT_PREFIX_MESSAGE]) {
+  for (const message of [INVALID_TIMESTAMP_PATTERN_MESSAGE('x', 'y'), ERROR_OUTPUT_TYPE_IN_PREFIX_MESSAGE, ERROR_OUTPUT_TYPE_REQUIRED_MESSAGE, PARTITION_KEY_IN_ERROR_PREFIX_MESSAGE, PREFIX_TOO_LONG_MESSAGE, REDSHIFT_PREFIX_MESSAGE]) {
     assert.match(message, /^Ths supplied prefix\(es\) do not satisfy the following constraint: /);
   }
 });

@@ -109,16 +109,21 @@ export async function compress(
 async function compressBody(format: CompressionFormat, chunks: Buffer[], options: CompressOptions): Promise<Buffer> {
   switch (format) {
     case 'UNCOMPRESSED':
-      return Buffer.concat(chunks);
+      return joined(chunks);
     case 'GZIP':
-      return gzip(Buffer.concat(chunks), options.deflateLevel ?? DEFLATE_LEVEL);
+      return gzip(joined(chunks), options.deflateLevel ?? DEFLATE_LEVEL);
     case 'ZIP':
-      return zip(Buffer.concat(chunks), options);
+      return zip(joined(chunks), options);
     case 'Snappy':
       return frame(new SnappyJavaWriter(rawSnappy().compressSync), chunks);
     case 'HADOOP_SNAPPY':
       return frame(new HadoopSnappyWriter(rawSnappy().compressSync), chunks);
   }
+}
+
+/** The chunks as one buffer; a single chunk is used as it is (no copy). */
+function joined(chunks: Buffer[]): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 type RawSnappy = { compressSync(input: Uint8Array): Buffer; uncompressSync(input: Uint8Array, options: { asBuffer: true }): string | Buffer };
@@ -214,8 +219,12 @@ async function zip(input: Buffer, options: CompressOptions): Promise<Buffer> {
   const entry = new PredeflatedEntry(options.zipEntryName ?? randomUUID(), deflated);
   entry.mtime = options.modifiedMs ?? Date.now();
   archive.add(entry);
-  // One push per segment: fflate takes the CRC and size from the raw bytes, process() emits the deflate.
-  raw.forEach((segment, i) => entry.push(segment, i === raw.length - 1));
+  // One push per segment: fflate takes the CRC and size from the raw bytes (on this thread, hence
+  // the yields), process() emits the segment's deflate.
+  for (let i = 0; i < raw.length; i++) {
+    entry.push(raw[i]!, i === raw.length - 1);
+    if (i < raw.length - 1) await yieldToEventLoop();
+  }
   archive.end();
   if (failure) throw failure;
   return Buffer.concat(parts);

@@ -5,7 +5,7 @@
  * A prefix is parsed once and kept (parsing is per configuration, evaluation per object).
  */
 import { randomUUID } from 'node:crypto';
-import { compileTimestampPattern, INVALID_TIMESTAMP_PATTERN_MESSAGE, TimestampPatternError } from './timestamp-format.js';
+import { compileTimestampPattern, TimestampPatternError } from './timestamp-format.js';
 
 export type ErrorOutputType = 'processing-failed' | 'AmazonOpenSearchService-failed' | 'elasticsearch-failed' | 'splunk-failed'
   | 'format-conversion-failed' | 'http-endpoint-failed' | 'activePartitionExceeded';
@@ -44,6 +44,12 @@ export const ERROR_OUTPUT_PREFIX_REQUIRED_MESSAGE = prefixConstraint('ErrorOutpu
 /** §8.3 rule 3 — UNVERIFIED text. */
 export const INVALID_EXPRESSION_MESSAGE = (expression: string) =>
   prefixConstraint(`The sequence !{ can only appear in !{namespace:value} expressions with a valid namespace (firehose, timestamp, partitionKeyFromQuery, partitionKeyFromLambda): ${expression}`);
+/**
+ * §8.2: a `!{timestamp:…}` pattern AWS's DateTimeFormatter would refuse, or one outside Millrace's
+ * subset. AWS refuses bad patterns at create (per floci's notes); the text is UNVERIFIED.
+ */
+export const INVALID_TIMESTAMP_PATTERN_MESSAGE = (pattern: string, reason: string) =>
+  prefixConstraint(`The timestamp namespace value '${pattern}' must be a valid DateTimeFormatter pattern (${reason})`);
 /** §8.3 rule 5 — UNVERIFIED text. */
 export const ERROR_OUTPUT_TYPE_REQUIRED_MESSAGE = prefixConstraint('ErrorOutputPrefix must contain at least one instance of !{firehose:error-output-type} when it contains expressions');
 /** §8.3 rule 5 — UNVERIFIED text. */

@@ -8,17 +8,15 @@
  * so the time-zone conversion reuses one `Intl.DateTimeFormat` per zone.
  */
 
-/** Thrown for a pattern outside the supported subset; `message` says what is wrong and where. */
+/**
+ * Thrown for a pattern outside the supported subset; `message` says what is wrong in Java's words
+ * ("Unknown pattern letter" becomes "Unsupported pattern letter" for letters Java knows but
+ * Millrace does not print). The InvalidArgumentException text is prefixes.ts's
+ * INVALID_TIMESTAMP_PATTERN_MESSAGE.
+ */
 export class TimestampPatternError extends Error {
   override readonly name = 'TimestampPatternError';
 }
-
-/**
- * Text of the InvalidArgumentException for a bad `!{timestamp:…}` pattern. AWS refuses such a
- * pattern at create (per floci's notes); its exact text is UNVERIFIED (FIREHOSE-SPEC §8.2).
- */
-export const INVALID_TIMESTAMP_PATTERN_MESSAGE = (pattern: string, reason: string) =>
-  `The timestamp pattern '${pattern}' in the prefix is not a valid DateTimeFormatter pattern: ${reason}`;
 
 /**
  * Week fields for `w` (week-of-week-based-year). Java takes them from the JVM's default locale;
@@ -76,7 +74,7 @@ function parsePattern(pattern: string): Printer[] {
     if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
       let count = 1;
       while (pattern[i + count] === c) count++;
-      printers.push(letterPrinter(pattern, c, count));
+      printers.push(letterPrinter(c, count));
       i += count;
     } else if (c === "'") {
       // Quoted literal; '' inside or outside quotes is one quote (§8.3 rule 1).
@@ -111,10 +109,10 @@ function parsePattern(pattern: string): Printer[] {
   return printers;
 }
 
-function letterPrinter(pattern: string, letter: string, count: number): Printer {
+function letterPrinter(letter: string, count: number): Printer {
   const max = MAX_LETTERS[letter];
-  if (max === undefined) throw new TimestampPatternError(`Unsupported pattern letter: ${letter} (in '${pattern}')`);
-  if (count > max) throw new TimestampPatternError(`Too many pattern letters: ${letter} (in '${pattern}')`);
+  if (max === undefined) throw new TimestampPatternError(`Unsupported pattern letter: ${letter}`);
+  if (count > max) throw new TimestampPatternError(`Too many pattern letters: ${letter}`);
   switch (letter) {
     case 'y':
     case 'u':
@@ -143,7 +141,7 @@ function letterPrinter(pattern: string, letter: string, count: number): Printer 
       return (f, out) => { out.push(DAYS[f.dayOfWeek - 1]![0]!); };
     case 'w': return (f, out) => { out.push(pad(weekOfWeekBasedYear(f), count)); };
   }
-  throw new TimestampPatternError(`Unsupported pattern letter: ${letter} (in '${pattern}')`);
+  throw new TimestampPatternError(`Unsupported pattern letter: ${letter}`);
 }
 
 function pad(n: number, width: number): string {
