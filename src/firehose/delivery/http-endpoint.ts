@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { DestinationSecrets } from '../domain/delivery-stream.js';
+import type { ProcessedRecord } from '../processing/pipeline.js';
+import { exchange, type Exchange } from './destination-http.js';
+import {
+  retryDurationMs,
+  retryWithBackoff,
+  type AttemptVerdict,
+  type DeliveryAttemptContext,
+  type DestinationOutcome,
+  type RecordFailure,
+} from './retry.js';
+
+export type { DeliveryAttemptContext, DestinationOutcome, RecordFailure } from './retry.js';
+
+/**
+ * The HTTP endpoint destination, request for request as FIREHOSE-SPEC §12 describes it: a JSON
+ * POST `{requestId, timestamp, records:[{data}]}` with the X-Amz-Firehose-* headers, only a 200
+ * echoing the requestId counts, 413 is final, anything else is retried with backoff until
+ * RetryOptions.DurationInSeconds runs out. Deviation (§20.4): `http://` URLs are accepted besides
+ * the model's `https://`, so a receiver on the loopback needs no certificate.
+ */
+
+/** §12: one request carries at most 10,000 records … */
+export const MAX_RECORDS_PER_REQUEST = 10_000;
+/** … and at most 64 MiB of body before compression. */
+export const MAX_REQUEST_BODY_BYTES = 64 * 1_048_576;
+/** §12: the endpoint's errorMessage is at most 8,192 characters (longer ones are cut to this). */
+export const MAX_ENDPOINT_ERROR_MESSAGE = 8_192;
+/** §12: X-Amz-Firehose-Protocol-Version. */
+export const PROTOCOL_VERSION = '1.0';
+
+/** AWS's HttpEndpoint.* codes and messages (§12; dg2023 monitoring-with-cloudwatch-logs "HTTPS Endpoint Data Delivery Errors"). */
+export const HTTP_ENDPOINT_ERRORS = {
+  RequestTimeout: 'The delivery timed out before a response was received and will be retried. If this error persists, contact the AWS Firehose service team.',
+  ResponseTooLarge: 'The response received from the endpoint is too large. Contact the owner of the endpoint to resolve this issue.',
+  InvalidResponseFromDestination: 'The response received from the specified endpoint is invalid. Contact the owner of the endpoint to resolve the issue.',
+  /** Followed by the endpoint's response body, as in the documented http-endpoint-failed error record. */
+  DestinationException: 'Received the following response from the endpoint destination.',
+  ConnectionFailed: 'Unable to connect to the destination endpoint. Contact the owner of the endpoint to resolve this issue.',
+  ConnectionReset: 'Unable to maintain connection with the endpoint. Contact the owner of the endpoint to resolve this issue.',
+} as const;
+
+const gzipAsync = promisify(gzip);
+
+/** The destination's own description, whether given the whole DestinationDescription or just its part. */
+export function destinationPart(description: Record<string, unknown>, member: string): Record<string, unknown> {
+  const inner = description[member];
+  return inner && typeof inner === 'object' ? (inner as Record<string, unknown>) : description;
+}
+
+/** `{"commonAttributes":{…}}`, non-ASCII escaped so the header stays a valid header value. */
+export function commonAttributesHeader(attributes: unknown): string {
+  const map: Record<string, string> = {};
+  if (Array.isArray(attributes)) {
+    for (const attribute of attributes as Array<{ AttributeName?: unknown; AttributeValue?: unknown }>) {
+      if (typeof attribute?.AttributeName === 'string') map[attribute.AttributeName] = String(attribute.AttributeValue ?? '');
+    }
+  }
+  return JSON.stringify({ commonAttributes: map }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Positions of `records` grouped into requests within the record and byte limits. */
+export function splitIntoRequests(records: ProcessedRecord[]): number[][] {
+  const requests: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (let position = 0; position < records.length; position++) {
+    // `{"data":"…"},` around the base64 text; the envelope's few dozen bytes are left as margin.
+    const size = 12 + Math.ceil(records[position]!.data.length / 3) * 4;
+    if (current.length && (current.length >= MAX_RECORDS_PER_REQUEST || bytes + size > MAX_REQUEST_BODY_BYTES - 128)) {
+      requests.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(position);
+    bytes += size;
+  }
+  if (current.length) requests.push(current);
+  return requests;
+}
+
+/** The JSON body of one request; `timestamp` is when the request was first sent (it stays the same on retries). */
+export function requestBody(requestId: string, timestamp: number, records: ProcessedRecord[], positions: number[]): Buffer {
+  const parts = positions.map((position) => `{"data":"${records[position]!.data.toString('base64')}"}`);
+  return Buffer.from(`{"requestId":"${requestId}","timestamp":${timestamp},"records":[${parts.join(',')}]}`, 'utf8');
+}
+
+/** Reads the verdict of §12 from one exchange. */
+export function httpEndpointVerdict(result: Exchange, requestId: string): AttemptVerdict<void> & { status?: number } {
+  if (result.kind === 'failure') {
+    const errorCode = {
+      timeout: 'HttpEndpoint.RequestTimeout',
+      'too-large': 'HttpEndpoint.ResponseTooLarge',
+      connect: 'HttpEndpoint.ConnectionFailed',
+      tls: 'HttpEndpoint.ConnectionFailed',
+      'tls-host': 'HttpEndpoint.ConnectionFailed',
+      reset: 'HttpEndpoint.ConnectionReset',
+    }[result.failure];
+    return { ok: false, permanent: false, errorCode, errorMessage: HTTP_ENDPOINT_ERRORS[errorCode.slice('HttpEndpoint.'.length) as keyof typeof HTTP_ENDPOINT_ERRORS] };
+  }
+  const { status, body } = result;
+  const text = body.toString('utf8');
+  if (status === 200) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed && typeof parsed === 'object' && (parsed as { requestId?: unknown }).requestId === requestId) return { ok: true, value: undefined, status };
+    return { ok: false, permanent: false, status, errorCode: 'HttpEndpoint.InvalidResponseFromDestination', errorMessage: HTTP_ENDPOINT_ERRORS.InvalidResponseFromDestination };
+  }
+  // §12: the status must be 2xx, 4xx or 5xx; a redirect (not followed) or anything else is an invalid response.
+  if (status < 400 || status > 599) {
+    return { ok: false, permanent: false, status, errorCode: 'HttpEndpoint.InvalidResponseFromDestination', errorMessage: HTTP_ENDPOINT_ERRORS.InvalidResponseFromDestination };
+  }
+  return {
+    ok: false,
+    permanent: status === 413,
+    status,
+    errorCode: 'HttpEndpoint.DestinationException',
+    errorMessage: `${HTTP_ENDPOINT_ERRORS.DestinationException} ${cutEndpointMessage(text)}`,
+  };
+}
+
+/** The endpoint's body as it goes into the error record: its errorMessage field is bounded by §12's 8,192. */
+function cutEndpointMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { errorMessage?: unknown };
+    if (parsed && typeof parsed.errorMessage === 'string' && parsed.errorMessage.length > MAX_ENDPOINT_ERROR_MESSAGE) {
+      return JSON.stringify({ ...parsed, errorMessage: parsed.errorMessage.slice(0, MAX_ENDPOINT_ERROR_MESSAGE) });
+    }
+  } catch {
+    // not JSON: kept as received
+  }
+  return text;
+}
+
+/** Sends the records (one JSON request per ≤ 64 MiB / 10,000 records), retrying per §12 until RetryOptions runs out. */
+export async function deliverToHttpEndpoint(
+  records: ProcessedRecord[],
+  description: Record<string, unknown>,
+  secrets: DestinationSecrets,
+  context: DeliveryAttemptContext,
+): Promise<DestinationOutcome> {
+  const settings = destinationPart(description, 'HttpEndpointDestinationDescription');
+  const now = context.now ?? Date.now;
+  const endpoint = settings.EndpointConfiguration as { Url?: string } | undefined;
+  const requestConfiguration = (settings.RequestConfiguration ?? {}) as { ContentEncoding?: string; CommonAttributes?: unknown };
+  const gzipped = requestConfiguration.ContentEncoding === 'GZIP';
+  const durationMs = retryDurationMs(settings);
+  let url: URL | undefined;
+  try {
+    url = endpoint?.Url ? new URL(endpoint.Url) : undefined;
+  } catch {
+    url = undefined;
+  }
+  const baseHeaders: Record<string, string> = {
+    'X-Amz-Firehose-Protocol-Version': PROTOCOL_VERSION,
+    'Content-Type': 'application/json',
+    'X-Amz-Firehose-Source-Arn': context.deliveryStreamArn,
+    'X-Amz-Firehose-Common-Attributes': commonAttributesHeader(requestConfiguration.CommonAttributes),
+    ...(gzipped ? { 'Content-Encoding': 'gzip' } : {}),
+    ...(secrets.httpEndpointAccessKey !== undefined ? { 'X-Amz-Firehose-Access-Key': secrets.httpEndpointAccessKey } : {}),
+  };
+
+  const failures: RecordFailure[] = [];
+  let maxAttempts = 0;
+  let last: { errorCode: string; errorMessage: string; permanent: boolean; endedAt: number } | undefined;
+  for (const positions of splitIntoRequests(records)) {
+    const requestId = randomUUID();
+    const timestamp = now();
+    const json = requestBody(requestId, timestamp, records, positions);
+    const body = gzipped ? await gzipAsync(json) : json;
+    const headers = { ...baseHeaders, 'X-Amz-Firehose-Request-Id': requestId };
+    const result = await retryWithBackoff<void>(
+      async (attempt) => {
+        if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+          return { ok: false, permanent: false, errorCode: 'HttpEndpoint.ConnectionFailed', errorMessage: HTTP_ENDPOINT_ERRORS.ConnectionFailed };
+        }
+        const response = await exchange({ url, headers, body, ca: context.ca, timeoutMs: context.responseTimeoutMs, signal: context.signal });
+        const verdict = httpEndpointVerdict(response, requestId);
+        context.log.debug({ destination: 'HttpEndpoint', requestId, records: positions.length, bytes: json.length, attempt, status: verdict.status, ok: verdict.ok, errorCode: verdict.ok ? undefined : verdict.errorCode }, 'delivery attempt');
+        return verdict;
+      },
+      durationMs,
+      { ...context, what: 'HttpEndpoint' },
+    );
+    maxAttempts = Math.max(maxAttempts, result.attempts);
+    if (!result.verdict.ok) {
+      const { errorCode, errorMessage, permanent } = result.verdict;
+      last = { errorCode, errorMessage, permanent, endedAt: result.endedAt };
+      for (const position of positions) {
+        failures.push({ position, attempts: result.attempts, errorCode, errorMessage, toErrorOutput: !is413(result.verdict), attemptEndingTimestamp: result.endedAt });
+      }
+    }
+  }
+  if (!last) return { ok: true, attempts: maxAttempts };
+  return {
+    ok: false,
+    attempts: Math.max(...failures.map((f) => f.attempts)),
+    errorCode: last.errorCode,
+    errorMessage: last.errorMessage,
+    permanent: last.permanent,
+    failedIndexes: failures.map((f) => f.position),
+    failures,
+    toErrorOutput: failures.some((f) => f.toErrorOutput),
+    attemptEndingTimestamp: last.endedAt,
+  };
+}
+
+/** §12: a 413 is final and its batch does not go to the error output. */
+function is413(verdict: AttemptVerdict<void>): boolean {
+  return (verdict as { status?: number }).status === 413;
+}
