@@ -1,0 +1,609 @@
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { pino } from 'pino';
+import type { ProcessedRecord } from '../src/firehose/processing/pipeline.js';
+import {
+  deliverToHttpEndpoint,
+  HTTP_ENDPOINT_ERRORS,
+  MAX_RECORDS_PER_REQUEST,
+  MAX_REQUEST_BODY_BYTES,
+  splitIntoRequests,
+  type DeliveryAttemptContext,
+} from '../src/firehose/delivery/http-endpoint.js';
+import { deliverToOpenSearch, rotatedIndexName, usWeekOfYear } from '../src/firehose/delivery/opensearch.js';
+import { deliverToSplunk, SPLUNK_ERRORS } from '../src/firehose/delivery/splunk.js';
+import { backoffDelayMs, BACKOFF_CAP_MS } from '../src/firehose/delivery/retry.js';
+import { closeDestinationAgents } from '../src/firehose/delivery/destination-http.js';
+import { selfSignedCertificate } from '../src/transport/self-signed.js';
+
+/**
+ * The HTTP-based destinations against receivers in this process on 127.0.0.1: an HTTP endpoint
+ * that answers as each test tells it, a fake `_bulk` cluster and a fake Splunk HEC with acks. The
+ * retry clock is a fake: `sleep` records each wait and moves the clock, so no test waits for backoff.
+ */
+
+const ARN = 'arn:aws:firehose:us-east-1:000000000000:deliverystream/web-logs';
+const ARRIVAL = Date.UTC(2016, 1, 25, 13, 0, 0); // the guide's rotation example instant
+
+interface Received {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+type Handler = (request: Received, response: http.ServerResponse) => void;
+
+let handler: Handler = (_request, response) => response.end();
+const received: Received[] = [];
+const sockets = new Set<Duplex>();
+
+function onRequest(req: http.IncomingMessage, res: http.ServerResponse) {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+    received.push(request);
+    handler(request, res);
+  });
+}
+
+const server = http.createServer(onRequest);
+server.on('connection', (socket) => {
+  sockets.add(socket);
+  socket.on('close', () => sockets.delete(socket));
+});
+let base = '';
+let tlsServer: https.Server | undefined;
+let tlsBase = '';
+let tlsCa: Buffer | undefined;
+
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { cert, key } = await selfSignedCertificate();
+  tlsCa = Buffer.from(cert);
+  tlsServer = https.createServer({ cert, key }, onRequest);
+  tlsServer.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => tlsServer!.listen(0, '127.0.0.1', resolve));
+  tlsBase = `https://127.0.0.1:${(tlsServer.address() as AddressInfo).port}`;
+});
+
+after(async () => {
+  closeDestinationAgents();
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => server.close(resolve));
+  await new Promise((resolve) => tlsServer?.close(resolve));
+});
+
+beforeEach(() => {
+  received.length = 0;
+});
+
+/** A context whose clock only moves when the retry loop sleeps; `delays` lists the waits. */
+function fakeContext(overrides: Partial<DeliveryAttemptContext> = {}) {
+  const clock = { t: 1_700_000_000_000 };
+  const delays: number[] = [];
+  const context: DeliveryAttemptContext = {
+    deliveryStreamArn: ARN,
+    signal: new AbortController().signal,
+    log: pino({ level: 'silent' }),
+    now: () => clock.t,
+    sleep: async (ms) => {
+      delays.push(ms);
+      clock.t += ms;
+    },
+    random: () => 0.5, // no jitter: waits are exactly 1 s × 2ⁿ
+    responseTimeoutMs: 5_000,
+    ...overrides,
+  };
+  return { context, delays, clock };
+}
+
+const record = (text: string, index = 0, arrival = ARRIVAL): ProcessedRecord => ({ index, data: Buffer.from(text), arrival });
+
+function httpDescription(extra: Record<string, unknown> = {}, url = `${base}/ingest`) {
+  return {
+    DestinationId: 'destinationId-000000000001',
+    HttpEndpointDestinationDescription: {
+      EndpointConfiguration: { Url: url, Name: 'receiver' },
+      RequestConfiguration: { ContentEncoding: 'NONE', CommonAttributes: [] },
+      RetryOptions: { DurationInSeconds: 10 },
+      ...extra,
+    },
+  };
+}
+
+/** Answers as a correct endpoint does: 200 with the request's requestId. */
+const acceptAll: Handler = (request, response) => {
+  const body = JSON.parse((request.headers['content-encoding'] === 'gzip' ? gunzipSync(request.body) : request.body).toString('utf8'));
+  response.setHeader('Content-Type', 'application/json');
+  response.end(JSON.stringify({ requestId: body.requestId, timestamp: Date.now() }));
+};
+
+describe('HTTP endpoint (§12)', () => {
+  test('a request carries the protocol headers and the JSON body; 200 with the same requestId is success', async () => {
+    handler = acceptAll;
+    const { context, delays, clock } = fakeContext();
+    const description = httpDescription({
+      RequestConfiguration: { ContentEncoding: 'NONE', CommonAttributes: [{ AttributeName: 'env', AttributeValue: 'prod' }, { AttributeName: 'team', AttributeValue: 'données' }] },
+    });
+    const outcome = await deliverToHttpEndpoint([record('hello'), record('hello world', 1)], description, { httpEndpointAccessKey: 'my-key' }, context);
+    assert.deepEqual(outcome, { ok: true, attempts: 1 });
+    assert.deepEqual(delays, []);
+    assert.equal(received.length, 1);
+    const [request] = received;
+    assert.equal(request!.method, 'POST');
+    assert.equal(request!.url, '/ingest');
+    const headers = request!.headers;
+    assert.equal(headers['x-amz-firehose-protocol-version'], '1.0');
+    assert.match(String(headers['x-amz-firehose-request-id']), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.equal(headers['content-type'], 'application/json');
+    assert.equal(headers['content-encoding'], undefined);
+    assert.equal(headers['x-amz-firehose-source-arn'], ARN);
+    assert.equal(headers['x-amz-firehose-access-key'], 'my-key');
+    assert.deepEqual(JSON.parse(String(headers['x-amz-firehose-common-attributes'])), { commonAttributes: { env: 'prod', team: 'données' } });
+    assert.equal(Number(headers['content-length']), request!.body.length);
+    const body = JSON.parse(request!.body.toString('utf8'));
+    assert.deepEqual(Object.keys(body), ['requestId', 'timestamp', 'records']);
+    assert.equal(body.requestId, headers['x-amz-firehose-request-id']);
+    assert.equal(body.timestamp, clock.t, 'timestamp in milliseconds');
+    assert.deepEqual(body.records, [{ data: 'aGVsbG8=' }, { data: 'aGVsbG8gd29ybGQ=' }]);
+  });
+
+  test('no access key: no X-Amz-Firehose-Access-Key header; GZIP: a gzip body with Content-Encoding gzip', async () => {
+    handler = acceptAll;
+    const { context } = fakeContext();
+    const outcome = await deliverToHttpEndpoint([record('{"a":1}')], httpDescription({ RequestConfiguration: { ContentEncoding: 'GZIP' } }), {}, context);
+    assert.equal(outcome.ok, true);
+    const [request] = received;
+    assert.equal(request!.headers['x-amz-firehose-access-key'], undefined);
+    assert.equal(request!.headers['content-encoding'], 'gzip');
+    assert.deepEqual(JSON.parse(String(request!.headers['x-amz-firehose-common-attributes'])), { commonAttributes: {} });
+    const body = JSON.parse(gunzipSync(request!.body).toString('utf8'));
+    assert.deepEqual(body.records, [{ data: Buffer.from('{"a":1}').toString('base64') }]);
+  });
+
+  test('more than 10,000 records go in several requests, each with its own requestId', async () => {
+    handler = acceptAll;
+    const { context } = fakeContext();
+    const records = Array.from({ length: MAX_RECORDS_PER_REQUEST + 1 }, (_, i) => record(`r${i}`, i));
+    const outcome = await deliverToHttpEndpoint(records, httpDescription(), {}, context);
+    assert.equal(outcome.ok, true);
+    assert.equal(received.length, 2);
+    const bodies = received.map((r) => JSON.parse(r.body.toString('utf8')));
+    assert.deepEqual(bodies.map((b) => b.records.length), [10_000, 1]);
+    assert.notEqual(bodies[0].requestId, bodies[1].requestId);
+    assert.equal(Buffer.from(bodies[1].records[0].data, 'base64').toString(), 'r10000');
+  });
+
+  test('requests stay within 64 MiB of body before compression', () => {
+    const big = Buffer.alloc(1_000_000, 0x61);
+    const records = Array.from({ length: 120 }, (_, i) => ({ index: i, data: big, arrival: ARRIVAL }));
+    const requests = splitIntoRequests(records);
+    assert.ok(requests.length >= 2);
+    assert.deepEqual(requests.flat(), records.map((_, i) => i), 'every record once, in order');
+    for (const positions of requests) {
+      const size = positions.reduce((sum, p) => sum + 12 + Math.ceil(records[p]!.data.length / 3) * 4, 0);
+      assert.ok(size <= MAX_REQUEST_BODY_BYTES, `${size} bytes`);
+    }
+    assert.ok(requests[0]!.length >= 49, 'requests are filled, not split per record');
+  });
+
+  test('500 is retried with backoff 1 s × 2ⁿ until RetryOptions runs out, the requestId kept; the error names the response', async () => {
+    handler = (request, response) => {
+      const { requestId } = JSON.parse(request.body.toString('utf8'));
+      response.statusCode = 500;
+      response.end(JSON.stringify({ requestId, timestamp: 1, errorMessage: 'Database unavailable' }));
+    };
+    const { context, delays } = fakeContext();
+    const outcome = await deliverToHttpEndpoint([record('a'), record('b', 1)], httpDescription(), {}, context);
+    // 10 s of retries: attempts at 0, 1, 3, 7 s; the next wait (8 s) would end at 15 s.
+    assert.deepEqual(delays, [1_000, 2_000, 4_000]);
+    assert.equal(received.length, 4);
+    const ids = new Set(received.map((r) => r.headers['x-amz-firehose-request-id']));
+    assert.equal(ids.size, 1, 'same requestId on every retry');
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.attempts, 4);
+    assert.equal(outcome.errorCode, 'HttpEndpoint.DestinationException');
+    assert.equal(outcome.permanent, false);
+    assert.equal(outcome.toErrorOutput, true);
+    assert.deepEqual(outcome.failedIndexes, [0, 1]);
+    const requestId = [...ids][0];
+    assert.equal(outcome.errorMessage, `Received the following response from the endpoint destination. {"requestId":"${requestId}","timestamp":1,"errorMessage":"Database unavailable"}`);
+    assert.equal(outcome.failures?.[1]?.attempts, 4);
+  });
+
+  test('RetryOptions.DurationInSeconds 0: one attempt only', async () => {
+    handler = (_request, response) => {
+      response.statusCode = 503;
+      response.end();
+    };
+    const { context, delays } = fakeContext();
+    const outcome = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 0 } }), {}, context);
+    assert.equal(received.length, 1);
+    assert.deepEqual(delays, []);
+    assert.equal(outcome.ok, false);
+  });
+
+  test('413 is final: one attempt, and not for the error output', async () => {
+    handler = (request, response) => {
+      const { requestId } = JSON.parse(request.body.toString('utf8'));
+      response.statusCode = 413;
+      response.end(JSON.stringify({ requestId, timestamp: 1, errorMessage: 'Payload too large' }));
+    };
+    const { context, delays } = fakeContext();
+    const outcome = await deliverToHttpEndpoint([record('a')], httpDescription(), {}, context);
+    assert.equal(received.length, 1);
+    assert.deepEqual(delays, []);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.permanent, true);
+    assert.equal(outcome.toErrorOutput, false);
+    assert.equal(outcome.errorCode, 'HttpEndpoint.DestinationException');
+    assert.match(outcome.errorMessage, /Payload too large/);
+  });
+
+  for (const [name, answer] of [
+    ['a body that is not JSON', (_request: Received, response: http.ServerResponse) => response.end('OK')],
+    ['a different requestId', (_request: Received, response: http.ServerResponse) => response.end(JSON.stringify({ requestId: 'someone-else', timestamp: 1 }))],
+    ['a redirect (not followed)', (_request: Received, response: http.ServerResponse) => {
+      response.statusCode = 307;
+      response.setHeader('Location', '/elsewhere');
+      response.end();
+    }],
+  ] as const) {
+    test(`200 with ${name} is an invalid response, retried`, async () => {
+      handler = answer;
+      const { context, delays } = fakeContext();
+      const outcome = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 2 } }), {}, context);
+      assert.equal(outcome.ok, false);
+      if (outcome.ok) return;
+      assert.equal(outcome.errorCode, 'HttpEndpoint.InvalidResponseFromDestination');
+      assert.equal(outcome.errorMessage, HTTP_ENDPOINT_ERRORS.InvalidResponseFromDestination);
+      assert.deepEqual(delays, [1_000]);
+      assert.equal(received.length, 2);
+      assert.ok(received.every((r) => r.url === '/ingest'), 'the redirect target is never requested');
+    });
+  }
+
+  test('a failure then a success: delivered on the retry, same requestId', async () => {
+    let calls = 0;
+    handler = (request, response) => {
+      if (calls++ === 0) {
+        response.statusCode = 500;
+        response.end();
+        return;
+      }
+      acceptAll(request, response);
+    };
+    const { context, delays } = fakeContext();
+    const outcome = await deliverToHttpEndpoint([record('a')], httpDescription(), {}, context);
+    assert.deepEqual(outcome, { ok: true, attempts: 2 });
+    assert.deepEqual(delays, [1_000]);
+    assert.equal(received[0]!.headers['x-amz-firehose-request-id'], received[1]!.headers['x-amz-firehose-request-id']);
+  });
+
+  test('an endpoint that never answers times out (HttpEndpoint.RequestTimeout)', async () => {
+    handler = () => {}; // never answers
+    const { context } = fakeContext({ responseTimeoutMs: 150 });
+    const outcome = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 0 } }), {}, context);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.errorCode, 'HttpEndpoint.RequestTimeout');
+    assert.equal(outcome.errorMessage, HTTP_ENDPOINT_ERRORS.RequestTimeout);
+  });
+
+  test('a response over 1 MiB is HttpEndpoint.ResponseTooLarge', async () => {
+    handler = (_request, response) => response.end(Buffer.alloc(1_048_577, 0x20));
+    const { context } = fakeContext();
+    const outcome = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 0 } }), {}, context);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.errorCode, 'HttpEndpoint.ResponseTooLarge');
+  });
+
+  test('nothing listening: HttpEndpoint.ConnectionFailed; a dropped connection: HttpEndpoint.ConnectionReset', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const { context } = fakeContext();
+    const refused = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 0 } }, `http://127.0.0.1:${port}/`), {}, context);
+    assert.equal(refused.ok, false);
+    if (!refused.ok) assert.equal(refused.errorCode, 'HttpEndpoint.ConnectionFailed');
+
+    handler = (_request, response) => response.socket?.destroy();
+    const reset = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 0 } }), {}, fakeContext().context);
+    assert.equal(reset.ok, false);
+    if (!reset.ok) assert.equal(reset.errorCode, 'HttpEndpoint.ConnectionReset');
+  });
+
+  test('https: an untrusted certificate fails to connect; with the CA given (--destination-ca) it is delivered', async () => {
+    handler = acceptAll;
+    const untrusted = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 0 } }, `${tlsBase}/ingest`), {}, fakeContext().context);
+    assert.equal(untrusted.ok, false);
+    if (!untrusted.ok) assert.equal(untrusted.errorCode, 'HttpEndpoint.ConnectionFailed');
+    assert.equal(received.length, 0);
+    const trusted = await deliverToHttpEndpoint([record('a')], httpDescription({}, `${tlsBase}/ingest`), {}, fakeContext({ ca: tlsCa }).context);
+    assert.deepEqual(trusted, { ok: true, attempts: 1 });
+    assert.equal(received.length, 1);
+  });
+
+  test('an abort (lease lost, server stopping) rejects instead of reporting a failure', async () => {
+    handler = (_request, response) => {
+      response.statusCode = 500;
+      response.end();
+    };
+    const controller = new AbortController();
+    const { context } = fakeContext({
+      signal: controller.signal,
+      sleep: async () => {
+        controller.abort(new Error('stopping'));
+        throw controller.signal.reason;
+      },
+    });
+    await assert.rejects(deliverToHttpEndpoint([record('a')], httpDescription(), {}, context), /stopping/);
+  });
+});
+
+describe('backoff', () => {
+  test('1 s × 2ⁿ with ±15 % jitter, each wait capped at 120 s', () => {
+    assert.equal(backoffDelayMs(0, () => 0.5), 1_000);
+    assert.equal(backoffDelayMs(3, () => 0.5), 8_000);
+    assert.equal(backoffDelayMs(0, () => 0), 850);
+    assert.equal(backoffDelayMs(0, () => 0.999_999), 1_150);
+    assert.equal(backoffDelayMs(6, () => 0.5), 64_000);
+    assert.equal(backoffDelayMs(7, () => 0.5), BACKOFF_CAP_MS);
+    assert.equal(backoffDelayMs(40, () => 0.5), 120_000);
+    assert.equal(backoffDelayMs(10, () => 0), 102_000, 'jitter applies to the capped wait');
+  });
+
+  test('with jitter the schedule stays within ±15 % and the retry window', async () => {
+    handler = (_request, response) => {
+      response.statusCode = 500;
+      response.end();
+    };
+    let n = 0;
+    const { context, delays } = fakeContext({ random: () => [0, 0.999, 0.3][n++ % 3]! });
+    await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 30 } }), {}, context);
+    delays.forEach((delay, i) => {
+      const base = Math.min(120_000, 1_000 * 2 ** i);
+      assert.ok(delay >= base * 0.85 && delay <= base * 1.15, `wait ${i}: ${delay}`);
+    });
+    assert.ok(delays.reduce((a, b) => a + b, 0) <= 30_000);
+    assert.equal(received.length, delays.length + 1);
+  });
+});
+
+describe('OpenSearch / Elasticsearch _bulk (§13)', () => {
+  test('index rotation on UTC arrival time, as the guide shows for 2016-02-25T13:00Z', () => {
+    assert.equal(rotatedIndexName('myindex', 'NoRotation', ARRIVAL), 'myindex');
+    assert.equal(rotatedIndexName('myindex', 'OneHour', ARRIVAL), 'myindex-2016-02-25-13');
+    assert.equal(rotatedIndexName('myindex', 'OneDay', ARRIVAL), 'myindex-2016-02-25');
+    assert.equal(rotatedIndexName('myindex', undefined, ARRIVAL), 'myindex-2016-02-25');
+    assert.equal(rotatedIndexName('myindex', 'OneWeek', ARRIVAL), 'myindex-2016-w08');
+    assert.equal(rotatedIndexName('myindex', 'OneMonth', ARRIVAL), 'myindex-2016-02');
+    // Weeks start on Sunday; the days before the year's first Sunday are week 00.
+    assert.equal(usWeekOfYear(Date.UTC(2016, 0, 2)), 0); // Saturday
+    assert.equal(usWeekOfYear(Date.UTC(2016, 0, 3)), 1); // first Sunday
+    assert.equal(usWeekOfYear(Date.UTC(2017, 0, 1)), 1); // 2017 starts on a Sunday
+    assert.equal(rotatedIndexName('logs', 'OneHour', Date.UTC(2020, 11, 31, 23, 59, 59)), 'logs-2020-12-31-23');
+  });
+
+  /** A bulk API like OpenSearch's: documents with `"bad"` are refused (400), `"busy"` ones once (429). */
+  function bulkServer(): { seen: Array<{ action: any; source: string }>; handler: Handler } {
+    const seen: Array<{ action: any; source: string }> = [];
+    const busyOnce = new Set<string>();
+    return {
+      seen,
+      handler: (request, response) => {
+        assert.equal(request.url, '/_bulk');
+        const lines = request.body.toString('utf8').split('\n');
+        assert.equal(lines.pop(), '', 'the body ends with a newline');
+        const items = [];
+        for (let i = 0; i < lines.length; i += 2) {
+          const action = JSON.parse(lines[i]!);
+          const source = lines[i + 1]!;
+          seen.push({ action, source });
+          const meta = action.index;
+          if (source.includes('"bad"')) {
+            items.push({ index: { _index: meta._index, _id: meta._id ?? 'auto', status: 400, error: { type: 'mapper_parsing_exception', reason: "failed to parse field [n] of type [long] in document with id 'x'" } } });
+          } else if (source.includes('"busy"') && !busyOnce.has(source)) {
+            busyOnce.add(source);
+            items.push({ index: { _index: meta._index, _id: meta._id ?? 'auto', status: 429, error: { type: 'es_rejected_execution_exception', reason: 'rejected execution' } } });
+          } else {
+            items.push({ index: { _index: meta._index, _id: meta._id ?? 'auto', _version: 1, result: 'created', status: 201 } });
+          }
+        }
+        response.setHeader('Content-Type', 'application/json');
+        response.end(JSON.stringify({ took: 3, errors: items.some((item) => item.index.status >= 300), items }));
+      },
+    };
+  }
+
+  const osDescription = (extra: Record<string, unknown> = {}) => ({
+    AmazonopensearchserviceDestinationDescription: { ClusterEndpoint: base, IndexName: 'myindex', IndexRotationPeriod: 'OneDay', RetryOptions: { DurationInSeconds: 5 }, S3BackupMode: 'FailedDocumentsOnly', ...extra },
+  });
+
+  test('documents go to their rotated index with stable ids; only refused documents are retried, then reported with the cluster error', async () => {
+    const fake = bulkServer();
+    handler = fake.handler;
+    const { context, delays } = fakeContext();
+    const records = [record('{"n":1}'), record('{"busy":true}\n', 1), record('{"bad":true}', 2), record('{"n":2}', 3, Date.UTC(2016, 1, 26, 0, 0, 1))];
+    const outcome = await deliverToOpenSearch(records, osDescription({ DocumentIdOptions: { DefaultDocumentIdFormat: 'FIREHOSE_DEFAULT' } }), 'Amazonopensearchservice', context);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    // attempts at 0, 1, 3 s (the 4 s wait would pass 5 s)
+    assert.deepEqual(delays, [1_000, 2_000]);
+    assert.equal(outcome.attempts, 3);
+    assert.deepEqual(outcome.failedIndexes, [2]);
+    const [failure] = outcome.failures!;
+    assert.equal(failure!.errorCode, 'mapper_parsing_exception');
+    assert.match(failure!.errorMessage, /failed to parse field/);
+    assert.equal(failure!.indexName, 'myindex-2016-02-25');
+    assert.equal(failure!.attempts, 3);
+    assert.equal(failure!.toErrorOutput, true);
+
+    const first = fake.seen.slice(0, 4);
+    assert.deepEqual(first.map((s) => s.action.index._index), ['myindex-2016-02-25', 'myindex-2016-02-25', 'myindex-2016-02-25', 'myindex-2016-02-26']);
+    assert.equal(first[1]!.source, '{"busy":true}', 'the trailing newline is not part of the document');
+    assert.ok(first.every((s) => typeof s.action.index._id === 'string' && s.action.index._id.length === 20));
+    assert.equal(new Set(first.map((s) => s.action.index._id)).size, 4);
+    assert.equal(first[0]!.action.index._type, undefined);
+    // The retry carries only the busy and bad documents, with the same ids.
+    const retry = fake.seen.slice(4, 6);
+    assert.deepEqual(retry.map((s) => s.source), ['{"busy":true}', '{"bad":true}']);
+    assert.deepEqual(retry.map((s) => s.action.index._id), [first[1]!.action.index._id, first[2]!.action.index._id]);
+    assert.equal(fake.seen.length, 7, 'third attempt: the bad document alone');
+
+    // A redelivery of the same records (after a restart) reuses the ids.
+    fake.seen.length = 0;
+    await deliverToOpenSearch(records.slice(0, 1), osDescription(), 'Amazonopensearchservice', fakeContext().context);
+    assert.equal(fake.seen[0]!.action.index._id, first[0]!.action.index._id);
+  });
+
+  test('Elasticsearch with TypeName and NO_DOCUMENT_ID; all delivered', async () => {
+    const fake = bulkServer();
+    handler = fake.handler;
+    const description = { ElasticsearchDestinationDescription: { ClusterEndpoint: `${base}/`, IndexName: 'logs', TypeName: 'entry', IndexRotationPeriod: 'OneMonth', DocumentIdOptions: { DefaultDocumentIdFormat: 'NO_DOCUMENT_ID' } } };
+    const outcome = await deliverToOpenSearch([record('{"n":1}'), record('{"n":2}', 1)], description, 'Elasticsearch', fakeContext().context);
+    assert.deepEqual(outcome, { ok: true, attempts: 1 });
+    assert.deepEqual(fake.seen.map((s) => s.action), [{ index: { _index: 'logs-2016-02', _type: 'entry' } }, { index: { _index: 'logs-2016-02', _type: 'entry' } }]);
+    assert.equal(received[0]!.headers['content-type'], 'application/x-ndjson');
+  });
+
+  test('a record that is not single-line fails at once without being sent; Serverless has no rotation', async () => {
+    const fake = bulkServer();
+    handler = fake.handler;
+    const description = { AmazonOpenSearchServerlessDestinationDescription: { CollectionEndpoint: base, IndexName: 'coll' } };
+    const outcome = await deliverToOpenSearch([record('{"a":\n1}'), record('{"ok":1}', 1)], description, 'AmazonOpenSearchServerless', fakeContext().context);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.deepEqual(outcome.failedIndexes, [0]);
+    assert.equal(outcome.errorCode, 'AOSS.MalformedDocument');
+    assert.equal(outcome.permanent, true);
+    assert.deepEqual(fake.seen.map((s) => s.action), [{ index: { _index: 'coll' } }]);
+  });
+
+  test('a cluster answering 503 to the whole request: every document retried, then failed with the cluster error', async () => {
+    handler = (_request, response) => {
+      response.statusCode = 503;
+      response.end(JSON.stringify({ error: { type: 'cluster_block_exception', reason: 'blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];' }, status: 503 }));
+    };
+    const { context, delays } = fakeContext();
+    const outcome = await deliverToOpenSearch([record('{"a":1}'), record('{"b":1}', 1)], osDescription({ RetryOptions: { DurationInSeconds: 2 } }), 'Amazonopensearchservice', context);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.deepEqual(delays, [1_000]);
+    assert.deepEqual(outcome.failedIndexes, [0, 1]);
+    assert.equal(outcome.errorCode, 'cluster_block_exception');
+    assert.equal(outcome.permanent, false);
+  });
+});
+
+describe('Splunk HEC (§13)', () => {
+  /** A HEC with indexer acknowledgement: each ack is reported true on its `pollsBeforeAck`-th poll. */
+  function hecServer(options: { token?: string; pollsBeforeAck?: number; ack?: boolean } = {}) {
+    const state = { events: [] as string[], polls: 0, nextAck: 0 };
+    const handler: Handler = (request, response) => {
+      response.setHeader('Content-Type', 'application/json');
+      if (request.headers.authorization !== `Splunk ${options.token ?? 'hec-token'}`) {
+        response.statusCode = 403;
+        response.end(JSON.stringify({ text: 'Invalid token', code: 4 }));
+        return;
+      }
+      if (!request.headers['x-splunk-request-channel']) {
+        response.statusCode = 400;
+        response.end(JSON.stringify({ text: 'Data channel is missing', code: 10 }));
+        return;
+      }
+      if (request.url!.startsWith('/services/collector/ack')) {
+        assert.equal(new URL(request.url, 'http://x').searchParams.get('channel'), request.headers['x-splunk-request-channel']);
+        const { acks } = JSON.parse(request.body.toString('utf8'));
+        state.polls++;
+        const done = options.pollsBeforeAck !== undefined && state.polls >= options.pollsBeforeAck;
+        response.end(JSON.stringify({ acks: Object.fromEntries(acks.map((id: number) => [String(id), done])) }));
+        return;
+      }
+      state.events.push(`${request.url} ${request.body.toString('utf8')}`);
+      response.end(JSON.stringify(options.ack === false ? { text: 'Success', code: 0 } : { text: 'Success', code: 0, ackId: state.nextAck++ }));
+    };
+    return { state, handler };
+  }
+
+  const splunkDescription = (extra: Record<string, unknown> = {}) => ({
+    SplunkDestinationDescription: { HECEndpoint: base, HECEndpointType: 'Event', HECAcknowledgmentTimeoutInSeconds: 180, RetryOptions: { DurationInSeconds: 10 }, ...extra },
+  });
+
+  test('Event endpoint: the records in one POST with the token and channel, acknowledged on the ack endpoint', async () => {
+    const hec = hecServer({ pollsBeforeAck: 3 });
+    handler = hec.handler;
+    const { context, delays } = fakeContext();
+    const outcome = await deliverToSplunk([record('{"event":"a"}'), record('{"event":"b"}', 1)], splunkDescription(), { splunkHecToken: 'hec-token' }, context);
+    assert.deepEqual(outcome, { ok: true, attempts: 1 });
+    assert.deepEqual(hec.state.events, ['/services/collector/event {"event":"a"}{"event":"b"}']);
+    assert.equal(hec.state.polls, 3);
+    assert.deepEqual(delays, [1_000, 1_000], 'polled once a second');
+    const channels = new Set(received.map((r) => r.headers['x-splunk-request-channel']));
+    assert.equal(channels.size, 1, 'data and acks on one channel');
+  });
+
+  test('Raw endpoint path', async () => {
+    const hec = hecServer({ pollsBeforeAck: 1 });
+    handler = hec.handler;
+    const outcome = await deliverToSplunk([record('line one\n')], splunkDescription({ HECEndpointType: 'Raw' }), { splunkHecToken: 'hec-token' }, fakeContext().context);
+    assert.equal(outcome.ok, true);
+    assert.deepEqual(hec.state.events, ['/services/collector/raw line one\n']);
+  });
+
+  test('a wrong token is Splunk.InvalidToken, retried until RetryOptions runs out', async () => {
+    handler = hecServer({ pollsBeforeAck: 1 }).handler;
+    const { context, delays } = fakeContext();
+    const outcome = await deliverToSplunk([record('x')], splunkDescription({ RetryOptions: { DurationInSeconds: 3 } }), { splunkHecToken: 'wrong' }, context);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.errorCode, 'Splunk.InvalidToken');
+    assert.ok(outcome.errorMessage.startsWith(SPLUNK_ERRORS.InvalidToken));
+    assert.deepEqual(delays, [1_000, 2_000]);
+    assert.equal(outcome.attempts, 3);
+    assert.equal(outcome.toErrorOutput, true);
+  });
+
+  test('no acknowledgement within HECAcknowledgmentTimeoutInSeconds: Splunk.AckTimeout, not resent', async () => {
+    const hec = hecServer({}); // never acknowledges
+    handler = hec.handler;
+    const { context, delays } = fakeContext();
+    const outcome = await deliverToSplunk([record('x')], splunkDescription(), { splunkHecToken: 'hec-token' }, context);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.equal(outcome.errorCode, 'Splunk.AckTimeout');
+    assert.equal(outcome.permanent, true);
+    assert.equal(hec.state.events.length, 1, 'the data is sent once');
+    assert.equal(delays.reduce((a, b) => a + b, 0), 180_000);
+  });
+
+  test('a token without indexer acknowledgement: Splunk.DisabledAck', async () => {
+    handler = hecServer({ ack: false }).handler;
+    const outcome = await deliverToSplunk([record('x')], splunkDescription({ RetryOptions: { DurationInSeconds: 0 } }), { splunkHecToken: 'hec-token' }, fakeContext().context);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.errorCode, 'Splunk.DisabledAck');
+  });
+
+  test('HEC unreachable: Splunk.InvalidEndpoint', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const outcome = await deliverToSplunk([record('x')], splunkDescription({ HECEndpoint: `http://127.0.0.1:${port}`, RetryOptions: { DurationInSeconds: 0 } }), { splunkHecToken: 'hec-token' }, fakeContext().context);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.errorCode, 'Splunk.InvalidEndpoint');
+  });
+});
