@@ -292,6 +292,27 @@ describe('HTTP endpoint (§12)', () => {
     assert.equal(received[0]!.headers['x-amz-firehose-request-id'], received[1]!.headers['x-amz-firehose-request-id']);
   });
 
+  test('a destination updated while retrying: the next retry uses the new URL and access key (§12)', async () => {
+    handler = acceptAll;
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    let reloads = 0;
+    const { context, delays } = fakeContext({
+      reload: async () => {
+        reloads++;
+        return { description: httpDescription(), secrets: { httpEndpointAccessKey: 'rotated' } };
+      },
+    });
+    const outcome = await deliverToHttpEndpoint([record('a')], httpDescription({}, `http://127.0.0.1:${port}/ingest`), { httpEndpointAccessKey: 'old' }, context);
+    assert.deepEqual(outcome, { ok: true, attempts: 2 });
+    assert.equal(reloads, 1, 'read before the retry, not before the first attempt');
+    assert.deepEqual(delays, [1_000]);
+    assert.equal(received.length, 1);
+    assert.equal(received[0]!.headers['x-amz-firehose-access-key'], 'rotated');
+  });
+
   test('an endpoint that never answers times out (HttpEndpoint.RequestTimeout)', async () => {
     handler = () => {}; // never answers
     const { context } = fakeContext({ responseTimeoutMs: 150 });

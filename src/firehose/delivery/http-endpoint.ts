@@ -139,6 +139,39 @@ function cutEndpointMessage(text: string): string {
   return text;
 }
 
+/** What one attempt needs from the description and secrets (read again on retries: §12). */
+interface HttpEndpointSettings {
+  url?: URL;
+  gzipped: boolean;
+  headers: Record<string, string>;
+  durationMs: number;
+}
+
+function httpEndpointSettings(description: Record<string, unknown>, secrets: DestinationSecrets, deliveryStreamArn: string): HttpEndpointSettings {
+  const settings = destinationPart(description, 'HttpEndpointDestinationDescription');
+  const endpoint = settings.EndpointConfiguration as { Url?: string } | undefined;
+  const requestConfiguration = (settings.RequestConfiguration ?? {}) as { ContentEncoding?: string; CommonAttributes?: unknown };
+  const gzipped = requestConfiguration.ContentEncoding === 'GZIP';
+  let url: URL | undefined;
+  try {
+    url = endpoint?.Url ? new URL(endpoint.Url) : undefined;
+  } catch {
+    url = undefined;
+  }
+  // http: is a documented deviation (§20.4): a local receiver rarely has a certificate.
+  if (url && url.protocol !== 'https:' && url.protocol !== 'http:') url = undefined;
+  const headers: Record<string, string> = {
+    'X-Amz-Firehose-Protocol-Version': PROTOCOL_VERSION,
+    'Content-Type': 'application/json',
+    'X-Amz-Firehose-Source-Arn': deliveryStreamArn,
+    'X-Amz-Firehose-Common-Attributes': commonAttributesHeader(requestConfiguration.CommonAttributes),
+    ...(gzipped ? { 'Content-Encoding': 'gzip' } : {}),
+    // Absent when unset (UNVERIFIED, §12).
+    ...(secrets.httpEndpointAccessKey !== undefined ? { 'X-Amz-Firehose-Access-Key': secrets.httpEndpointAccessKey } : {}),
+  };
+  return { url, gzipped, headers, durationMs: retryDurationMs(settings) };
+}
+
 /** Sends the records (one JSON request per ≤ 64 MiB / 10,000 records), retrying per §12 until RetryOptions runs out. */
 export async function deliverToHttpEndpoint(
   records: ProcessedRecord[],
@@ -146,27 +179,8 @@ export async function deliverToHttpEndpoint(
   secrets: DestinationSecrets,
   context: DeliveryAttemptContext,
 ): Promise<DestinationOutcome> {
-  const settings = destinationPart(description, 'HttpEndpointDestinationDescription');
   const now = context.now ?? Date.now;
-  const endpoint = settings.EndpointConfiguration as { Url?: string } | undefined;
-  const requestConfiguration = (settings.RequestConfiguration ?? {}) as { ContentEncoding?: string; CommonAttributes?: unknown };
-  const gzipped = requestConfiguration.ContentEncoding === 'GZIP';
-  const durationMs = retryDurationMs(settings);
-  let url: URL | undefined;
-  try {
-    url = endpoint?.Url ? new URL(endpoint.Url) : undefined;
-  } catch {
-    url = undefined;
-  }
-  const baseHeaders: Record<string, string> = {
-    'X-Amz-Firehose-Protocol-Version': PROTOCOL_VERSION,
-    'Content-Type': 'application/json',
-    'X-Amz-Firehose-Source-Arn': context.deliveryStreamArn,
-    'X-Amz-Firehose-Common-Attributes': commonAttributesHeader(requestConfiguration.CommonAttributes),
-    ...(gzipped ? { 'Content-Encoding': 'gzip' } : {}),
-    ...(secrets.httpEndpointAccessKey !== undefined ? { 'X-Amz-Firehose-Access-Key': secrets.httpEndpointAccessKey } : {}),
-  };
-
+  let settings = httpEndpointSettings(description, secrets, context.deliveryStreamArn);
   const failures: RecordFailure[] = [];
   let maxAttempts = 0;
   let last: { errorCode: string; errorMessage: string; permanent: boolean; endedAt: number } | undefined;
@@ -174,19 +188,26 @@ export async function deliverToHttpEndpoint(
     const requestId = randomUUID();
     const timestamp = now();
     const json = requestBody(requestId, timestamp, records, positions);
-    const body = gzipped ? await gzipAsync(json) : json;
-    const headers = { ...baseHeaders, 'X-Amz-Firehose-Request-Id': requestId };
+    let gzippedBody: Buffer | undefined;
     const result = await retryWithBackoff<void>(
       async (attempt) => {
-        if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-          return { ok: false, permanent: false, errorCode: 'HttpEndpoint.ConnectionFailed', errorMessage: HTTP_ENDPOINT_ERRORS.ConnectionFailed };
+        if (attempt > 1 && context.reload) {
+          const current = await context.reload();
+          if (current) settings = httpEndpointSettings(current.description, current.secrets, context.deliveryStreamArn);
         }
+        const { url, gzipped } = settings;
+        if (!url) return { ok: false, permanent: false, errorCode: 'HttpEndpoint.ConnectionFailed', errorMessage: HTTP_ENDPOINT_ERRORS.ConnectionFailed };
+        const body = gzipped ? (gzippedBody ??= await gzipAsync(json)) : json;
+        const headers = { ...settings.headers, 'X-Amz-Firehose-Request-Id': requestId };
         const response = await exchange({ url, headers, body, ca: context.ca, timeoutMs: context.responseTimeoutMs, signal: context.signal });
         const verdict = httpEndpointVerdict(response, requestId);
-        context.log.debug({ destination: 'HttpEndpoint', requestId, records: positions.length, bytes: json.length, attempt, status: verdict.status, ok: verdict.ok, errorCode: verdict.ok ? undefined : verdict.errorCode }, 'delivery attempt');
+        context.log.debug(
+          { destination: 'HttpEndpoint', deliveryStreamArn: context.deliveryStreamArn, requestId, records: positions.length, bytes: json.length, attempt, status: verdict.status, ok: verdict.ok, errorCode: verdict.ok ? undefined : verdict.errorCode },
+          'delivery attempt',
+        );
         return verdict;
       },
-      durationMs,
+      () => settings.durationMs,
       { ...context, what: 'HttpEndpoint' },
     );
     maxAttempts = Math.max(maxAttempts, result.attempts);

@@ -171,6 +171,15 @@ function readBulkResponse(
   return { itemErrors };
 }
 
+function bulkUrl(endpoint: string | undefined): URL | undefined {
+  try {
+    const url = endpoint ? joinUrl(endpoint, '/_bulk') : undefined;
+    return url && (url.protocol === 'https:' || url.protocol === 'http:') ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function deliverToOpenSearch(
   records: ProcessedRecord[],
   description: Record<string, unknown>,
@@ -200,18 +209,23 @@ export async function deliverToOpenSearch(
     pending.push({ position, index, id: ids?.[position], type: typeName, source });
   });
 
-  let url: URL | undefined;
-  try {
-    url = endpoint ? joinUrl(endpoint, '/_bulk') : undefined;
-  } catch {
-    url = undefined;
-  }
+  let url = bulkUrl(endpoint);
+  let durationMs = retryDurationMs(settings);
   let attemptsMade = 0;
   let endedAt = now();
   if (pending.length) {
     const result = await retryWithBackoff<void>(
       async (attempt) => {
         attemptsMade = attempt;
+        if (attempt > 1 && context.reload) {
+          // §12/§13: a changed endpoint or retry window applies to the next retry; documents keep their index and id.
+          const current = await context.reload();
+          if (current) {
+            const latest = destinationPart(current.description, DESCRIPTION_MEMBER[kind]);
+            url = bulkUrl((serverless ? latest.CollectionEndpoint : latest.ClusterEndpoint) as string | undefined);
+            durationMs = retryDurationMs(latest);
+          }
+        }
         if (!url) {
           for (const document of pending) document.lastError = { errorCode: `${prefix}.ConnectionFailed`, errorMessage: OPENSEARCH_ERROR_MESSAGES.NoEndpoint };
           return { ok: false, permanent: false, errorCode: `${prefix}.ConnectionFailed`, errorMessage: OPENSEARCH_ERROR_MESSAGES.NoEndpoint };
@@ -245,7 +259,7 @@ export async function deliverToOpenSearch(
         const first = pending[0]!.lastError!;
         return { ok: false, permanent: false, errorCode: first.errorCode, errorMessage: `${pending.length} documents failed; first: ${first.errorMessage}` };
       },
-      retryDurationMs(settings),
+      () => durationMs,
       { ...context, what: kind },
     );
     endedAt = result.endedAt;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { DestinationSecrets } from '../domain/delivery-stream.js';
 
 /**
  * Retries of the non-S3 destinations (FIREHOSE-SPEC §12, §13, §14): exponential backoff of
@@ -35,6 +36,12 @@ export interface DeliveryAttemptContext {
   responseTimeoutMs?: number;
   /** Jitter source in [0, 1); Math.random unless a test pins it. */
   random?: () => number;
+  /**
+   * The stream's destination as it is now, read before each retry: §12 "configuration changes apply
+   * to subsequent retries" (a URL or token fixed by UpdateDestination is used by the next attempt).
+   * Undefined (or resolving to undefined) keeps the settings the call started with.
+   */
+  reload?: () => Promise<{ description: Record<string, unknown>; secrets: DestinationSecrets } | undefined>;
 }
 
 /**
@@ -117,13 +124,15 @@ export function retryDurationMs(description: Record<string, unknown>): number {
 
 /**
  * Calls `attempt` until it succeeds, fails permanently, or the next wait would end beyond
- * `durationMs` after the first attempt started. An abort rejects with the signal's reason.
+ * `durationMs` (read again after each attempt: it may have been updated) after the first attempt
+ * started. An abort rejects with the signal's reason.
  */
 export async function retryWithBackoff<T>(
   attempt: (attemptNumber: number) => Promise<AttemptVerdict<T>>,
-  durationMs: number,
-  context: Pick<DeliveryAttemptContext, 'signal' | 'now' | 'sleep' | 'random' | 'log'> & { what: string },
+  durationMs: number | (() => number),
+  context: Pick<DeliveryAttemptContext, 'signal' | 'now' | 'sleep' | 'random' | 'log'> & { what: string; deliveryStreamArn?: string },
 ): Promise<RetryResult<T>> {
+  const window = typeof durationMs === 'function' ? durationMs : () => durationMs;
   const now = context.now ?? Date.now;
   const sleep = context.sleep ?? defaultSleep;
   const started = now();
@@ -133,8 +142,8 @@ export async function retryWithBackoff<T>(
     context.signal.throwIfAborted();
     if (verdict.ok || verdict.permanent) return { verdict, attempts, endedAt: now() };
     const delay = backoffDelayMs(attempts - 1, context.random);
-    const giveUp = now() + delay - started > durationMs;
-    context.log.warn({ destination: context.what, errorCode: verdict.errorCode, errorMessage: verdict.errorMessage, attempt: attempts, retryInMs: giveUp ? undefined : delay }, giveUp ? 'delivery failed, retries exhausted' : 'delivery attempt failed');
+    const giveUp = now() + delay - started > window();
+    context.log.warn({ destination: context.what, deliveryStreamArn: context.deliveryStreamArn, errorCode: verdict.errorCode, errorMessage: verdict.errorMessage, attempt: attempts, retryInMs: giveUp ? undefined : delay }, giveUp ? 'delivery failed, retries exhausted' : 'delivery attempt failed');
     if (giveUp) return { verdict, attempts, endedAt: now() };
     await sleep(delay, context.signal);
   }

@@ -14,8 +14,10 @@ import { defaultSleep, retryDurationMs, retryWithBackoff, type AttemptVerdict, t
  * backoff until RetryOptions runs out; an acknowledgement timeout is not resent (the data may have
  * been indexed) and goes to the error output, as AWS does.
  *
- * For the Event endpoint the records must already be HEC events (`{"event":…}`), as AWS requires
- * (a processing Lambda usually makes them); Firehose does not wrap them.
+ * The body is the records' bytes concatenated, nothing added: "For data delivery to Splunk, Kinesis
+ * Data Firehose concatenates the bytes that you send. If you want delimiters in your data, such as a
+ * new line character, you must insert them yourself" [dg2023 basic-deliver]. For the Event endpoint
+ * the records are therefore HEC events already (`{"event":…}`, usually made by a processing Lambda).
  */
 
 export const SPLUNK_RAW_PATH = '/services/collector/raw';
@@ -101,19 +103,19 @@ function hecFailure(result: Extract<Exchange, { kind: 'response' }>): AttemptVer
   return failure(code, false, answer.text ? `(HEC: ${result.status} ${answer.text})` : `(HEC: ${result.status})`);
 }
 
-export async function deliverToSplunk(
-  records: ProcessedRecord[],
-  description: Record<string, unknown>,
-  secrets: DestinationSecrets,
-  context: DeliveryAttemptContext,
-): Promise<DestinationOutcome> {
+interface SplunkSettings {
+  dataUrl?: URL;
+  ackUrl?: URL;
+  headers: Record<string, string>;
+  ackTimeoutMs: number;
+  durationMs: number;
+}
+
+function splunkSettings(description: Record<string, unknown>, secrets: DestinationSecrets, channel: string): SplunkSettings {
   const settings = destinationPart(description, 'SplunkDestinationDescription');
-  const now = context.now ?? Date.now;
-  const sleep = context.sleep ?? defaultSleep;
   const token = secrets.splunkHecToken ?? (typeof settings.HECToken === 'string' ? settings.HECToken : '');
   const path = settings.HECEndpointType === 'Event' ? SPLUNK_EVENT_PATH : SPLUNK_RAW_PATH;
   const ackTimeoutMs = (typeof settings.HECAcknowledgmentTimeoutInSeconds === 'number' ? settings.HECAcknowledgmentTimeoutInSeconds : DEFAULT_ACK_TIMEOUT_SECONDS) * 1000;
-  const channel = channelFor(context.deliveryStreamArn);
   let dataUrl: URL | undefined;
   let ackUrl: URL | undefined;
   try {
@@ -121,17 +123,36 @@ export async function deliverToSplunk(
     dataUrl = joinUrl(endpoint, path);
     ackUrl = joinUrl(endpoint, SPLUNK_ACK_PATH);
     ackUrl.searchParams.set('channel', channel);
+    if (dataUrl.protocol !== 'https:' && dataUrl.protocol !== 'http:') dataUrl = ackUrl = undefined;
   } catch {
-    dataUrl = undefined;
+    dataUrl = ackUrl = undefined;
   }
   const headers = { Authorization: `Splunk ${token}`, 'X-Splunk-Request-Channel': channel, 'Content-Type': 'application/json' };
+  return { dataUrl, ackUrl, headers, ackTimeoutMs, durationMs: retryDurationMs(settings) };
+}
+
+export async function deliverToSplunk(
+  records: ProcessedRecord[],
+  description: Record<string, unknown>,
+  secrets: DestinationSecrets,
+  context: DeliveryAttemptContext,
+): Promise<DestinationOutcome> {
+  const now = context.now ?? Date.now;
+  const sleep = context.sleep ?? defaultSleep;
+  const channel = channelFor(context.deliveryStreamArn);
+  let settings = splunkSettings(description, secrets, channel);
   const body = Buffer.concat(records.map((record) => record.data));
 
   const result = await retryWithBackoff<void>(
     async (attempt) => {
+      if (attempt > 1 && context.reload) {
+        const current = await context.reload();
+        if (current) settings = splunkSettings(current.description, current.secrets, channel);
+      }
+      const { dataUrl, ackUrl, headers } = settings;
       if (!dataUrl || !ackUrl) return failure('InvalidEndpoint');
       const sent = await exchange({ url: dataUrl, headers, body, ca: context.ca, timeoutMs: context.responseTimeoutMs, signal: context.signal });
-      context.log.debug({ destination: 'Splunk', records: records.length, bytes: body.length, attempt, status: sent.kind === 'response' ? sent.status : sent.failure }, 'delivery attempt');
+      context.log.debug({ destination: 'Splunk', deliveryStreamArn: context.deliveryStreamArn, records: records.length, bytes: body.length, attempt, status: sent.kind === 'response' ? sent.status : sent.failure }, 'delivery attempt');
       if (sent.kind === 'failure') return transportFailure(sent);
       if (sent.status !== 200) return hecFailure(sent);
       let ackId: unknown;
@@ -142,9 +163,9 @@ export async function deliverToSplunk(
       }
       // AWS needs indexer acknowledgement: a success without an ackId means the token has it off.
       if (typeof ackId !== 'number') return failure('DisabledAck');
-      return awaitAck(ackId, ackUrl, headers, ackTimeoutMs, { ...context, now, sleep });
+      return awaitAck(ackId, ackUrl, headers, settings.ackTimeoutMs, { ...context, now, sleep });
     },
-    retryDurationMs(settings),
+    () => settings.durationMs,
     { ...context, what: 'Splunk' },
   );
   if (result.verdict.ok) return { ok: true, attempts: result.attempts };
