@@ -107,6 +107,12 @@ function fakeContext(overrides: Partial<DeliveryAttemptContext> = {}) {
   return { context, delays, clock };
 }
 
+/** An outcome without its counters, for comparing verdicts. */
+const summary = (outcome: { stats?: unknown }) => {
+  const { stats: _stats, ...rest } = outcome;
+  return rest;
+};
+
 const record = (text: string, index = 0, arrival = ARRIVAL): ProcessedRecord => ({ index, data: Buffer.from(text), arrival });
 
 function httpDescription(extra: Record<string, unknown> = {}, url = `${base}/ingest`) {
@@ -136,7 +142,8 @@ describe('HTTP endpoint (§12)', () => {
       RequestConfiguration: { ContentEncoding: 'NONE', CommonAttributes: [{ AttributeName: 'env', AttributeValue: 'prod' }, { AttributeName: 'team', AttributeValue: 'données' }] },
     });
     const outcome = await deliverToHttpEndpoint([record('hello'), record('hello world', 1)], description, { httpEndpointAccessKey: 'my-key' }, context);
-    assert.deepEqual(outcome, { ok: true, attempts: 1 });
+    assert.deepEqual(summary(outcome), { ok: true, attempts: 1 });
+    assert.deepEqual(outcome.stats, { deliveredRecords: 2, deliveredBytes: 16, requests: 1, successfulRequests: 1 });
     assert.deepEqual(delays, []);
     assert.equal(received.length, 1);
     const [request] = received;
@@ -220,6 +227,7 @@ describe('HTTP endpoint (§12)', () => {
     const requestId = [...ids][0];
     assert.equal(outcome.errorMessage, `Received the following response from the endpoint destination. {"requestId":"${requestId}","timestamp":1,"errorMessage":"Database unavailable"}`);
     assert.equal(outcome.failures?.[1]?.attempts, 4);
+    assert.deepEqual(outcome.stats, { deliveredRecords: 0, deliveredBytes: 0, requests: 4, successfulRequests: 0 });
   });
 
   test('RetryOptions.DurationInSeconds 0: one attempt only', async () => {
@@ -287,7 +295,7 @@ describe('HTTP endpoint (§12)', () => {
     };
     const { context, delays } = fakeContext();
     const outcome = await deliverToHttpEndpoint([record('a')], httpDescription(), {}, context);
-    assert.deepEqual(outcome, { ok: true, attempts: 2 });
+    assert.deepEqual(summary(outcome), { ok: true, attempts: 2 });
     assert.deepEqual(delays, [1_000]);
     assert.equal(received[0]!.headers['x-amz-firehose-request-id'], received[1]!.headers['x-amz-firehose-request-id']);
   });
@@ -306,7 +314,7 @@ describe('HTTP endpoint (§12)', () => {
       },
     });
     const outcome = await deliverToHttpEndpoint([record('a')], httpDescription({}, `http://127.0.0.1:${port}/ingest`), { httpEndpointAccessKey: 'old' }, context);
-    assert.deepEqual(outcome, { ok: true, attempts: 2 });
+    assert.deepEqual(summary(outcome), { ok: true, attempts: 2 });
     assert.equal(reloads, 1, 'read before the retry, not before the first attempt');
     assert.deepEqual(delays, [1_000]);
     assert.equal(received.length, 1);
@@ -354,7 +362,7 @@ describe('HTTP endpoint (§12)', () => {
     if (!untrusted.ok) assert.equal(untrusted.errorCode, 'HttpEndpoint.ConnectionFailed');
     assert.equal(received.length, 0);
     const trusted = await deliverToHttpEndpoint([record('a')], httpDescription({}, `${tlsBase}/ingest`), {}, fakeContext({ ca: tlsCa }).context);
-    assert.deepEqual(trusted, { ok: true, attempts: 1 });
+    assert.deepEqual(summary(trusted), { ok: true, attempts: 1 });
     assert.equal(received.length, 1);
   });
 
@@ -484,6 +492,7 @@ describe('OpenSearch / Elasticsearch _bulk (§13)', () => {
     assert.deepEqual(retry.map((s) => s.source), ['{"busy":true}', '{"bad":true}']);
     assert.deepEqual(retry.map((s) => s.action.index._id), [first[1]!.action.index._id, first[2]!.action.index._id]);
     assert.equal(fake.seen.length, 7, 'third attempt: the bad document alone');
+    assert.deepEqual(outcome.stats, { deliveredRecords: 3, deliveredBytes: 7 + 14 + 7, requests: 3, successfulRequests: 0 });
 
     // A redelivery of the same records (after a restart) reuses the ids.
     fake.seen.length = 0;
@@ -496,7 +505,7 @@ describe('OpenSearch / Elasticsearch _bulk (§13)', () => {
     handler = fake.handler;
     const description = { ElasticsearchDestinationDescription: { ClusterEndpoint: `${base}/`, IndexName: 'logs', TypeName: 'entry', IndexRotationPeriod: 'OneMonth', DocumentIdOptions: { DefaultDocumentIdFormat: 'NO_DOCUMENT_ID' } } };
     const outcome = await deliverToOpenSearch([record('{"n":1}'), record('{"n":2}', 1)], description, 'Elasticsearch', fakeContext().context);
-    assert.deepEqual(outcome, { ok: true, attempts: 1 });
+    assert.deepEqual(summary(outcome), { ok: true, attempts: 1 });
     assert.deepEqual(fake.seen.map((s) => s.action), [{ index: { _index: 'logs-2016-02', _type: 'entry' } }, { index: { _index: 'logs-2016-02', _type: 'entry' } }]);
     assert.equal(received[0]!.headers['content-type'], 'application/x-ndjson');
   });
@@ -569,10 +578,11 @@ describe('Splunk HEC (§13)', () => {
     handler = hec.handler;
     const { context, delays } = fakeContext();
     const outcome = await deliverToSplunk([record('{"event":"a"}'), record('{"event":"b"}', 1)], splunkDescription(), { splunkHecToken: 'hec-token' }, context);
-    assert.deepEqual(outcome, { ok: true, attempts: 1 });
+    assert.deepEqual(summary(outcome), { ok: true, attempts: 1 });
     assert.deepEqual(hec.state.events, ['/services/collector/event {"event":"a"}{"event":"b"}']);
     assert.equal(hec.state.polls, 3);
     assert.deepEqual(delays, [1_000, 1_000], 'polled once a second');
+    assert.deepEqual(outcome.stats, { deliveredRecords: 2, deliveredBytes: 26, requests: 1, successfulRequests: 1, ackLatencyMs: 2_000 });
     const channels = new Set(received.map((r) => r.headers['x-splunk-request-channel']));
     assert.equal(channels.size, 1, 'data and acks on one channel');
   });

@@ -81,21 +81,32 @@ function classify(error: NodeJS.ErrnoException, connected: boolean): TransportFa
   return connected ? 'reset' : 'connect';
 }
 
-/** Sends one request; resolves with the response or a transport failure, rejects only on abort. */
-export function exchange(request: ExchangeRequest): Promise<Exchange> {
+/**
+ * Sends one request; resolves with the response or a transport failure, rejects only on abort. A
+ * kept-alive socket the server closed just as it was reused is retried once on a fresh connection
+ * (the race Node's documentation describes), so it never costs a backoff or a failure line.
+ */
+export async function exchange(request: ExchangeRequest): Promise<Exchange> {
+  const first = await exchangeOnce(request);
+  if (first.result.kind === 'failure' && first.result.failure === 'reset' && first.reusedSocket && !first.gotResponse) return (await exchangeOnce(request)).result;
+  return first.result;
+}
+
+function exchangeOnce(request: ExchangeRequest): Promise<{ result: Exchange; reusedSocket: boolean; gotResponse: boolean }> {
   const { url, signal } = request;
   const timeoutMs = request.timeoutMs ?? RESPONSE_TIMEOUT_MS;
   const maxBytes = request.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const client = url.protocol === 'https:' ? https : http;
-  return new Promise<Exchange>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     let settled = false;
     let connected = false;
+    let gotResponse = false;
     const finish = (result: Exchange | { abort: unknown }) => {
       if (settled) return;
       settled = clearAll();
       if ('abort' in result) reject(result.abort);
-      else resolve(result);
+      else resolve({ result, reusedSocket: req.reusedSocket, gotResponse });
     };
     const req = client.request(url, {
       method: request.method ?? 'POST',
@@ -122,6 +133,7 @@ export function exchange(request: ExchangeRequest): Promise<Exchange> {
     });
     req.on('error', (error: NodeJS.ErrnoException) => finish({ kind: 'failure', failure: classify(error, connected), detail: `${error.code ?? 'Error'}: ${error.message}` }));
     req.on('response', (response) => {
+      gotResponse = true;
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {

@@ -9,11 +9,12 @@ import {
   retryWithBackoff,
   type AttemptVerdict,
   type DeliveryAttemptContext,
+  type DeliveryStats,
   type DestinationOutcome,
   type RecordFailure,
 } from './retry.js';
 
-export type { DeliveryAttemptContext, DestinationOutcome, RecordFailure } from './retry.js';
+export type { DeliveryAttemptContext, DeliveryStats, DestinationOutcome, RecordFailure } from './retry.js';
 
 /**
  * The HTTP endpoint destination, request for request as FIREHOSE-SPEC §12 describes it: a JSON
@@ -182,6 +183,7 @@ export async function deliverToHttpEndpoint(
   const now = context.now ?? Date.now;
   let settings = httpEndpointSettings(description, secrets, context.deliveryStreamArn);
   const failures: RecordFailure[] = [];
+  const stats: DeliveryStats = { deliveredRecords: 0, deliveredBytes: 0, requests: 0, successfulRequests: 0 };
   let maxAttempts = 0;
   let last: { errorCode: string; errorMessage: string; permanent: boolean; endedAt: number } | undefined;
   for (const positions of splitIntoRequests(records)) {
@@ -201,6 +203,8 @@ export async function deliverToHttpEndpoint(
         const headers = { ...settings.headers, 'X-Amz-Firehose-Request-Id': requestId };
         const response = await exchange({ url, headers, body, ca: context.ca, timeoutMs: context.responseTimeoutMs, signal: context.signal });
         const verdict = httpEndpointVerdict(response, requestId);
+        stats.requests++;
+        if (verdict.ok) stats.successfulRequests++;
         context.log.debug(
           { destination: 'HttpEndpoint', deliveryStreamArn: context.deliveryStreamArn, requestId, records: positions.length, bytes: json.length, attempt, status: verdict.status, ok: verdict.ok, errorCode: verdict.ok ? undefined : verdict.errorCode },
           'delivery attempt',
@@ -211,7 +215,10 @@ export async function deliverToHttpEndpoint(
       { ...context, what: 'HttpEndpoint' },
     );
     maxAttempts = Math.max(maxAttempts, result.attempts);
-    if (!result.verdict.ok) {
+    if (result.verdict.ok) {
+      stats.deliveredRecords += positions.length;
+      for (const position of positions) stats.deliveredBytes += records[position]!.data.length;
+    } else {
       const { errorCode, errorMessage, permanent } = result.verdict;
       last = { errorCode, errorMessage, permanent, endedAt: result.endedAt };
       for (const position of positions) {
@@ -219,9 +226,10 @@ export async function deliverToHttpEndpoint(
       }
     }
   }
-  if (!last) return { ok: true, attempts: maxAttempts };
+  if (!last) return { ok: true, attempts: maxAttempts, stats };
   return {
     ok: false,
+    stats,
     attempts: Math.max(...failures.map((f) => f.attempts)),
     errorCode: last.errorCode,
     errorMessage: last.errorMessage,

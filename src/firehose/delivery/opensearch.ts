@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ProcessedRecord } from '../processing/pipeline.js';
 import { exchange, joinUrl, type Exchange } from './destination-http.js';
 import { destinationPart } from './http-endpoint.js';
-import { retryDurationMs, retryWithBackoff, type DeliveryAttemptContext, type DestinationOutcome, type RecordFailure } from './retry.js';
+import { retryDurationMs, retryWithBackoff, type DeliveryAttemptContext, type DeliveryStats, type DestinationOutcome, type RecordFailure } from './retry.js';
 
 /**
  * OpenSearch Service, Elasticsearch and OpenSearch Serverless (FIREHOSE-SPEC §13): each attempt is
@@ -213,6 +213,7 @@ export async function deliverToOpenSearch(
   let durationMs = retryDurationMs(settings);
   let attemptsMade = 0;
   let endedAt = now();
+  const stats: DeliveryStats = { deliveredRecords: 0, deliveredBytes: 0, requests: 0, successfulRequests: 0 };
   if (pending.length) {
     const result = await retryWithBackoff<void>(
       async (attempt) => {
@@ -241,6 +242,8 @@ export async function deliverToOpenSearch(
           signal: context.signal,
         });
         const { requestError, itemErrors } = readBulkResponse(response, pending, prefix);
+        stats.requests++;
+        if (!requestError && itemErrors.size === 0) stats.successfulRequests++;
         context.log.debug({ destination: kind, documents: pending.length, bytes: body.length, attempt, status: response.kind === 'response' ? response.status : response.failure, failed: requestError ? pending.length : itemErrors.size }, 'delivery attempt');
         if (requestError) {
           for (const document of pending) document.lastError = requestError;
@@ -252,6 +255,9 @@ export async function deliverToOpenSearch(
           if (error) {
             document.lastError = error;
             stillFailing.push(document);
+          } else {
+            stats.deliveredRecords++;
+            stats.deliveredBytes += records[document.position]!.data.length;
           }
         });
         pending = stillFailing;
@@ -277,11 +283,12 @@ export async function deliverToOpenSearch(
       attemptEndingTimestamp: endedAt,
     });
   }
-  if (!failures.length) return { ok: true, attempts: attemptsMade };
+  if (!failures.length) return { ok: true, attempts: attemptsMade, stats };
   failures.sort((a, b) => a.position - b.position);
   const last = failures[failures.length - 1]!;
   return {
     ok: false,
+    stats,
     attempts: Math.max(...failures.map((f) => f.attempts)),
     errorCode: last.errorCode,
     errorMessage: last.errorMessage,

@@ -49,9 +49,10 @@ export interface DeliveryAttemptContext {
  * `records` array the caller passed (not ingest indexes: de-aggregation gives several records one index).
  */
 export type DestinationOutcome =
-  | { ok: true; attempts: number }
+  | { ok: true; attempts: number; stats?: DeliveryStats }
   | {
       ok: false;
+      stats?: DeliveryStats;
       /** Attempts made for the failed records (the error record's attemptsMade). */
       attempts: number;
       errorCode: string;
@@ -71,6 +72,18 @@ export type DestinationOutcome =
       /** Epoch ms at which the last attempt ended (attemptEndingTimestamp). */
       attemptEndingTimestamp: number;
     };
+
+/** What the call did, for the §15 counters (DeliveryToHttpEndpoint.*, DeliveryToSplunk.*, DeliveryToAmazonOpenSearchService.*). */
+export interface DeliveryStats {
+  /** Records and their bytes (as handed over, before any compression) that the destination took. */
+  deliveredRecords: number;
+  deliveredBytes: number;
+  /** Requests made (retries included) and those that succeeded: the `.Success` ratio. */
+  requests: number;
+  successfulRequests: number;
+  /** Splunk: ms from the data's acceptance to its indexer acknowledgement (DeliveryToSplunk.DataAckLatency). */
+  ackLatencyMs?: number;
+}
 
 export interface RecordFailure {
   position: number;

@@ -3,7 +3,7 @@ import type { DestinationSecrets } from '../domain/delivery-stream.js';
 import type { ProcessedRecord } from '../processing/pipeline.js';
 import { exchange, joinUrl, type Exchange } from './destination-http.js';
 import { destinationPart } from './http-endpoint.js';
-import { defaultSleep, retryDurationMs, retryWithBackoff, type AttemptVerdict, type DeliveryAttemptContext, type DestinationOutcome } from './retry.js';
+import { defaultSleep, retryDurationMs, retryWithBackoff, type AttemptVerdict, type DeliveryAttemptContext, type DeliveryStats, type DestinationOutcome } from './retry.js';
 
 /**
  * Splunk HTTP Event Collector (FIREHOSE-SPEC §13): the buffered records, as they are, in one POST
@@ -142,6 +142,7 @@ export async function deliverToSplunk(
   const channel = channelFor(context.deliveryStreamArn);
   let settings = splunkSettings(description, secrets, channel);
   const body = Buffer.concat(records.map((record) => record.data));
+  const stats: DeliveryStats = { deliveredRecords: 0, deliveredBytes: 0, requests: 0, successfulRequests: 0 };
 
   const result = await retryWithBackoff<void>(
     async (attempt) => {
@@ -152,6 +153,7 @@ export async function deliverToSplunk(
       const { dataUrl, ackUrl, headers } = settings;
       if (!dataUrl || !ackUrl) return failure('InvalidEndpoint');
       const sent = await exchange({ url: dataUrl, headers, body, ca: context.ca, timeoutMs: context.responseTimeoutMs, signal: context.signal });
+      stats.requests++;
       context.log.debug({ destination: 'Splunk', deliveryStreamArn: context.deliveryStreamArn, records: records.length, bytes: body.length, attempt, status: sent.kind === 'response' ? sent.status : sent.failure }, 'delivery attempt');
       if (sent.kind === 'failure') return transportFailure(sent);
       if (sent.status !== 200) return hecFailure(sent);
@@ -163,14 +165,20 @@ export async function deliverToSplunk(
       }
       // AWS needs indexer acknowledgement: a success without an ackId means the token has it off.
       if (typeof ackId !== 'number') return failure('DisabledAck');
-      return awaitAck(ackId, ackUrl, headers, settings.ackTimeoutMs, { ...context, now, sleep });
+      const acceptedAt = now();
+      const acknowledged = await awaitAck(ackId, ackUrl, headers, settings.ackTimeoutMs, { ...context, now, sleep });
+      if (acknowledged.ok) {
+        stats.successfulRequests++;
+        stats.ackLatencyMs = now() - acceptedAt;
+      }
+      return acknowledged;
     },
     () => settings.durationMs,
     { ...context, what: 'Splunk' },
   );
-  if (result.verdict.ok) return { ok: true, attempts: result.attempts };
+  if (result.verdict.ok) return { ok: true, attempts: result.attempts, stats: { ...stats, deliveredRecords: records.length, deliveredBytes: body.length } };
   const { errorCode, errorMessage, permanent } = result.verdict;
-  return { ok: false, attempts: result.attempts, errorCode, errorMessage, permanent, toErrorOutput: true, attemptEndingTimestamp: result.endedAt };
+  return { ok: false, stats, attempts: result.attempts, errorCode, errorMessage, permanent, toErrorOutput: true, attemptEndingTimestamp: result.endedAt };
 }
 
 /** Polls the ack endpoint until the ackId is acknowledged or the acknowledgement timeout passes. */
