@@ -20,6 +20,7 @@ import { deliverToSplunk, SPLUNK_ERRORS } from '../src/firehose/delivery/splunk.
 import { backoffDelayMs, BACKOFF_CAP_MS } from '../src/firehose/delivery/retry.js';
 import { closeDestinationAgents } from '../src/firehose/delivery/destination-http.js';
 import { selfSignedCertificate } from '../src/transport/self-signed.js';
+import { generate } from 'selfsigned';
 
 /**
  * The HTTP-based destinations against receivers in this process on 127.0.0.1: an HTTP endpoint
@@ -168,10 +169,11 @@ describe('HTTP endpoint (§12)', () => {
   test('no access key: no X-Amz-Firehose-Access-Key header; GZIP: a gzip body with Content-Encoding gzip', async () => {
     handler = acceptAll;
     const { context } = fakeContext();
-    const outcome = await deliverToHttpEndpoint([record('{"a":1}')], httpDescription({ RequestConfiguration: { ContentEncoding: 'GZIP' } }), {}, context);
+    const outcome = await deliverToHttpEndpoint([record('{"a":1}')], httpDescription({ RequestConfiguration: { ContentEncoding: 'GZIP' } }, `${base.replace('http://', 'http://u:p@')}/ingest`), {}, context);
     assert.equal(outcome.ok, true);
     const [request] = received;
     assert.equal(request!.headers['x-amz-firehose-access-key'], undefined);
+    assert.equal(request!.headers.authorization, undefined, 'no basic auth from the URL');
     assert.equal(request!.headers['content-encoding'], 'gzip');
     assert.deepEqual(JSON.parse(String(request!.headers['x-amz-firehose-common-attributes'])), { commonAttributes: {} });
     const body = JSON.parse(gunzipSync(request!.body).toString('utf8'));
@@ -508,6 +510,15 @@ describe('OpenSearch / Elasticsearch _bulk (§13)', () => {
     assert.deepEqual(summary(outcome), { ok: true, attempts: 1 });
     assert.deepEqual(fake.seen.map((s) => s.action), [{ index: { _index: 'logs-2016-02', _type: 'entry' } }, { index: { _index: 'logs-2016-02', _type: 'entry' } }]);
     assert.equal(received[0]!.headers['content-type'], 'application/x-ndjson');
+    assert.equal(received[0]!.headers.authorization, undefined, 'unsigned');
+  });
+
+  test('credentials in the cluster URL are sent as basic auth (a user\'s own secured cluster)', async () => {
+    handler = bulkServer().handler;
+    const description = osDescription({ ClusterEndpoint: base.replace('http://', 'http://admin:s3cret@') });
+    const outcome = await deliverToOpenSearch([record('{"n":1}')], description, 'Amazonopensearchservice', fakeContext().context);
+    assert.equal(outcome.ok, true);
+    assert.equal(received[0]!.headers.authorization, `Basic ${Buffer.from('admin:s3cret').toString('base64')}`);
   });
 
   test('a record that is not single-line fails at once without being sent; Serverless has no rotation', async () => {
@@ -626,6 +637,34 @@ describe('Splunk HEC (§13)', () => {
     const outcome = await deliverToSplunk([record('x')], splunkDescription({ RetryOptions: { DurationInSeconds: 0 } }), { splunkHecToken: 'hec-token' }, fakeContext().context);
     assert.equal(outcome.ok, false);
     if (!outcome.ok) assert.equal(outcome.errorCode, 'Splunk.DisabledAck');
+  });
+
+  test('TLS: a certificate for another host is Splunk.SSLUnverified, an untrusted one Splunk.SSLHandshake', async () => {
+    handler = hecServer({ pollsBeforeAck: 1 }).handler;
+    const pems = await generate([{ name: 'commonName', value: 'hec.example' }], {
+      keyType: 'ec',
+      curve: 'P-256',
+      algorithm: 'sha256',
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'hec.example' }] }],
+    });
+    const other = https.createServer({ cert: pems.cert, key: pems.private }, onRequest);
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const description = splunkDescription({ HECEndpoint: url, RetryOptions: { DurationInSeconds: 0 } });
+      const wrongHost = await deliverToSplunk([record('x')], description, { splunkHecToken: 'hec-token' }, fakeContext({ ca: Buffer.from(pems.cert) }).context);
+      assert.equal(wrongHost.ok, false);
+      if (!wrongHost.ok) assert.equal(wrongHost.errorCode, 'Splunk.SSLUnverified');
+      const untrusted = await deliverToSplunk([record('x')], description, { splunkHecToken: 'hec-token' }, fakeContext().context);
+      assert.equal(untrusted.ok, false);
+      if (!untrusted.ok) assert.equal(untrusted.errorCode, 'Splunk.SSLHandshake');
+      // With the CA trusted, the same server on its own name's certificate is reached over https.
+      const trusted = await deliverToSplunk([record('x')], splunkDescription({ HECEndpoint: tlsBase }), { splunkHecToken: 'hec-token' }, fakeContext({ ca: tlsCa }).context);
+      assert.equal(trusted.ok, true);
+    } finally {
+      closeDestinationAgents();
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 
   test('HEC unreachable: Splunk.InvalidEndpoint', async () => {

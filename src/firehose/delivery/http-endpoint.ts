@@ -161,6 +161,8 @@ function httpEndpointSettings(description: Record<string, unknown>, secrets: Des
   }
   // http: is a documented deviation (§20.4): a local receiver rarely has a certificate.
   if (url && url.protocol !== 'https:' && url.protocol !== 'http:') url = undefined;
+  // AWS authenticates with the access key header only; user:password in the URL is not sent as basic auth.
+  if (url) url.username = url.password = '';
   const headers: Record<string, string> = {
     'X-Amz-Firehose-Protocol-Version': PROTOCOL_VERSION,
     'Content-Type': 'application/json',
