@@ -250,40 +250,79 @@ describe('HTTP endpoint (§12)', () => {
       response.statusCode = 413;
       response.end(JSON.stringify({ requestId, timestamp: 1, errorMessage: 'Payload too large' }));
     };
-    const { context, delays } = fakeContext();
+    const lines: any[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const { context, delays } = fakeContext({ log });
     const outcome = await deliverToHttpEndpoint([record('a')], httpDescription(), {}, context);
     assert.equal(received.length, 1);
     assert.deepEqual(delays, []);
     assert.equal(outcome.ok, false);
     if (outcome.ok) return;
+    // One debug line for the attempt, one warn line for the failure, in the log's own wording.
+    const requestId = String(received[0]!.headers['x-amz-firehose-request-id']);
+    assert.deepEqual(lines.map((l) => [l.level, l.msg]), [[20, 'delivery attempt'], [40, 'delivery failed, not retried']]);
+    assert.equal(lines[1].errorCode, 'HttpEndpoint.DestinationException');
+    assert.equal(lines[1].deliveryStreamArn, ARN);
+    assert.equal(lines[1].errorMessage, `The following response was received from the endpoint destination. 413: {"requestId":"${requestId}","timestamp":1,"errorMessage":"Payload too large"}`);
     assert.equal(outcome.permanent, true);
     assert.equal(outcome.toErrorOutput, false);
     assert.equal(outcome.errorCode, 'HttpEndpoint.DestinationException');
     assert.match(outcome.errorMessage, /Payload too large/);
   });
 
-  for (const [name, answer] of [
-    ['a body that is not JSON', (_request: Received, response: http.ServerResponse) => response.end('OK')],
-    ['a different requestId', (_request: Received, response: http.ServerResponse) => response.end(JSON.stringify({ requestId: 'someone-else', timestamp: 1 }))],
+  const json = (response: http.ServerResponse, status: number, body: unknown) => {
+    response.statusCode = status;
+    response.setHeader('Content-Type', 'application/json');
+    response.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+  const requestIdOf = (request: Received) => JSON.parse(request.body.toString('utf8')).requestId as string;
+
+  for (const [name, answer, raw] of [
+    ['a body that is not JSON', (_request: Received, response: http.ServerResponse) => json(response, 200, 'OK'), () => '200 OK'],
+    ['a different requestId', (_request: Received, response: http.ServerResponse) => json(response, 200, { requestId: 'someone-else', timestamp: 1 }), () => '200 {"requestId":"someone-else","timestamp":1}'],
+    ['no timestamp', (request: Received, response: http.ServerResponse) => json(response, 200, { requestId: requestIdOf(request) }), (id: string) => `200 {"requestId":"${id}"}`],
+    ['a timestamp as a string', (request: Received, response: http.ServerResponse) => json(response, 200, { requestId: requestIdOf(request), timestamp: '1' }), (id: string) => `200 {"requestId":"${id}","timestamp":"1"}`],
+    ['an unexpected field', (request: Received, response: http.ServerResponse) => json(response, 200, { requestId: requestIdOf(request), timestamp: 1, status: 'ok' }), (id: string) => `200 {"requestId":"${id}","timestamp":1,"status":"ok"}`],
+    ['no Content-Type application/json', (request: Received, response: http.ServerResponse) => {
+      response.setHeader('Content-Type', 'text/plain');
+      response.end(JSON.stringify({ requestId: requestIdOf(request), timestamp: 1 }));
+    }, (id: string) => `200 {"requestId":"${id}","timestamp":1}`],
     ['a redirect (not followed)', (_request: Received, response: http.ServerResponse) => {
       response.statusCode = 307;
       response.setHeader('Location', '/elsewhere');
       response.end();
-    }],
+    }, () => '307 '],
   ] as const) {
-    test(`200 with ${name} is an invalid response, retried`, async () => {
+    test(`a response with ${name} is an invalid response, retried`, async () => {
       handler = answer;
       const { context, delays } = fakeContext();
       const outcome = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 2 } }), {}, context);
       assert.equal(outcome.ok, false);
       if (outcome.ok) return;
+      const id = String(received[0]!.headers['x-amz-firehose-request-id']);
       assert.equal(outcome.errorCode, 'HttpEndpoint.InvalidResponseFromDestination');
-      assert.equal(outcome.errorMessage, HTTP_ENDPOINT_ERRORS.InvalidResponseFromDestination);
+      assert.equal(
+        outcome.errorMessage,
+        `${HTTP_ENDPOINT_ERRORS.InvalidResponseFromDestination} Response for request ${id} is not recognized as valid JSON or has unexpected fields. Raw response received: ${raw(id)}`,
+      );
       assert.deepEqual(delays, [1_000]);
       assert.equal(received.length, 2);
       assert.ok(received.every((r) => r.url === '/ingest'), 'the redirect target is never requested');
     });
   }
+
+  test('a 2xx other than 200 is a destination exception; Content-Type with a charset is accepted', async () => {
+    handler = (request, response) => json(response, 202, { requestId: requestIdOf(request), timestamp: 1 });
+    const accepted = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 0 } }), {}, fakeContext().context);
+    assert.equal(accepted.ok, false);
+    if (!accepted.ok) assert.equal(accepted.errorCode, 'HttpEndpoint.DestinationException');
+    handler = (request, response) => {
+      response.setHeader('Content-Type', 'application/json; charset=utf-8');
+      response.end(JSON.stringify({ requestId: requestIdOf(request), timestamp: 1 }));
+    };
+    const ok = await deliverToHttpEndpoint([record('a')], httpDescription(), {}, fakeContext().context);
+    assert.equal(ok.ok, true);
+  });
 
   test('a failure then a success: delivered on the retry, same requestId', async () => {
     let calls = 0;
@@ -357,11 +396,11 @@ describe('HTTP endpoint (§12)', () => {
     if (!reset.ok) assert.equal(reset.errorCode, 'HttpEndpoint.ConnectionReset');
   });
 
-  test('https: an untrusted certificate fails to connect; with the CA given (--destination-ca) it is delivered', async () => {
+  test('https: an untrusted certificate fails the handshake; with the CA given (--destination-ca) it is delivered', async () => {
     handler = acceptAll;
     const untrusted = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 0 } }, `${tlsBase}/ingest`), {}, fakeContext().context);
     assert.equal(untrusted.ok, false);
-    if (!untrusted.ok) assert.equal(untrusted.errorCode, 'HttpEndpoint.ConnectionFailed');
+    if (!untrusted.ok) assert.equal(untrusted.errorCode, 'HttpEndpoint.SSLHandshakeFailure');
     assert.equal(received.length, 0);
     const trusted = await deliverToHttpEndpoint([record('a')], httpDescription({}, `${tlsBase}/ingest`), {}, fakeContext({ ca: tlsCa }).context);
     assert.deepEqual(summary(trusted), { ok: true, attempts: 1 });

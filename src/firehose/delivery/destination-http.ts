@@ -11,7 +11,7 @@ import { rootCertificates } from 'node:tls';
 
 /** §12 / §16: Firehose waits three minutes for a response. */
 export const RESPONSE_TIMEOUT_MS = 180_000;
-/** §12 / §16: the endpoint's response body is at most 1 MiB. */
+/** §12 / §16: the endpoint's response is at most 1 MiB, headers included [dg2023 http_troubleshooting]. */
 export const MAX_RESPONSE_BYTES = 1_048_576;
 /** Agents kept at once; the oldest is closed beyond this (a bound on sockets held for deleted streams). */
 const MAX_AGENTS = 256;
@@ -114,7 +114,8 @@ function exchangeOnce(request: ExchangeRequest): Promise<{ result: Exchange; reu
       agent: agentFor(url, request.ca),
     });
     const timer = setTimeout(() => {
-      finish({ kind: 'failure', failure: 'timeout', detail: `no response within ${timeoutMs} ms` });
+      // Never connected: the endpoint took "too long to respond to the connection request" (ConnectionFailed).
+      finish({ kind: 'failure', failure: connected ? 'timeout' : 'connect', detail: `no response within ${timeoutMs} ms` });
       req.destroy();
     }, timeoutMs);
     const onAbort = () => {
@@ -135,11 +136,12 @@ function exchangeOnce(request: ExchangeRequest): Promise<{ result: Exchange; reu
     req.on('response', (response) => {
       gotResponse = true;
       const chunks: Buffer[] = [];
-      let size = 0;
+      // The limit counts the headers too ("less than 1 MiB including headers").
+      let size = response.rawHeaders.reduce((sum, part) => sum + Buffer.byteLength(part) + 2, 0);
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxBytes) {
-          finish({ kind: 'failure', failure: 'too-large', detail: `response body over ${maxBytes} bytes` });
+          finish({ kind: 'failure', failure: 'too-large', detail: `response over ${maxBytes} bytes` });
           response.destroy();
           req.destroy();
           return;

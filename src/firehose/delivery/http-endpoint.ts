@@ -33,7 +33,12 @@ export const MAX_ENDPOINT_ERROR_MESSAGE = 8_192;
 /** §12: X-Amz-Firehose-Protocol-Version. */
 export const PROTOCOL_VERSION = '1.0';
 
-/** AWS's HttpEndpoint.* codes and messages (§12; dg2023 monitoring-with-cloudwatch-logs "HTTPS Endpoint Data Delivery Errors"). */
+/**
+ * AWS's HttpEndpoint.* codes and messages (§12; dg2023 monitoring-with-cloudwatch-logs "HTTPS Endpoint
+ * Data Delivery Errors" and http_troubleshooting). The error record's DestinationException text is
+ * the documented record's ("Received the following response … {body}"); the log line's is the
+ * troubleshooting page's ("The following response was received … 413: {body}").
+ */
 export const HTTP_ENDPOINT_ERRORS = {
   RequestTimeout: 'The delivery timed out before a response was received and will be retried. If this error persists, contact the AWS Firehose service team.',
   ResponseTooLarge: 'The response received from the endpoint is too large. Contact the owner of the endpoint to resolve this issue.',
@@ -42,6 +47,8 @@ export const HTTP_ENDPOINT_ERRORS = {
   DestinationException: 'Received the following response from the endpoint destination.',
   ConnectionFailed: 'Unable to connect to the destination endpoint. Contact the owner of the endpoint to resolve this issue.',
   ConnectionReset: 'Unable to maintain connection with the endpoint. Contact the owner of the endpoint to resolve this issue.',
+  /** [dg2023 http_troubleshooting] names the code and its meaning; the message text is UNVERIFIED. */
+  SSLHandshakeFailure: 'An SSL handshake could not be successfully completed with the configured endpoint. Contact the owner of the endpoint to resolve this issue.',
 } as const;
 
 const gzipAsync = promisify(gzip);
@@ -89,15 +96,35 @@ export function requestBody(requestId: string, timestamp: number, records: Proce
   return Buffer.from(`{"requestId":"${requestId}","timestamp":${timestamp},"records":[${parts.join(',')}]}`, 'utf8');
 }
 
-/** Reads the verdict of §12 from one exchange. */
-export function httpEndpointVerdict(result: Exchange, requestId: string): AttemptVerdict<void> & { status?: number } {
+/** Fields a response body may have (§12); any other makes it "unexpected fields" [dg2023 http_troubleshooting]. */
+const RESPONSE_FIELDS = new Set(['requestId', 'timestamp', 'errorMessage']);
+
+/** Why a 200 is not a valid answer, or undefined when it is [dg2023 http_troubleshooting "Invalid Response"]. */
+function invalidResponse(result: Extract<Exchange, { kind: 'response' }>, requestId: string): boolean {
+  const contentType = String(result.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (contentType !== 'application/json') return true; // "No other content-type is accepted"
+  if (result.headers['content-encoding'] !== undefined && result.headers['content-encoding'] !== 'identity') return true;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(result.body.toString('utf8'));
+  } catch {
+    return true;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return true;
+  const fields = parsed as Record<string, unknown>;
+  if (Object.keys(fields).some((key) => !RESPONSE_FIELDS.has(key))) return true;
+  return fields.requestId !== requestId || typeof fields.timestamp !== 'number';
+}
+
+/** Reads the verdict of §12 from one exchange; `logMessage` is the CloudWatch Logs form of the error. */
+export function httpEndpointVerdict(result: Exchange, requestId: string): AttemptVerdict<void> & { status?: number; logMessage?: string } {
   if (result.kind === 'failure') {
     const errorCode = {
       timeout: 'HttpEndpoint.RequestTimeout',
       'too-large': 'HttpEndpoint.ResponseTooLarge',
       connect: 'HttpEndpoint.ConnectionFailed',
-      tls: 'HttpEndpoint.ConnectionFailed',
-      'tls-host': 'HttpEndpoint.ConnectionFailed',
+      tls: 'HttpEndpoint.SSLHandshakeFailure',
+      'tls-host': 'HttpEndpoint.SSLHandshakeFailure',
       reset: 'HttpEndpoint.ConnectionReset',
     }[result.failure];
     return { ok: false, permanent: false, errorCode, errorMessage: HTTP_ENDPOINT_ERRORS[errorCode.slice('HttpEndpoint.'.length) as keyof typeof HTTP_ENDPOINT_ERRORS] };
@@ -105,26 +132,39 @@ export function httpEndpointVerdict(result: Exchange, requestId: string): Attemp
   const { status, body } = result;
   const text = body.toString('utf8');
   if (status === 200) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed && typeof parsed === 'object' && (parsed as { requestId?: unknown }).requestId === requestId) return { ok: true, value: undefined, status };
-    return { ok: false, permanent: false, status, errorCode: 'HttpEndpoint.InvalidResponseFromDestination', errorMessage: HTTP_ENDPOINT_ERRORS.InvalidResponseFromDestination };
+    if (!invalidResponse(result, requestId)) return { ok: true, value: undefined, status };
+    return {
+      ok: false,
+      permanent: false,
+      status,
+      errorCode: 'HttpEndpoint.InvalidResponseFromDestination',
+      errorMessage: `${HTTP_ENDPOINT_ERRORS.InvalidResponseFromDestination} Response for request ${requestId} is not recognized as valid JSON or has unexpected fields. Raw response received: ${status} ${truncated(text)}`,
+    };
   }
-  // §12: the status must be 2xx, 4xx or 5xx; a redirect (not followed) or anything else is an invalid response.
-  if (status < 400 || status > 599) {
-    return { ok: false, permanent: false, status, errorCode: 'HttpEndpoint.InvalidResponseFromDestination', errorMessage: HTTP_ENDPOINT_ERRORS.InvalidResponseFromDestination };
+  // §12: the status must be 2xx, 4xx or 5xx; a redirect (never followed) or anything else is an invalid response.
+  if (status < 200 || (status > 299 && status < 400) || status > 599) {
+    return {
+      ok: false,
+      permanent: false,
+      status,
+      errorCode: 'HttpEndpoint.InvalidResponseFromDestination',
+      errorMessage: `${HTTP_ENDPOINT_ERRORS.InvalidResponseFromDestination} Response for request ${requestId} is not recognized as valid JSON or has unexpected fields. Raw response received: ${status} ${truncated(text)}`,
+    };
   }
+  // Any other status, 2xx other than 200 included, is a destination exception [dg2023 http_troubleshooting].
   return {
     ok: false,
     permanent: status === 413,
     status,
     errorCode: 'HttpEndpoint.DestinationException',
     errorMessage: `${HTTP_ENDPOINT_ERRORS.DestinationException} ${cutEndpointMessage(text)}`,
+    logMessage: `The following response was received from the endpoint destination. ${status}: ${truncated(text)}`,
   };
+}
+
+/** Logs carry "a truncated response payload" [dg2023 http_troubleshooting]; the cut is at the errorMessage bound. */
+function truncated(text: string): string {
+  return text.length > MAX_ENDPOINT_ERROR_MESSAGE ? text.slice(0, MAX_ENDPOINT_ERROR_MESSAGE) : text;
 }
 
 /** The endpoint's body as it goes into the error record: its errorMessage field is bounded by §12's 8,192. */

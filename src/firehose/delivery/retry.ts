@@ -99,7 +99,10 @@ export interface RecordFailure {
 }
 
 /** One attempt's verdict. */
-export type AttemptVerdict<T> = { ok: true; value: T } | { ok: false; permanent: boolean; errorCode: string; errorMessage: string };
+export type AttemptVerdict<T> =
+  | { ok: true; value: T }
+  /** `logMessage`: the error as the log line puts it, when AWS words it differently from the error record. */
+  | { ok: false; permanent: boolean; errorCode: string; errorMessage: string; logMessage?: string };
 
 export interface RetryResult<T> {
   verdict: AttemptVerdict<T>;
@@ -153,10 +156,14 @@ export async function retryWithBackoff<T>(
     context.signal.throwIfAborted();
     const verdict = await attempt(attempts);
     context.signal.throwIfAborted();
-    if (verdict.ok || verdict.permanent) return { verdict, attempts, endedAt: now() };
+    if (verdict.ok) return { verdict, attempts, endedAt: now() };
     const delay = backoffDelayMs(attempts - 1, context.random);
-    const giveUp = now() + delay - started > window();
-    context.log.warn({ destination: context.what, deliveryStreamArn: context.deliveryStreamArn, errorCode: verdict.errorCode, errorMessage: verdict.errorMessage, attempt: attempts, retryInMs: giveUp ? undefined : delay }, giveUp ? 'delivery failed, retries exhausted' : 'delivery attempt failed');
+    const giveUp = verdict.permanent || now() + delay - started > window();
+    const message = verdict.permanent ? 'delivery failed, not retried' : giveUp ? 'delivery failed, retries exhausted' : 'delivery attempt failed';
+    context.log.warn(
+      { destination: context.what, deliveryStreamArn: context.deliveryStreamArn, errorCode: verdict.errorCode, errorMessage: verdict.logMessage ?? verdict.errorMessage, attempt: attempts, retryInMs: giveUp ? undefined : delay },
+      message,
+    );
     if (giveUp) return { verdict, attempts, endedAt: now() };
     await sleep(delay, context.signal);
   }
