@@ -287,6 +287,11 @@ describe('HTTP endpoint (§12)', () => {
       response.setHeader('Content-Type', 'text/plain');
       response.end(JSON.stringify({ requestId: requestIdOf(request), timestamp: 1 }));
     }, (id: string) => `200 {"requestId":"${id}","timestamp":1}`],
+    ['a chunked body (no Content-Length)', (request: Received, response: http.ServerResponse) => {
+      response.setHeader('Content-Type', 'application/json');
+      response.write(JSON.stringify({ requestId: requestIdOf(request), timestamp: 1 }));
+      response.end();
+    }, (id: string) => `200 {"requestId":"${id}","timestamp":1}`],
     ['a redirect (not followed)', (_request: Received, response: http.ServerResponse) => {
       response.statusCode = 307;
       response.setHeader('Location', '/elsewhere');

@@ -103,7 +103,9 @@ const RESPONSE_FIELDS = new Set(['requestId', 'timestamp', 'errorMessage']);
 function invalidResponse(result: Extract<Exchange, { kind: 'response' }>, requestId: string): boolean {
   const contentType = String(result.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (contentType !== 'application/json') return true; // "No other content-type is accepted"
+  // "Content-Encoding MUST NOT be used"; "Content-Length MUST be present if the response has a body" [dg2023 httpdeliveryrequestresponse].
   if (result.headers['content-encoding'] !== undefined && result.headers['content-encoding'] !== 'identity') return true;
+  if (result.body.length > 0 && result.headers['content-length'] === undefined) return true;
   let parsed: unknown;
   try {
     parsed = JSON.parse(result.body.toString('utf8'));
