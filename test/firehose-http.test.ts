@@ -17,7 +17,7 @@ import {
 } from '../src/firehose/delivery/http-endpoint.js';
 import { deliverToOpenSearch, rotatedIndexName, usWeekOfYear } from '../src/firehose/delivery/opensearch.js';
 import { deliverToSplunk, SPLUNK_ERRORS } from '../src/firehose/delivery/splunk.js';
-import { backoffDelayMs, BACKOFF_CAP_MS } from '../src/firehose/delivery/retry.js';
+import { backoffDelayMs, BACKOFF_CAP_MS, retryWithBackoff } from '../src/firehose/delivery/retry.js';
 import { closeDestinationAgents } from '../src/firehose/delivery/destination-http.js';
 import { selfSignedCertificate } from '../src/transport/self-signed.js';
 import { generate } from 'selfsigned';
@@ -441,6 +441,21 @@ describe('backoff', () => {
     assert.equal(backoffDelayMs(10, () => 0), 102_000, 'jitter applies to the capped wait');
   });
 
+  test('the retry window opens when the first attempt fails, not when it starts', async () => {
+    const { context, delays, clock } = fakeContext();
+    const result = await retryWithBackoff<void>(
+      async () => {
+        clock.t += 100_000; // an attempt that takes 100 s (say, a slow endpoint's error)
+        return { ok: false, permanent: false, errorCode: 'X', errorMessage: 'x' };
+      },
+      10_000,
+      { ...context, what: 'test' },
+    );
+    // Fails at 100 s: the 10 s window starts there, so one retry (1 s later); the second ends at 201 s, past the window.
+    assert.equal(result.attempts, 2);
+    assert.deepEqual(delays, [1_000]);
+  });
+
   test('with jitter the schedule stays within ±15 % and the retry window', async () => {
     handler = (_request, response) => {
       response.statusCode = 500;
@@ -521,8 +536,8 @@ describe('OpenSearch / Elasticsearch _bulk (§13)', () => {
     assert.equal(outcome.attempts, 3);
     assert.deepEqual(outcome.failedIndexes, [2]);
     const [failure] = outcome.failures!;
-    assert.equal(failure!.errorCode, 'mapper_parsing_exception');
-    assert.match(failure!.errorMessage, /failed to parse field/);
+    assert.equal(failure!.errorCode, '400');
+    assert.deepEqual(JSON.parse(failure!.errorMessage), { type: 'mapper_parsing_exception', reason: "failed to parse field [n] of type [long] in document with id 'x'" });
     assert.equal(failure!.indexName, 'myindex-2016-02-25');
     assert.equal(failure!.attempts, 3);
     assert.equal(failure!.toErrorOutput, true);
@@ -589,7 +604,8 @@ describe('OpenSearch / Elasticsearch _bulk (§13)', () => {
     if (outcome.ok) return;
     assert.deepEqual(delays, [1_000]);
     assert.deepEqual(outcome.failedIndexes, [0, 1]);
-    assert.equal(outcome.errorCode, 'cluster_block_exception');
+    assert.equal(outcome.errorCode, '503');
+    assert.equal(JSON.parse(outcome.errorMessage).type, 'cluster_block_exception');
     assert.equal(outcome.permanent, false);
   });
 });
@@ -657,23 +673,27 @@ describe('Splunk HEC (§13)', () => {
     assert.equal(outcome.ok, false);
     if (outcome.ok) return;
     assert.equal(outcome.errorCode, 'Splunk.InvalidToken');
-    assert.ok(outcome.errorMessage.startsWith(SPLUNK_ERRORS.InvalidToken));
+    assert.equal(outcome.errorMessage, SPLUNK_ERRORS.InvalidToken);
     assert.deepEqual(delays, [1_000, 2_000]);
     assert.equal(outcome.attempts, 3);
     assert.equal(outcome.toErrorOutput, true);
   });
 
-  test('no acknowledgement within HECAcknowledgmentTimeoutInSeconds: Splunk.AckTimeout, not resent', async () => {
+  test('no acknowledgement within HECAcknowledgmentTimeoutInSeconds: Splunk.AckTimeout, resent while the retry window lasts', async () => {
     const hec = hecServer({}); // never acknowledges
     handler = hec.handler;
     const { context, delays } = fakeContext();
-    const outcome = await deliverToSplunk([record('x')], splunkDescription(), { splunkHecToken: 'hec-token' }, context);
+    const outcome = await deliverToSplunk([record('x')], splunkDescription({ RetryOptions: { DurationInSeconds: 2 } }), { splunkHecToken: 'hec-token' }, context);
     assert.equal(outcome.ok, false);
     if (outcome.ok) return;
     assert.equal(outcome.errorCode, 'Splunk.AckTimeout');
-    assert.equal(outcome.permanent, true);
-    assert.equal(hec.state.events.length, 1, 'the data is sent once');
-    assert.equal(delays.reduce((a, b) => a + b, 0), 180_000);
+    assert.equal(outcome.errorMessage, SPLUNK_ERRORS.AckTimeout);
+    assert.equal(outcome.permanent, false);
+    // Each send waits the whole acknowledgement timeout (a poll a second for 180 s); the window opens at the first timeout.
+    assert.equal(hec.state.events.length, 2, 'sent, timed out, resent once within 2 s');
+    assert.equal(outcome.attempts, 2);
+    const pollWaits = delays.filter((d) => d === 1_000).length;
+    assert.equal(pollWaits, 2 * 180 + 1, 'two acknowledgement windows plus one backoff of 1 s');
   });
 
   test('a token without indexer acknowledgement: Splunk.DisabledAck', async () => {

@@ -9,7 +9,8 @@ import { retryDurationMs, retryWithBackoff, type DeliveryAttemptContext, type De
  * one `_bulk` request naming every document's index explicitly (IndexName + rotation suffix on the
  * record's UTC arrival time), with a document id that stays the same on every retry and redelivery;
  * documents the cluster refuses are retried (only those) until RetryOptions runs out, then come back
- * with the cluster's own error, as AWS logs them "as returned by Elasticsearch".
+ * with the cluster's own status and error, as AWS writes them to `AmazonOpenSearchService_failed/`.
+ * The bulk action is `index` (UNVERIFIED: AWS does not say; `index` makes a retried id overwrite).
  *
  * The cluster is the URL in ClusterEndpoint (or CollectionEndpoint); a DomainARN alone names no
  * reachable host here. Requests are not SigV4-signed (Millrace has no IAM to sign with); credentials
@@ -25,8 +26,10 @@ const DESCRIPTION_MEMBER: Record<OpenSearchKind, string> = {
 };
 
 /**
- * Prefix of the codes of request-level failures (no item results): UNVERIFIED — AWS documents
- * only that it logs "errors as returned by Elasticsearch"; these names follow its other destinations.
+ * A refused document or request carries the cluster's HTTP status as errorCode and its error as
+ * errorMessage [dg2023 basic-deliver: "http error code returned by …", "error message returned by …"].
+ * Failures without an HTTP answer (connection, timeout, unreadable response) get these prefixed
+ * codes: UNVERIFIED, AWS documents none for them; the names follow its other destinations.
  */
 const CODE_PREFIX: Record<OpenSearchKind, string> = { Elasticsearch: 'ES', Amazonopensearchservice: 'OS', AmazonOpenSearchServerless: 'AOSS' };
 
@@ -149,11 +152,10 @@ function readBulkResponse(
     parsed = undefined;
   }
   if (result.status < 200 || result.status > 299) {
-    // "as returned by Elasticsearch": the error's type and reason when the cluster gave them.
+    // "errorCode: (http error code returned by OpenSearch Service)", "errorMessage: (error message returned by …)".
     const error = parsed?.error;
-    const errorCode = typeof error === 'object' && error?.type ? error.type : `${prefix}.${result.status}`;
-    const errorMessage = typeof error === 'object' && error?.reason ? error.reason : typeof error === 'string' ? error : result.body.toString('utf8').slice(0, 8_192) || `HTTP ${result.status}`;
-    return { requestError: { errorCode, errorMessage }, itemErrors };
+    const errorMessage = error !== undefined ? (typeof error === 'string' ? error : JSON.stringify(error)) : result.body.toString('utf8').slice(0, 8_192);
+    return { requestError: { errorCode: String(result.status), errorMessage }, itemErrors };
   }
   if (!parsed || !Array.isArray(parsed.items) || parsed.items.length !== documents.length) {
     return { requestError: { errorCode: `${prefix}.InvalidResponse`, errorMessage: OPENSEARCH_ERROR_MESSAGES.InvalidResponse }, itemErrors };
@@ -163,10 +165,7 @@ function readBulkResponse(
     const status = item?.status ?? 0;
     if (status >= 200 && status <= 299) return;
     const error = item?.error;
-    itemErrors.set(i, {
-      errorCode: typeof error === 'object' && error?.type ? error.type : `${prefix}.${status || 'UnknownError'}`,
-      errorMessage: typeof error === 'object' ? (error?.reason ?? JSON.stringify(error)) : (error ?? `status ${status}`),
-    });
+    itemErrors.set(i, { errorCode: String(status), errorMessage: error === undefined ? '' : typeof error === 'string' ? error : JSON.stringify(error) });
   });
   return { itemErrors };
 }

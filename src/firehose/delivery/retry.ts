@@ -4,7 +4,7 @@ import type { DestinationSecrets } from '../domain/delivery-stream.js';
 /**
  * Retries of the non-S3 destinations (FIREHOSE-SPEC §12, §13, §14): exponential backoff of
  * 1 s × 2ⁿ with ±15 % jitter, each wait capped at 120 s, for as long as RetryOptions.DurationInSeconds
- * allows (counted from the first attempt; 0 = no retry). Clock and sleep are injectable so tests
+ * allows (counted from the end of the first failed attempt; 0 = no retry). Clock and sleep are injectable so tests
  * check the schedule without waiting.
  */
 
@@ -141,7 +141,7 @@ export function retryDurationMs(description: Record<string, unknown>): number {
 /**
  * Calls `attempt` until it succeeds, fails permanently, or the next wait would end beyond
  * `durationMs` (read again after each attempt: it may have been updated) after the first attempt
- * started. An abort rejects with the signal's reason.
+ * failed. An abort rejects with the signal's reason.
  */
 export async function retryWithBackoff<T>(
   attempt: (attemptNumber: number) => Promise<AttemptVerdict<T>>,
@@ -151,12 +151,15 @@ export async function retryWithBackoff<T>(
   const window = typeof durationMs === 'function' ? durationMs : () => durationMs;
   const now = context.now ?? Date.now;
   const sleep = context.sleep ?? defaultSleep;
-  const started = now();
+  let started: number | undefined;
   for (let attempts = 1; ; attempts++) {
     context.signal.throwIfAborted();
     const verdict = await attempt(attempts);
     context.signal.throwIfAborted();
     if (verdict.ok) return { verdict, attempts, endedAt: now() };
+    // "If an error occurs, or the response doesn't arrive within the response timeout period,
+    // Firehose starts the retry duration counter" [dg2023 basic-deliver]: the window opens at the first failure.
+    started ??= now();
     const delay = backoffDelayMs(attempts - 1, context.random);
     const giveUp = verdict.permanent || now() + delay - started > window();
     const message = verdict.permanent ? 'delivery failed, not retried' : giveUp ? 'delivery failed, retries exhausted' : 'delivery attempt failed';

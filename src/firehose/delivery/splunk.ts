@@ -11,8 +11,8 @@ import { defaultSleep, retryDurationMs, retryWithBackoff, type AttemptVerdict, t
  * `Authorization: Splunk <HECToken>` on a data channel, then indexer acknowledgement polled on
  * `/services/collector/ack` until HECAcknowledgmentTimeoutInSeconds. Failures carry AWS's Splunk.*
  * codes (dg2023 monitoring-with-cloudwatch-logs "Splunk Data Delivery Errors") and are retried with
- * backoff until RetryOptions runs out; an acknowledgement timeout is not resent (the data may have
- * been indexed) and goes to the error output, as AWS does.
+ * backoff until RetryOptions runs out. Each send restarts the acknowledgement timeout, and a timed-out
+ * acknowledgement is retried like any other error while the retry window lasts [dg2023 basic-deliver].
  *
  * The body is the records' bytes concatenated, nothing added: "For data delivery to Splunk, Kinesis
  * Data Firehose concatenates the bytes that you send. If you want delimiters in your data, such as a
@@ -81,8 +81,9 @@ function channelFor(deliveryStreamArn: string): string {
   return channel;
 }
 
-function failure(code: SplunkError, permanent = false, detail?: string): AttemptVerdict<never> {
-  return { ok: false, permanent, errorCode: `Splunk.${code}`, errorMessage: detail ? `${SPLUNK_ERRORS[code]} ${detail}` : SPLUNK_ERRORS[code] };
+/** Every Splunk error is retried while the window lasts ("Any data delivery error triggers the retry logic"); HEC's own answer goes to the log line only. */
+function failure(code: SplunkError, detail?: string): AttemptVerdict<never> {
+  return { ok: false, permanent: false, errorCode: `Splunk.${code}`, errorMessage: SPLUNK_ERRORS[code], ...(detail ? { logMessage: `${SPLUNK_ERRORS[code]} ${detail}` } : {}) };
 }
 
 function transportFailure(result: Extract<Exchange, { kind: 'failure' }>): AttemptVerdict<never> {
@@ -100,7 +101,7 @@ function hecFailure(result: Extract<Exchange, { kind: 'response' }>): AttemptVer
   }
   const mapped = typeof answer.code === 'number' ? HEC_CODES[answer.code] : undefined;
   const code: SplunkError = mapped ?? (result.status === 401 || result.status === 403 ? 'InvalidToken' : result.status >= 500 ? 'ServerError' : 'InvalidDataFormat');
-  return failure(code, false, answer.text ? `(HEC: ${result.status} ${answer.text})` : `(HEC: ${result.status})`);
+  return failure(code, answer.text ? `(HEC: ${result.status} ${answer.text})` : `(HEC: ${result.status})`);
 }
 
 interface SplunkSettings {
@@ -202,7 +203,8 @@ async function awaitAck(
       acks = undefined;
     }
     if (acks?.[String(ackId)] === true) return { ok: true, value: undefined };
-    if (context.now() + ACK_POLL_INTERVAL_MS > deadline) return failure('AckTimeout', true);
+    // An ack timeout is retried like any error while the retry window lasts [dg2023 basic-deliver "Splunk"].
+    if (context.now() + ACK_POLL_INTERVAL_MS > deadline) return failure('AckTimeout');
     await context.sleep(ACK_POLL_INTERVAL_MS, context.signal);
   }
 }
