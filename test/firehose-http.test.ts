@@ -401,6 +401,14 @@ describe('HTTP endpoint (§12)', () => {
     if (!reset.ok) assert.equal(reset.errorCode, 'HttpEndpoint.ConnectionReset');
   });
 
+  test('an access key HTTP cannot carry (a line break) fails like a connection, without throwing', async () => {
+    handler = acceptAll;
+    const outcome = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 0 } }), { httpEndpointAccessKey: 'key\nX-Injected: 1' }, fakeContext().context);
+    assert.equal(outcome.ok, false);
+    if (!outcome.ok) assert.equal(outcome.errorCode, 'HttpEndpoint.ConnectionFailed');
+    assert.equal(received.length, 0);
+  });
+
   test('https: an untrusted certificate fails the handshake; with the CA given (--destination-ca) it is delivered', async () => {
     handler = acceptAll;
     const untrusted = await deliverToHttpEndpoint([record('a')], httpDescription({ RetryOptions: { DurationInSeconds: 0 } }, `${tlsBase}/ingest`), {}, fakeContext().context);

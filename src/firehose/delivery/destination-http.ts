@@ -108,11 +108,19 @@ function exchangeOnce(request: ExchangeRequest): Promise<{ result: Exchange; reu
       if ('abort' in result) reject(result.abort);
       else resolve({ result, reusedSocket: req.reusedSocket, gotResponse });
     };
-    const req = client.request(url, {
-      method: request.method ?? 'POST',
-      headers: { ...request.headers, ...(request.body ? { 'Content-Length': String(request.body.length) } : {}) },
-      agent: agentFor(url, request.ca),
-    });
+    let req: http.ClientRequest;
+    try {
+      req = client.request(url, {
+        method: request.method ?? 'POST',
+        headers: { ...request.headers, ...(request.body ? { 'Content-Length': String(request.body.length) } : {}) },
+        agent: agentFor(url, request.ca),
+      });
+    } catch (error) {
+      // A header value HTTP cannot carry (a control or non-Latin-1 character in an access key or token):
+      // nothing was sent, so it is a failure to connect, retried like one (an update may fix it).
+      const e = error as NodeJS.ErrnoException;
+      return resolve({ result: { kind: 'failure', failure: 'connect', detail: `${e.code ?? 'Error'}: ${e.message}` }, reusedSocket: false, gotResponse: false });
+    }
     const timer = setTimeout(() => {
       // Never connected: the endpoint took "too long to respond to the connection request" (ConnectionFailed).
       finish({ kind: 'failure', failure: connected ? 'timeout' : 'connect', detail: `no response within ${timeoutMs} ms` });
