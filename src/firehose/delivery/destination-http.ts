@@ -49,7 +49,8 @@ function agentFor(url: URL, ca: Buffer | undefined): http.Agent {
   } else {
     agent =
       url.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, ...(ca ? { ca: [...tlsRootCertificates(), ca.toString('utf8')] } : {}) })
+        ? // An extra CA adds to Node's roots rather than replacing them: public https endpoints keep working.
+          new https.Agent({ keepAlive: true, ...(ca ? { ca: [...rootCertificates, ca.toString('utf8')] } : {}) })
         : new http.Agent({ keepAlive: true });
     if (agents.size >= MAX_AGENTS) {
       const [oldestKey, oldest] = agents.entries().next().value as [string, http.Agent];
@@ -61,23 +62,19 @@ function agentFor(url: URL, ca: Buffer | undefined): http.Agent {
   return agent;
 }
 
-/** An extra CA adds to Node's roots rather than replacing them (a public https endpoint keeps working). */
-const tlsRootCertificates = (): readonly string[] => rootCertificates;
-
 /** Closes every kept-alive socket (server stop, tests). */
 export function closeDestinationAgents(): void {
   for (const agent of agents.values()) agent.destroy();
   agents.clear();
 }
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNABORTED']);
 const TLS_HOST_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID']);
 
 function classify(error: NodeJS.ErrnoException, connected: boolean): TransportFailure {
   const code = error.code ?? '';
   if (TLS_HOST_CODES.has(code)) return 'tls-host';
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO/.test(code)) return 'tls';
-  if (!connected && (CONNECT_CODES.has(code) || code === 'ETIMEDOUT')) return 'connect';
+  // Before the connection is up (refused, unknown host, unreachable): connect; after it: reset.
   return connected ? 'reset' : 'connect';
 }
 

@@ -4,8 +4,8 @@ import type { DestinationSecrets } from '../domain/delivery-stream.js';
 /**
  * Retries of the non-S3 destinations (FIREHOSE-SPEC §12, §13, §14): exponential backoff of
  * 1 s × 2ⁿ with ±15 % jitter, each wait capped at 120 s, for as long as RetryOptions.DurationInSeconds
- * allows (counted from the end of the first failed attempt; 0 = no retry). Clock and sleep are injectable so tests
- * check the schedule without waiting.
+ * allows (counted from the end of the first failed attempt; 0 = no retry). Clock and sleep are
+ * injectable so tests check the schedule without waiting.
  */
 
 /** §12: the first wait is one second, doubled per retry. */
