@@ -15,7 +15,7 @@ import {
   splitIntoRequests,
   type DeliveryAttemptContext,
 } from '../src/firehose/delivery/http-endpoint.js';
-import { deliverToOpenSearch, rotatedIndexName, usWeekOfYear } from '../src/firehose/delivery/opensearch.js';
+import { deliverToOpenSearch, documentIds, rotatedIndexName, usWeekOfYear } from '../src/firehose/delivery/opensearch.js';
 import { deliverToSplunk, SPLUNK_ERRORS } from '../src/firehose/delivery/splunk.js';
 import { backoffDelayMs, BACKOFF_CAP_MS, retryWithBackoff } from '../src/firehose/delivery/retry.js';
 import { closeDestinationAgents } from '../src/firehose/delivery/destination-http.js';
@@ -494,6 +494,18 @@ describe('OpenSearch / Elasticsearch _bulk (§13)', () => {
     assert.equal(usWeekOfYear(Date.UTC(2016, 0, 3)), 1); // first Sunday
     assert.equal(usWeekOfYear(Date.UTC(2017, 0, 1)), 1); // 2017 starts on a Sunday
     assert.equal(rotatedIndexName('logs', 'OneHour', Date.UTC(2020, 11, 31, 23, 59, 59)), 'logs-2020-12-31-23');
+  });
+
+  test('FIREHOSE_DEFAULT ids: the same for the same record, different for any other', () => {
+    const source = { shardId: 'shardId-000000000000', partitionKey: 'k', sequenceNumber: '4960', approximateArrivalTimestamp: ARRIVAL };
+    const batch = [record('{"a":1}', 7), record('{"a":1}', 7), record('{"a":1}', 8), { ...record('{"a":1}', 9), source }];
+    const ids = documentIds(batch, ARN);
+    assert.deepEqual(documentIds(batch.map((r) => ({ ...r, data: Buffer.from(r.data) })), ARN), ids, 'stable');
+    assert.equal(new Set(ids).size, 4, 'de-aggregated siblings and equal bytes at other indexes differ');
+    assert.notDeepEqual(documentIds(batch, ARN.replace('web-logs', 'other')), ids, 'per stream');
+    // A Kinesis-sourced record is named by its shard and sequence number, not its place in the batch.
+    assert.equal(documentIds([{ ...batch[3]!, index: 0 }], ARN)[0], ids[3]);
+    assert.ok(ids.every((id) => /^[A-Za-z0-9_-]{20}$/.test(id)));
   });
 
   /** A bulk API like OpenSearch's: documents with `"bad"` are refused (400), `"busy"` ones once (429). */

@@ -84,9 +84,9 @@ export function rotatedIndexName(indexName: string, rotation: string | undefined
 }
 
 /**
- * FIREHOSE_DEFAULT document ids: derived from the stream and the record's place in the ingest log
- * (its index and, for records de-aggregated from one, their order), so a retry or a redelivery after
- * a restart overwrites the same document instead of adding a copy. AWS's own id format is UNVERIFIED;
+ * FIREHOSE_DEFAULT document ids: derived from the stream and the record's origin (its Kinesis
+ * shard and sequence number, or its ingest-log index; for records de-aggregated from one, their
+ * order), so a retry or a redelivery after a restart overwrites the same document instead of adding a copy. AWS's own id format is UNVERIFIED;
  * these are 20 URL-safe characters like OpenSearch's generated ids.
  */
 export function documentIds(records: ProcessedRecord[], deliveryStreamArn: string): string[] {
@@ -95,7 +95,9 @@ export function documentIds(records: ProcessedRecord[], deliveryStreamArn: strin
     const occurrence = seen.get(record.index) ?? 0;
     seen.set(record.index, occurrence + 1);
     const origin = record.source ? `${record.source.shardId}/${record.source.sequenceNumber}/${record.source.subsequenceNumber ?? 0}` : `${record.index}`;
-    return createHash('sha256').update(`${deliveryStreamArn}\n${origin}\n${occurrence}`).digest('base64url').slice(0, 20);
+    // The arrival time and the bytes too: two different records never share an id even if a caller's
+    // indexes were only positions within a batch (ids would then still be stable across retries).
+    return createHash('sha256').update(`${deliveryStreamArn}\n${origin}\n${occurrence}\n${record.arrival}\n`).update(record.data).digest('base64url').slice(0, 20);
   });
 }
 
