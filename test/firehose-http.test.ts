@@ -678,6 +678,16 @@ describe('Splunk HEC (§13)', () => {
     assert.equal(channels.size, 1, 'data and acks on one channel');
   });
 
+  test('nothing to send: no request', async () => {
+    handler = hecServer({ pollsBeforeAck: 1 }).handler;
+    const outcome = await deliverToSplunk([], splunkDescription(), { splunkHecToken: 'hec-token' }, fakeContext().context);
+    assert.equal(outcome.ok, true);
+    assert.equal(received.length, 0);
+    const http = await deliverToHttpEndpoint([], httpDescription(), {}, fakeContext().context);
+    assert.equal(http.ok, true);
+    assert.equal(received.length, 0);
+  });
+
   test('Raw endpoint path', async () => {
     const hec = hecServer({ pollsBeforeAck: 1 });
     handler = hec.handler;

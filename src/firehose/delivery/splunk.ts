@@ -144,6 +144,7 @@ export async function deliverToSplunk(
   let settings = splunkSettings(description, secrets, channel);
   const body = Buffer.concat(records.map((record) => record.data));
   const stats: DeliveryStats = { deliveredRecords: 0, deliveredBytes: 0, requests: 0, successfulRequests: 0 };
+  if (!records.length) return { ok: true, attempts: 0, stats }; // HEC answers an empty body with "No data"
 
   const result = await retryWithBackoff<void>(
     async (attempt) => {
