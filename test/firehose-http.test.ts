@@ -128,6 +128,13 @@ function httpDescription(extra: Record<string, unknown> = {}, url = `${base}/ing
   };
 }
 
+/** Answers with a JSON body and its status. */
+const json = (response: http.ServerResponse, status: number, body: unknown) => {
+  response.statusCode = status;
+  response.setHeader('Content-Type', 'application/json');
+  response.end(typeof body === 'string' ? body : JSON.stringify(body));
+};
+
 /** Answers as a correct endpoint does: 200 with the request's requestId. */
 const acceptAll: Handler = (request, response) => {
   const body = JSON.parse((request.headers['content-encoding'] === 'gzip' ? gunzipSync(request.body) : request.body).toString('utf8'));
@@ -187,10 +194,24 @@ describe('HTTP endpoint (§12)', () => {
     const outcome = await deliverToHttpEndpoint(records, httpDescription(), {}, context);
     assert.equal(outcome.ok, true);
     assert.equal(received.length, 2);
-    const bodies = received.map((r) => JSON.parse(r.body.toString('utf8')));
+    const bodies = received.map((r) => JSON.parse(r.body.toString('utf8'))).sort((a, b) => b.records.length - a.records.length);
     assert.deepEqual(bodies.map((b) => b.records.length), [10_000, 1]);
     assert.notEqual(bodies[0].requestId, bodies[1].requestId);
     assert.equal(Buffer.from(bodies[1].records[0].data, 'base64').toString(), 'r10000');
+  });
+
+  test('one of several requests failing: only its records are reported failed', async () => {
+    handler = (request, response) => {
+      const body = JSON.parse(request.body.toString('utf8'));
+      if (body.records.length === 1) return json(response, 500, { requestId: body.requestId, timestamp: 1, errorMessage: 'no' });
+      acceptAll(request, response);
+    };
+    const records = Array.from({ length: MAX_RECORDS_PER_REQUEST + 1 }, (_, i) => record(`r${i}`, i));
+    const outcome = await deliverToHttpEndpoint(records, httpDescription({ RetryOptions: { DurationInSeconds: 0 } }), {}, fakeContext().context);
+    assert.equal(outcome.ok, false);
+    if (outcome.ok) return;
+    assert.deepEqual(outcome.failedIndexes, [10_000]);
+    assert.equal(outcome.stats?.deliveredRecords, 10_000);
   });
 
   test('requests stay within 64 MiB of body before compression', () => {
@@ -270,11 +291,6 @@ describe('HTTP endpoint (§12)', () => {
     assert.match(outcome.errorMessage, /Payload too large/);
   });
 
-  const json = (response: http.ServerResponse, status: number, body: unknown) => {
-    response.statusCode = status;
-    response.setHeader('Content-Type', 'application/json');
-    response.end(typeof body === 'string' ? body : JSON.stringify(body));
-  };
   const requestIdOf = (request: Received) => JSON.parse(request.body.toString('utf8')).requestId as string;
 
   for (const [name, answer, raw] of [

@@ -30,6 +30,8 @@ export const MAX_RECORDS_PER_REQUEST = 10_000;
 export const MAX_REQUEST_BODY_BYTES = 64 * 1_048_576;
 /** §12: the endpoint's errorMessage is at most 8,192 characters (longer ones are cut to this). */
 export const MAX_ENDPOINT_ERROR_MESSAGE = 8_192;
+/** Requests of one batch in flight at once: Millrace's choice (how many AWS sends at once is UNVERIFIED). */
+export const REQUESTS_IN_FLIGHT = 4;
 /** §12: X-Amz-Firehose-Protocol-Version. */
 export const PROTOCOL_VERSION = '1.0';
 
@@ -230,7 +232,9 @@ export async function deliverToHttpEndpoint(
   const stats: DeliveryStats = { deliveredRecords: 0, deliveredBytes: 0, requests: 0, successfulRequests: 0 };
   let maxAttempts = 0;
   let last: { errorCode: string; errorMessage: string; permanent: boolean; endedAt: number } | undefined;
-  for (const positions of splitIntoRequests(records)) {
+  // Requests of one batch go out side by side (a bounded few), so a batch of many requests is not
+  // held for one retry window per request while the endpoint is down.
+  await forEachBounded(splitIntoRequests(records), REQUESTS_IN_FLIGHT, async (positions) => {
     const requestId = randomUUID();
     const timestamp = now();
     const json = requestBody(requestId, timestamp, records, positions);
@@ -269,7 +273,8 @@ export async function deliverToHttpEndpoint(
         failures.push({ position, attempts: result.attempts, errorCode, errorMessage, toErrorOutput: !is413(result.verdict), attemptEndingTimestamp: result.endedAt });
       }
     }
-  }
+  });
+  failures.sort((a, b) => a.position - b.position);
   if (!last) return { ok: true, attempts: maxAttempts, stats };
   return {
     ok: false,
@@ -283,6 +288,15 @@ export async function deliverToHttpEndpoint(
     toErrorOutput: failures.some((f) => f.toErrorOutput),
     attemptEndingTimestamp: last.endedAt,
   };
+}
+
+/** Runs `work` over the items with at most `limit` running at once; rejects on the first rejection (an abort). */
+async function forEachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** §12: a 413 is final and its batch does not go to the error output. */
