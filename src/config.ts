@@ -65,6 +65,8 @@ export interface Config {
   functionTimeoutMs: number;
   /** Local function invocations running at once; more wait their turn. */
   functionConcurrency: number;
+  /** PEM CA file trusted (besides the public roots) by Firehose's https destinations: HTTP endpoint, OpenSearch, Splunk. */
+  destinationCa?: string;
   /** Streams that exist, ACTIVE, before the port opens (created when missing, left alone when present). */
   streams: StreamDeclaration[];
   /** Where `--tls` keeps the certificate it generates and its key; default DATA/tls, or a temp directory. */
@@ -145,6 +147,7 @@ export const SETTINGS: Setting[] = [
   { key: 'functionsDir', flag: 'functions', env: 'MILLRACE_FUNCTIONS', kind: 'string', value: 'DIR', help: 'directory of DIR/<function name>.mjs handlers to run as Lambda functions' },
   { key: 'functionTimeoutMs', flag: 'function-timeout-ms', env: 'MILLRACE_FUNCTION_TIMEOUT_MS', kind: 'integer', value: 'MS', fallback: 3000, help: 'timeout of a --functions invocation (Lambda default 3 s)' },
   { key: 'functionConcurrency', flag: 'function-concurrency', env: 'MILLRACE_FUNCTION_CONCURRENCY', kind: 'integer', value: 'N', fallback: 4, help: '--functions invocations running at once' },
+  { key: 'destinationCa', flag: 'destination-ca', env: 'MILLRACE_DESTINATION_CA', kind: 'string', value: 'FILE', help: 'PEM CA file trusted, besides the public roots, by Firehose https destinations (HTTP endpoint, OpenSearch, Splunk)' },
   { key: 'logLevel', flag: 'log-level', env: 'MILLRACE_LOG_LEVEL', kind: 'string', value: 'LEVEL', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], fallback: 'info', help: 'fatal, error, warn, info, debug (a line per request), trace or silent' },
   { key: 'logFormat', flag: 'log-format', env: 'MILLRACE_LOG_FORMAT', kind: 'string', value: 'FORMAT', choices: ['pretty', 'json'], help: 'pretty or json (default: pretty when stderr is a terminal, JSON otherwise)' },
 ];
