@@ -26,6 +26,7 @@ import {
 } from '../src/firehose/source/kinesis-source.js';
 import { DESTINATION_ID, ingestLogName, progressKey, type DeliveryStreamDocument, type SourceMetadata } from '../src/firehose/domain/delivery-stream.js';
 import type { Lease } from '../src/leases/leases.js';
+import { throughput } from '../src/kinesis/domain/throughput.js';
 import type { StoredRecord } from '../src/store/store.js';
 
 let server: TestServer;
@@ -336,6 +337,31 @@ test('a restart re-reads at most the batch whose progress was not written', asyn
     ['first-0', 'first-1', 'first-2', 'first-3', 'first-4', 'first-2', 'first-3', 'first-4', 'second-0', 'second-1'],
   );
   await reader.stop();
+});
+
+test('with --enforce-limits, reads count against the shard read limits it shares with GetRecords', async () => {
+  const name = `src-limits-${randomUUID().slice(0, 8)}`;
+  await createStream(name, 1);
+  // The same server's domain with limits on: its own limiter, as a server started with --enforce-limits has.
+  const limited = { ...server.kinesis, config: { ...server.kinesis.config, enforceLimits: true } };
+  const source = (await findSourceStream(limited, streamArn(name)))!;
+  // Another consumer's read just took 8 MiB from the shard's 2 MiB/s: the shard is in debt for about 3 s.
+  throughput(limited).chargeRead(source, source.shards[0], 8 * 1024 * 1024);
+  const stream = deliveryStream(name, Date.now());
+  await put(name, 'limited', 'k');
+  const metrics = newKinesisSourceMetrics();
+  const name2 = `test/firehose-source/${stream.incarnation}`;
+  let done: Promise<void> | undefined;
+  server.leases.register(name2, async (lease) => {
+    done = runKinesisSource(stream, lease, { kinesis: limited, log: logger, metrics });
+    await done;
+  });
+  await waitFor('a throttled read', async () => (metrics.throttledGetRecords > 0 ? true : undefined));
+  assert.equal((await ingested(stream)).length, 0, 'nothing is read while the shard is over its read rate');
+  const [record] = await waitForIngested(stream, 1);
+  assert.equal(record.data.toString(), 'limited');
+  await server.leases.unregister(name2);
+  await done;
 });
 
 test('a deleted source stream: the reader stops and says so at warn', async () => {

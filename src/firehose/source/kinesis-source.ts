@@ -137,6 +137,9 @@ function pause(ms: number, signal: AbortSignal, wake?: { resolve?: () => void })
   });
 }
 
+/** What `untilDone` answers when a step kept failing. */
+const STORE_FAILED = Symbol('store failed');
+
 /** A counting semaphore (MAX_SHARDS_READING_AT_ONCE). */
 class Permits {
   private waiting: Array<() => void> = [];
@@ -202,33 +205,63 @@ class KinesisSourceReader {
   }
 
   async run(): Promise<void> {
+    try {
+      const found = await this.untilDone(() => this.bind());
+      if (!found || found === STORE_FAILED) return;
+      this.current = found;
+      this.log.debug({ ...this.logContext, deliveryStartTimestamp: this.source.DeliveryStartTimestamp }, 'reading the Kinesis source');
+      while (!this.signal.aborted) {
+        await this.untilDone(() => this.startReadyShards(), 1);
+        await pause(SHARD_DISCOVERY_INTERVAL_MS, this.signal, this.wake);
+        if (this.failure) throw this.failure;
+        if (this.signal.aborted) break;
+        const latest = await this.untilDone(() => findSourceStream(this.kinesis, this.source.KinesisStreamARN), 1);
+        if (latest === STORE_FAILED) continue;
+        if (!latest || latest.id !== found.id || latest.status === 'DELETING') {
+          return this.sourceGone(latest && latest.id !== found.id ? 'the source stream was deleted and created again' : 'the source stream was deleted');
+        }
+        this.current = latest;
+      }
+    } finally {
+      // Every shard's batch in flight has been appended and checkpointed, or abandoned, before this resolves.
+      this.controller.abort();
+      await Promise.allSettled(this.readers.values());
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** The source stream, bound to this delivery stream's progress at the first run; undefined (warned) when gone. */
+  private async bind(): Promise<StreamMeta | undefined> {
     const found = await findSourceStream(this.kinesis, this.source.KinesisStreamARN);
     if (!found || found.status === 'DELETING') return this.sourceGone('the source stream does not exist');
     const binding = await this.lease.progress<SourceBinding>(progressKey(this.stream, 'source/stream'));
     if (binding && binding.streamId !== found.id) return this.sourceGone('the source stream was deleted and created again');
     if (!binding) await this.lease.checkpoint<SourceBinding>(progressKey(this.stream, 'source/stream'), { streamId: found.id });
-    this.current = found;
-    this.log.debug({ ...this.logContext, deliveryStartTimestamp: this.source.DeliveryStartTimestamp }, 'reading the Kinesis source');
-    while (!this.signal.aborted) {
-      await this.startReadyShards();
-      await pause(SHARD_DISCOVERY_INTERVAL_MS, this.signal, this.wake);
-      if (this.failure) throw this.failure;
-      if (this.signal.aborted) break;
-      const latest = await findSourceStream(this.kinesis, this.source.KinesisStreamARN);
-      if (!latest || latest.id !== found.id || latest.status === 'DELETING') {
-        this.controller.abort();
-        await Promise.allSettled(this.readers.values());
-        return this.sourceGone(latest && latest.id !== found.id ? 'the source stream was deleted and created again' : 'the source stream was deleted');
-      }
-      this.current = latest;
-    }
-    await Promise.allSettled(this.readers.values());
-    if (this.failure) throw this.failure;
+    return found;
   }
 
-  private sourceGone(why: string): void {
+  /**
+   * Runs a step that reads the store, retrying it (READ_RETRY_MS apart, warned) while the store fails,
+   * at most `attempts` times (then STORE_FAILED): an unreachable store delays the source, never ends it.
+   * A lost lease ends it.
+   */
+  private async untilDone<T>(step: () => Promise<T>, attempts = Infinity): Promise<T | typeof STORE_FAILED> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (err) {
+        if (err instanceof LeaseLostError || this.signal.aborted) throw err;
+        this.log.warn({ ...this.logContext, err }, 'Kinesis source: the store failed; retrying');
+        if (attempt >= attempts) return STORE_FAILED;
+        await pause(READ_RETRY_MS, this.signal);
+      }
+    }
+  }
+
+  private sourceGone(why: string): undefined {
     // SOURCE_STREAM_DELETED: AWS's behaviour is unverified; Millrace stops reading.
     this.log.warn(this.logContext, `Kinesis source not read: ${why}`);
+    return undefined;
   }
 
   /** Starts a reader for every visible shard not finished or being read whose parents are finished. */
@@ -252,8 +285,8 @@ class KinesisSourceReader {
       if (!parents.every((parent) => this.finished.has(parent))) continue;
       const reader = this.readShard(shard.index, this.known.get(shard.index)?.index)
         .catch((err) => {
-          if (err instanceof LeaseLostError || this.signal.aborted) return;
-          this.failure = err;
+          // A lost lease ends the whole source quietly; anything else is a defect, reported by run().
+          if (!(err instanceof LeaseLostError) && !this.signal.aborted) this.failure = err;
           this.controller.abort();
         })
         .finally(() => {
@@ -284,6 +317,7 @@ class KinesisSourceReader {
       const stream = this.current;
       const shard = this.shardNow(index);
       let caughtUp = false;
+      let failed = false;
       try {
         limiter.admitRead(stream, shard); // the shard's shared read limits, with --enforce-limits (§6)
       } catch (err) {
@@ -322,20 +356,15 @@ class KinesisSourceReader {
         }
       } catch (err) {
         if (err instanceof LeaseLostError || this.signal.aborted) throw err;
-        if (err instanceof ProgressMovedError) {
-          // Written by an earlier term late: our reading of it is stale; continue from what it holds.
-          position = (await this.lease.progress<ShardProgress>(this.shardKey({ index })))?.index ?? position;
-          continue;
-        }
+        // The store failed: the batch is read again (appended again if its append had been durable).
         this.log.warn({ ...this.logContext, shardId, err }, 'reading the Kinesis source failed; retrying');
-        caughtUp = true;
-        await pause(READ_RETRY_MS, this.signal);
-        continue;
+        failed = true;
       } finally {
         this.permits.give();
       }
+      if (failed) await pause(READ_RETRY_MS, this.signal);
       // A backlog is read continuously; once caught up, once per interval.
-      if (caughtUp) await pause(GET_RECORDS_INTERVAL_MS, this.signal);
+      else if (caughtUp) await pause(GET_RECORDS_INTERVAL_MS, this.signal);
     }
   }
 
@@ -363,8 +392,16 @@ class KinesisSourceReader {
     }
   }
 
-  private checkpoint(shard: ShardMeta, progress: ShardProgress): Promise<void> {
-    return this.lease.checkpoint<ShardProgress>(this.shardKey(shard), progress);
+  private async checkpoint(shard: ShardMeta, progress: ShardProgress): Promise<void> {
+    try {
+      await this.lease.checkpoint<ShardProgress>(this.shardKey(shard), progress);
+    } catch (err) {
+      if (!(err instanceof ProgressMovedError)) throw err;
+      // A late write of an earlier term: this term holds the lease and has appended the batch, so
+      // its progress is the one to keep (the lease re-reads the record's revision on this write).
+      await this.lease.checkpoint<ShardProgress>(this.shardKey(shard), progress);
+    }
+    this.known.set(shard.index, progress);
   }
 
   private noteBehind(index: number, ms: number): void {
