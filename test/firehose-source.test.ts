@@ -27,6 +27,7 @@ import {
 import { DESTINATION_ID, ingestLogName, progressKey, type DeliveryStreamDocument, type SourceMetadata } from '../src/firehose/domain/delivery-stream.js';
 import type { Lease } from '../src/leases/leases.js';
 import { throughput } from '../src/kinesis/domain/throughput.js';
+import { leaseKey, type LeaseRecord } from '../src/leases/lease-record.js';
 import type { StoredRecord } from '../src/store/store.js';
 
 let server: TestServer;
@@ -360,6 +361,60 @@ test('with --enforce-limits, reads count against the shard read limits it shares
   assert.equal((await ingested(stream)).length, 0, 'nothing is read while the shard is over its read rate');
   const [record] = await waitForIngested(stream, 1);
   assert.equal(record.data.toString(), 'limited');
+  await server.leases.unregister(name2);
+  await done;
+});
+
+test('a lost lease stops the source quietly, before it appends; the next term reads on without duplicates', async () => {
+  const name = `src-lost-${randomUUID().slice(0, 8)}`;
+  await createStream(name, 1);
+  const stream = deliveryStream(name, Date.now());
+  const reader = runUnderLease(stream);
+  await put(name, 'first', 'k');
+  await waitForIngested(stream, 1);
+  const first = reader.runs[0];
+  // Another node takes the lease (a later term in the lease record).
+  const key = leaseKey(`test/firehose-source/${stream.incarnation}`);
+  const held = (await server.store.meta.get<LeaseRecord>(key))!;
+  assert.equal(held.value.term, first.lease.term);
+  await server.store.meta.put<LeaseRecord>(key, { ...held.value, owner: 'another-node', term: held.value.term + 1 }, held.revision);
+  await put(name, 'second', 'k');
+  assert.equal(await first.done, 'resolved');
+  assert.ok(!warnings.some((w) => w.deliveryStream === stream.name), 'no warning for a lost lease');
+  // Over the embedded store this node takes the lease back (a new term) and reads on from the progress.
+  const records = await waitForIngested(stream, 2);
+  assert.deepEqual(records.map((r) => r.data.toString()), ['first', 'second']);
+  assert.ok(reader.runs.length >= 2 && reader.runs[reader.runs.length - 1].lease.term > first.lease.term);
+  await reader.stop();
+});
+
+test('a failing store delays the source, which retries and loses nothing', async () => {
+  const name = `src-failing-${randomUUID().slice(0, 8)}`;
+  await createStream(name, 1);
+  let failures = 3;
+  const records = server.store.records;
+  const flaky = {
+    ...server.kinesis,
+    store: {
+      ...server.store,
+      meta: server.store.meta,
+      records: Object.assign(Object.create(records), {
+        read: (...args: Parameters<typeof records.read>) => (failures-- > 0 ? Promise.reject(new Error('store unreachable')) : records.read(...args)),
+      }),
+    },
+  };
+  const stream = deliveryStream(name, Date.now());
+  await put(name, 'survives', 'k');
+  const name2 = `test/firehose-source/${stream.incarnation}`;
+  let done: Promise<void> | undefined;
+  server.leases.register(name2, async (lease) => {
+    done = runKinesisSource(stream, lease, { kinesis: flaky, log: logger });
+    await done;
+  });
+  const [record] = await waitForIngested(stream, 1);
+  assert.equal(record.data.toString(), 'survives');
+  assert.ok(failures < 0);
+  assert.equal(warnings.filter((w) => w.deliveryStream === stream.name && /failed; retrying/.test(String(w.msg))).length, 3);
   await server.leases.unregister(name2);
   await done;
 });

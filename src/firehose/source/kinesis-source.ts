@@ -340,6 +340,8 @@ class KinesisSourceReader {
         caughtUp = read.nextIndex >= read.tipIndex;
         this.noteBehind(index, caughtUp || read.records.length === 0 ? 0 : Math.max(0, at - read.records[read.records.length - 1].arrival));
         if (this.signal.aborted) return;
+        // Still this term's (distributed mode): a node whose lease was taken appends no batch the new holder reads too.
+        if (read.records.length > 0) await this.lease.verify();
         if (read.records.length > 0) await this.append(shardId, sequences, await decryptRecords(this.kinesis, read.records));
         // §4.7: a closed shard ends once writes to it have ended (its log sealed) and the reader is past its last record.
         const end = shard.closedAt !== undefined ? await closedShardEnd(this.kinesis, stream, shard) : undefined;
