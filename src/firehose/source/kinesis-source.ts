@@ -121,10 +121,24 @@ export async function runKinesisSource(stream: DeliveryStreamDocument, lease: Le
   }
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts or `wake` is called. */
-function pause(ms: number, signal: AbortSignal, wake?: { resolve?: () => void }): Promise<void> {
+/** Wakes a pause early; a wake-up that comes while nobody pauses is kept for the next pause. */
+interface Wake {
+  resolve?: () => void;
+  pending?: boolean;
+}
+
+const wakeUp = (wake: Wake) => {
+  if (wake.resolve) wake.resolve();
+  else wake.pending = true;
+};
+
+/** Resolves after `ms`, or at once when `signal` aborts or `wake` is woken. */
+function pause(ms: number, signal: AbortSignal, wake?: Wake): Promise<void> {
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
+    if (signal.aborted || wake?.pending) {
+      if (wake) wake.pending = false;
+      return resolve();
+    }
     const done = () => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
@@ -173,11 +187,11 @@ class KinesisSourceReader {
   private readonly finished = new Set<number>();
   /** Shards being read, by index. */
   private readonly readers = new Map<number, Promise<void>>();
-  /** Progress as read at start, by shard index (read once per shard). */
+  /** Each shard's progress as last read or written, by shard index (read from the store once per shard). */
   private readonly known = new Map<number, ShardProgress | undefined>();
   private readonly behind = new Map<number, number>();
   /** Wakes the discovery loop when a shard finished (its children may start). */
-  private readonly wake: { resolve?: () => void } = {};
+  private readonly wake: Wake = {};
   private failure?: unknown;
   private readonly onLeaseAbort = () => this.controller.abort();
 
@@ -218,7 +232,8 @@ class KinesisSourceReader {
         const latest = await this.untilDone(() => findSourceStream(this.kinesis, this.source.KinesisStreamARN), 1);
         if (latest === STORE_FAILED) continue;
         if (!latest || latest.id !== found.id || latest.status === 'DELETING') {
-          return this.sourceGone(latest && latest.id !== found.id ? 'the source stream was deleted and created again' : 'the source stream was deleted');
+          const why = latest && latest.id !== found.id ? 'the source stream was deleted and created again' : 'the source stream was deleted';
+          return this.sourceGone(why, 'stopped');
         }
         this.current = latest;
       }
@@ -258,9 +273,9 @@ class KinesisSourceReader {
     }
   }
 
-  private sourceGone(why: string): undefined {
-    // SOURCE_STREAM_DELETED: AWS's behaviour is unverified; Millrace stops reading.
-    this.log.warn(this.logContext, `Kinesis source not read: ${why}`);
+  private sourceGone(why: string, what: 'not read' | 'stopped' = 'not read'): undefined {
+    // AWS's behaviour is unverified (SOURCE_STREAM_DELETED).
+    this.log.warn({ ...this.logContext, action: SOURCE_STREAM_DELETED }, `Kinesis source ${what}: ${why}`);
     return undefined;
   }
 
@@ -291,7 +306,7 @@ class KinesisSourceReader {
         })
         .finally(() => {
           this.readers.delete(shard.index);
-          this.wake.resolve?.();
+          wakeUp(this.wake);
         });
       this.readers.set(shard.index, reader);
     }
