@@ -13,6 +13,7 @@ import {
   PutRecordsCommand,
   SplitShardCommand,
   StartStreamEncryptionCommand,
+  UpdateShardCountCommand,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
 import { startTestServer, sleep, type TestServer } from './helpers.js';
@@ -313,6 +314,38 @@ test('follows a split and a merge parent before children, and a restart resumes 
   await waitFor('the merged shards closed', async () => ((await progressOf('shardId-000000000002'))?.closed ? true : undefined));
   assert.equal((await progressOf('shardId-000000000001'))?.closed, true);
   assert.equal((await progressOf('shardId-000000000003'))?.closed, undefined);
+  await reader.stop();
+});
+
+test('UpdateShardCount (splits and merges at once, short-lived shards between) loses and repeats nothing, and keeps each key in order', async () => {
+  const name = `src-scale-${randomUUID().slice(0, 8)}`;
+  await createStream(name, 2);
+  const stream = deliveryStream(name, Date.now());
+  const reader = runUnderLease(stream);
+  const sent: string[] = [];
+  const keys = Array.from({ length: 16 }, (_, i) => `key-${i}`);
+  let n = 0;
+  const putSome = async (count: number) => {
+    const entries = Array.from({ length: count }, () => {
+      const key = keys[n % keys.length];
+      const data = `${n++}:${key}`;
+      sent.push(data);
+      return { Data: Buffer.from(data), PartitionKey: key };
+    });
+    const out = await client.send(new PutRecordsCommand({ StreamName: name, Records: entries }));
+    assert.equal(out.FailedRecordCount, 0);
+  };
+  await putSome(100);
+  await client.send(new UpdateShardCountCommand({ StreamName: name, TargetShardCount: 3, ScalingType: 'UNIFORM_SCALING' }));
+  for (let i = 0; i < 5; i++) {
+    await putSome(100);
+    await sleep(300);
+  }
+  const records = await waitForIngested(stream, sent.length);
+  const data = records.map((r) => r.data.toString());
+  assert.deepEqual([...data].sort(), [...sent].sort());
+  for (const key of keys) assert.deepEqual(data.filter((d) => d.endsWith(`:${key}`)), sent.filter((d) => d.endsWith(`:${key}`)));
+  assert.ok(new Set(records.map((r) => metadataOf(r).shardId)).size > 2, 'records came from the new shards too');
   await reader.stop();
 });
 
