@@ -210,6 +210,14 @@ test('reads every shard from DeliveryStartTimestamp on, with the source metadata
     assert.deepEqual(record.data, want.data);
     const metadata = metadataOf(record);
     assert.deepEqual(Object.keys(metadata).sort(), ['approximateArrivalTimestamp', 'partitionKey', 'sequenceNumber', 'shardId']);
+    // Exactly the JSON of a SourceMetadata, in its field order.
+    const expectedMetadata: SourceMetadata = {
+      shardId: want.shardId,
+      partitionKey: want.partitionKey,
+      sequenceNumber: want.sequenceNumber,
+      approximateArrivalTimestamp: metadata.approximateArrivalTimestamp,
+    };
+    assert.equal(record.partitionKey, JSON.stringify(expectedMetadata));
     assert.equal(metadata.shardId, want.shardId);
     assert.equal(metadata.partitionKey, want.partitionKey);
   }
@@ -487,7 +495,3 @@ test('a source stream missing at start: resolves with a warning, reads nothing',
   assert.ok(warnings.some((w) => w.deliveryStream === stream.name && /does not exist/.test(String(w.msg))));
   await reader.stop();
 });
-
-// SourceMetadata is what processing reads back (the Lambda event's kinesisRecordMetadata).
-const _typeCheck: (m: SourceMetadata) => void = () => {};
-void _typeCheck;

@@ -10,6 +10,7 @@ import { throughput } from '../../kinesis/domain/throughput.js';
 import type { Lease } from '../../leases/leases.js';
 import { LeaseLostError, ProgressMovedError } from '../../leases/progress.js';
 import { AwsError } from '../../protocol/errors.js';
+import { isPlainJsonString } from '../../protocol/json-bytes.js';
 import type { NewRecord, StoredRecord } from '../../store/store.js';
 import { ingestLogName, progressKey, type DeliveryStreamDocument, type SourceMetadata } from '../domain/delivery-stream.js';
 
@@ -391,14 +392,7 @@ class KinesisSourceReader {
     let bytes = 0;
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
-      const metadata: SourceMetadata = {
-        shardId,
-        partitionKey: record.partitionKey,
-        // As GetRecords formats it (records.ts ApiRecords).
-        sequenceNumber: sequences.format(record.index, record.arrival),
-        approximateArrivalTimestamp: record.arrival,
-      };
-      entries[i] = { partitionKey: JSON.stringify(metadata), data: record.data };
+      entries[i] = { partitionKey: sourceMetadataJson(shardId, record, sequences), data: record.data };
       bytes += record.data.length;
     }
     await this.kinesis.store.records.append(this.ingestLog, entries);
@@ -425,6 +419,17 @@ class KinesisSourceReader {
     this.behind.set(index, ms);
     if (this.deps.metrics) this.deps.metrics.kinesisMillisBehindLatest = Math.max(0, ...this.behind.values());
   }
+}
+
+/**
+ * JSON.stringify of the record's SourceMetadata, written as a template (only the partition key may
+ * need escaping): 10,000 records a read made the object-and-stringify way a third of the source's time.
+ */
+export function sourceMetadataJson(shardId: string, record: Pick<StoredRecord, 'index' | 'arrival' | 'partitionKey'>, sequences: ShardSequences): string {
+  // The sequence number as GetRecords formats it (records.ts ApiRecords); records of a read follow each other, which `text` steps through cheaply.
+  const sequenceNumber = sequences.text(record.index, record.arrival);
+  const key = isPlainJsonString(record.partitionKey) ? `"${record.partitionKey}"` : JSON.stringify(record.partitionKey);
+  return `{"shardId":"${shardId}","partitionKey":${key},"sequenceNumber":"${sequenceNumber}","approximateArrivalTimestamp":${record.arrival}}`;
 }
 
 /** Reads the SourceMetadata a Kinesis-sourced ingest record carries (undefined for DirectPut records). */
