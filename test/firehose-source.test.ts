@@ -357,6 +357,58 @@ test('UpdateShardCount (splits and merges at once, short-lived shards between) l
   await reader.stop();
 });
 
+test('a backlog is read in reads of GetRecords size (10,000 records); caught up, each shard is read at most once a second', async () => {
+  const name = `src-cadence-${randomUUID().slice(0, 8)}`;
+  await createStream(name, 2);
+  const stream = deliveryStream(name, Date.now());
+  // A backlog of three reads' worth (10,000 records a read) on one shard before the source starts.
+  for (let i = 0; i < 25_000; i += PUT_RECORDS_MAX) {
+    const entries = Array.from({ length: PUT_RECORDS_MAX }, (_, j) => ({ Data: Buffer.from(`r${i + j}`), PartitionKey: 'k', ExplicitHashKey: HASH_LOW }));
+    await client.send(new PutRecordsCommand({ StreamName: name, Records: entries }));
+  }
+  const reads: Array<{ log: string; at: number; count: number }> = [];
+  const records = server.store.records;
+  const counting = {
+    ...server.kinesis,
+    store: {
+      ...server.store,
+      meta: server.store.meta,
+      records: Object.assign(Object.create(records), {
+        read: async (...args: Parameters<typeof records.read>) => {
+          const result = await records.read(...args);
+          reads.push({ log: args[0], at: Date.now(), count: result.records.length });
+          return result;
+        },
+      }),
+    },
+  };
+  const lease = `test/firehose-source/${stream.incarnation}`;
+  let done: Promise<void> | undefined;
+  server.leases.register(lease, async (l) => {
+    done = runKinesisSource(stream, l, { kinesis: counting, log: logger });
+    await done;
+  });
+  await waitForIngested(stream, 25_000);
+  const logs = [...new Set(reads.map((r) => r.log))];
+  assert.equal(logs.length, 2);
+  const backlog = reads.filter((r) => r.count > 0);
+  assert.deepEqual(backlog.map((r) => r.count), [10_000, 10_000, 5_000]);
+  // The backlog's reads came one after the other on its shard (no empty read between them).
+  const ofBacklogLog = reads.filter((r) => r.log === backlog[0].log);
+  assert.deepEqual(ofBacklogLog.slice(0, 3).map((r) => r.count), [10_000, 10_000, 5_000]);
+  // Caught up: no more than one read per second and shard.
+  const from = reads.length;
+  const started = Date.now();
+  await sleep(2_500);
+  const elapsed = Date.now() - started;
+  for (const log of logs) {
+    const idleReads = reads.slice(from).filter((r) => r.log === log).length;
+    assert.ok(idleReads <= Math.ceil(elapsed / 1000) + 1, `${idleReads} reads of ${log} in ${elapsed} ms`);
+  }
+  await server.leases.unregister(lease);
+  await done;
+});
+
 test('a restart re-reads at most the batch whose progress was not written', async () => {
   const name = `src-crash-${randomUUID().slice(0, 8)}`;
   await createStream(name, 1);
