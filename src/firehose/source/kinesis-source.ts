@@ -24,6 +24,11 @@ import { ingestLogName, progressKey, type DeliveryStreamDocument, type SourceMet
  * Progress is one record per shard, `progressKey(stream, 'source/<shardId>')` = ShardProgress,
  * written through the delivery lease after the batch it covers is durable in the ingest log: a
  * restart re-reads at most each shard's last unfinished batch, and loses nothing.
+ *
+ * The delivery engine runs it inside the stream's delivery lease, beside its delivery loop:
+ *   await Promise.all([deliver(lease), runKinesisSource(stream, lease, { kinesis, log, metrics })])
+ * It resolves on its own only when the source stream is gone (warned): delivery goes on with what
+ * was taken in. Everything it writes is under `progressKey(stream, 'source/…')`.
  */
 
 /** §6 [dg2023 writing-with-kinesis-streams]: Firehose "calls GetRecords once per second for each shard" (when it has caught up). */
