@@ -28,6 +28,8 @@ import { openObjectStore } from './objects/open.js';
 import type { ObjectStore } from './objects/object-store.js';
 import { createS3Service } from './s3/service.js';
 import { createGlueService, GLUE_SIGNING_NAME } from './glue/service.js';
+import { storeGlueCatalog } from './glue/catalog.js';
+import { startDelivery, type DeliveryEngine } from './firehose/delivery/engine.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -45,6 +47,8 @@ export interface Millrace {
   readonly functions: FunctionInvoker;
   /** Where objects are kept: the S3 API's buckets, and the family's deliveries. */
   readonly objects: ObjectStore;
+  /** Firehose delivery (firehose/delivery/engine.ts): one lease per delivery stream. */
+  readonly delivery: DeliveryEngine;
   /** Stops accepting, lets requests in flight finish (SHUTDOWN_DRAIN_MS at most), closes the store. */
   close(): Promise<void>;
 }
@@ -90,6 +94,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let objects: ObjectStore;
   let leases: Leases;
   let kinesis: Kinesis;
+  let delivery: DeliveryEngine;
   let listener: Listener;
   let endpoint = '';
   let certificateFile: string | undefined;
@@ -117,6 +122,8 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     ]);
     startBackgroundWork(kinesis, log, leases);
     leases.start();
+    delivery = startDelivery({ store, objects, functions, leases, log, kinesis, glue: storeGlueCatalog(store), config });
+    opened.push(() => delivery.stop());
     // Declared streams are ACTIVE before the port opens: a client that can connect finds them.
     await declareStreams(jsonServices[0], config.streams ?? [], { account: config.account, region: config.region }, log);
     const tls =
@@ -157,11 +164,13 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     leases,
     functions,
     objects,
+    delivery,
     async close() {
       // Drain (listener.ts): no new connections or streams, requests in flight answered,
       // subscriptions completed as event streams that end normally; then the leases, then the store.
       const { cut } = await listener.close({ drained: () => void endSubscriptions(kinesis) });
       if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
+      await delivery.stop(); // what is buffered stays in the ingest logs
       await leases.stop(); // hands every lease over while the store is still open
       await functions.close();
       await objects.close();
