@@ -242,6 +242,11 @@ class StreamWorker {
   private flushWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   private source?: Promise<void>;
   private metrics?: DeliveryMetrics;
+  /**
+   * The one delivery under way while the next records are read and processed (reading and
+   * writing overlap); its records hold the checkpoint back until it is durable.
+   */
+  private inFlight?: { promise: Promise<void>; minIndex: number; oldestArrival: number };
 
   constructor(
     private readonly documentKey: string,
@@ -313,6 +318,7 @@ class StreamWorker {
         const waiters = flushing ? this.flushWaiters.splice(0) : [];
         try {
           await this.flushDue(flushing || this.bufferedBytes() >= this.readBudget());
+          if (flushing || read === 0) await this.settle();
           await this.checkpoint(logName);
         } catch (err) {
           for (const waiter of waiters) waiter.reject(err);
@@ -372,6 +378,7 @@ class StreamWorker {
       if (entry.value.version !== this.settings!.doc.version || JSON.stringify(entry.value.destination) !== JSON.stringify(this.settings!.doc.destination)) {
         // What was buffered under the old destination goes out under it first.
         await this.flushDue(true);
+        await this.settle();
         await this.processor?.close();
         if (!this.configure(entry.value)) return false;
       } else {
@@ -383,6 +390,7 @@ class StreamWorker {
 
   /** A DELETING stream: its buffered records are dropped, its log and progress removed. */
   private async discard(doc: DeliveryStreamDocument): Promise<void> {
+    await this.settle().catch(() => undefined);
     this.main?.clear();
     this.backup?.clear();
     await this.deps.store.records.drop(ingestLogName(doc));
@@ -534,12 +542,29 @@ class StreamWorker {
     }
   }
 
-  /** Delivers the buffers that are due (all of them when `all`). */
+  /** Waits for the delivery under way, if any (its failure is the loop's failure). */
+  private async settle(): Promise<void> {
+    const inFlight = this.inFlight;
+    if (!inFlight) return;
+    try {
+      await inFlight.promise;
+    } finally {
+      if (this.inFlight === inFlight) this.inFlight = undefined;
+    }
+  }
+
+  /** Starts delivering the buffers that are due (all of them when `all`), one at a time. */
   private async flushDue(all: boolean): Promise<void> {
     const now = this.now();
     for (const buffer of this.main!.due(now, all)) {
-      await this.deliverMain(buffer);
+      await this.settle();
+      const minIndex = buffer.minIndex;
+      const oldestArrival = buffer.oldestArrival;
+      // deliverMain takes the buffer's records before its first await: the buffer is free at once.
+      const promise = this.deliverMain(buffer);
       this.main!.release(buffer);
+      this.inFlight = { promise, minIndex, oldestArrival };
+      promise.catch(() => undefined); // observed by settle()
     }
     if (this.backup) for (const buffer of this.backup.due(now, all)) await this.deliverBackup(buffer);
     this.metrics!.PartitionCount = this.main!.buffers.size;
@@ -655,20 +680,21 @@ class StreamWorker {
 
   /** Moves the checkpoint to the first record not yet durable at its destination, then trims the log. */
   private async checkpoint(logName: string): Promise<void> {
-    const pendingIndex = Math.min(this.main!.minIndex, this.backup?.minIndex ?? Infinity);
+    const pendingIndex = Math.min(this.main!.minIndex, this.backup?.minIndex ?? Infinity, this.inFlight?.minIndex ?? Infinity);
     const index = Math.min(this.readIndex, pendingIndex);
     if (index <= this.checkpointed) return;
     const doc = this.settings!.doc;
     await this.lease.checkpoint(progressKey(doc, 'delivered'), { index });
     this.checkpointed = index;
     // Arrivals only grow along the log: whatever arrived before the oldest pending record is delivered.
-    const pendingArrival = Math.min(this.main!.oldestArrival, this.backup?.oldestArrival ?? Infinity);
+    const pendingArrival = Math.min(this.main!.oldestArrival, this.backup?.oldestArrival ?? Infinity, this.inFlight?.oldestArrival ?? Infinity);
     const trimBefore = Math.min(pendingArrival, this.lastReadArrival);
     if (trimBefore > 0 && Number.isFinite(trimBefore)) await this.deps.store.records.trim(logName, trimBefore);
   }
 
   /** Waits for new records, the next buffer to fall due, a wake-up or the end of the lease. */
   private async waitForWork(logName: string): Promise<void> {
+    if (this.inFlight) return this.settle();
     const durableEnd = this.deps.store.records.durableEnd?.(logName);
     if (durableEnd !== undefined && durableEnd > this.readIndex) return;
     const due = Math.min(this.main!.dueAt, this.backup?.dueAt ?? Infinity);
