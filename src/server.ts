@@ -28,6 +28,10 @@ import { openObjectStore } from './objects/open.js';
 import type { ObjectStore } from './objects/object-store.js';
 import { createS3Service } from './s3/service.js';
 import { createGlueService, GLUE_SIGNING_NAME } from './glue/service.js';
+import { createFirehoseService, FIREHOSE_SIGNING_NAME } from './firehose/service.js';
+import type { Firehose } from './firehose/context.js';
+import { DeliveryStreams } from './firehose/domain/delivery-streams.js';
+import { PutThroughput } from './firehose/domain/throughput.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -38,6 +42,8 @@ export interface Millrace {
   readonly certificateFile?: string;
   readonly port: number;
   readonly kinesis: Kinesis;
+  /** The Firehose control plane and ingest (firehose/); delivery reads the same store. */
+  readonly firehose: Firehose;
   readonly store: Store;
   /** Background work that runs on one node at a time (Firehose delivery, Analytics, the Kinesis sweep). */
   readonly leases: Leases;
@@ -90,6 +96,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let objects: ObjectStore;
   let leases: Leases;
   let kinesis: Kinesis;
+  let firehose: Firehose;
   let listener: Listener;
   let endpoint = '';
   let certificateFile: string | undefined;
@@ -100,9 +107,14 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     opened.push(() => objects.close());
     const authenticator = createAuthenticator(config);
     kinesis = { config, store, streams: new Streams(store, config) };
-    const jsonServices = [await createKinesisService(kinesis, authenticator), await createGlueService(store, authenticator)];
+    firehose = { config, store, kinesis, streams: new DeliveryStreams(store), throughput: new PutThroughput(config.enforceLimits) };
+    const jsonServices = [
+      await createKinesisService(kinesis, authenticator),
+      await createFirehoseService(firehose, authenticator),
+      await createGlueService(store, authenticator),
+    ];
     /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
-    const jsonSigningNames = ['kinesis', GLUE_SIGNING_NAME];
+    const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME];
     const restServices: HttpService[] = [
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
@@ -153,6 +165,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     certificateFile,
     port: listener.port,
     kinesis,
+    firehose,
     store,
     leases,
     functions,
