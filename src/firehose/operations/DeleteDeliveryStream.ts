@@ -9,12 +9,14 @@ import { deleteWhileCreating, deliveryStreamNotFound } from '../errors.js';
 export default async function deleteDeliveryStream(input: { DeliveryStreamName: string; AllowForceDelete?: boolean }, context: FirehoseContext) {
   const { firehose, account, region } = context;
   const deletingMs = firehose.config.deleteDeliveryStreamMs;
-  const stream = await firehose.streams.update({ account, region }, input.DeliveryStreamName, (stream) => {
+  const existing = await firehose.streams.find({ account, region }, input.DeliveryStreamName);
+  if (!existing) throw deliveryStreamNotFound(input.DeliveryStreamName, account);
+  // Resolves to undefined once the stream is gone: with no DELETING delay, at once.
+  await firehose.streams.update({ account, region }, input.DeliveryStreamName, (stream) => {
     if (stream.status === 'CREATING') throw deleteWhileCreating(stream.name, account);
     if (stream.status === 'DELETING') return undefined;
     return { ...stream, status: 'DELETING', pendingUntil: Date.now() + deletingMs };
   });
-  if (!stream) throw deliveryStreamNotFound(input.DeliveryStreamName, account);
-  firehose.throughput.forget(stream.arn);
+  firehose.throughput.forget(existing.arn);
   return {};
 }
