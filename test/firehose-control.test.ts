@@ -180,6 +180,15 @@ test('create-time refusals with their texts (§4, §17, issue item 10)', async (
     'InvalidArgumentException',
     'Ths supplied prefix(es) do not satisfy the following constraint: ErrorOutputPrefix cannot be null or empty when Prefix contains expressions',
   );
+  await fails(
+    firehose.send(new CreateDeliveryStreamCommand(s3Stream('zone', { ExtendedS3DestinationConfiguration: { RoleARN: ROLE, BucketARN: BUCKET, CustomTimeZone: 'Mars/Olympus' } }))),
+    'InvalidArgumentException',
+    'CustomTimeZone Mars/Olympus is not a valid time zone.',
+  );
+  await firehose.send(new CreateDeliveryStreamCommand(s3Stream('zone-ok', { ExtendedS3DestinationConfiguration: { RoleARN: ROLE, BucketARN: BUCKET, CustomTimeZone: 'Asia/Tokyo', FileExtension: '.json' } })));
+  const zoned = (await describe('zone-ok')).Destinations![0].ExtendedS3DestinationDescription!;
+  assert.equal(zoned.CustomTimeZone, 'Asia/Tokyo');
+  assert.equal(zoned.FileExtension, '.json');
   const orc = {
     Enabled: true,
     InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: {} } },
@@ -212,7 +221,7 @@ test('create-time refusals with their texts (§4, §17, issue item 10)', async (
   );
   // Nothing refused was created.
   const names = (await firehose.send(new ListDeliveryStreamsCommand({ Limit: 100 }))).DeliveryStreamNames!;
-  for (const refused of ['none', 'two', 'redshift', 'msk', 'dbsrc', 'dpsmall', 'prefix', 'orc', 'kds', 'kds2', 'cmk']) assert.ok(!names.includes(refused), refused);
+  for (const refused of ['zone', 'none', 'two', 'redshift', 'msk', 'dbsrc', 'dpsmall', 'prefix', 'orc', 'kds', 'kds2', 'cmk']) assert.ok(!names.includes(refused), refused);
 });
 
 test('model validation: AWS texts with lowerCamel member paths (§2, §17)', async () => {
@@ -616,4 +625,66 @@ test('boto3: create with the legacy S3 destination, describe, tags, update, erro
   assert.equal(out.updated, 'p/');
   assert.deepEqual(out.stale, ['ConcurrentModificationException', 'Cannot update firehose: boto since the current version id: 2 and specified version id: 1 do not match', 400]);
   assert.deepEqual(out.missing, ['ResourceNotFoundException', `Firehose boto-missing under account ${ACCOUNT} not found.`, 400]);
+});
+
+test('OpenSearch and Splunk destinations: their defaults, their backup-mode rules; HttpEndpoint keeps its AccessKey across a merge', async () => {
+  await firehose.send(
+    new CreateDeliveryStreamCommand({
+      DeliveryStreamName: 'search',
+      AmazonopensearchserviceDestinationConfiguration: { RoleARN: ROLE, IndexName: 'logs', ClusterEndpoint: 'https://search.example.com', S3Configuration: { RoleARN: ROLE, BucketARN: BUCKET } },
+    }),
+  );
+  const search = (await describe('search')).Destinations![0].AmazonopensearchserviceDestinationDescription!;
+  assert.equal(search.IndexRotationPeriod, 'OneDay');
+  assert.equal(search.S3BackupMode, 'FailedDocumentsOnly');
+  assert.deepEqual(search.RetryOptions, { DurationInSeconds: 300 });
+  assert.deepEqual(search.BufferingHints, { SizeInMBs: 5, IntervalInSeconds: 300 });
+  // The model's update shape has no S3BackupMode: the mode is fixed at create (§4); other members merge.
+  await firehose.send(
+    new UpdateDestinationCommand({ DeliveryStreamName: 'search', DestinationId: 'destinationId-000000000001', CurrentDeliveryStreamVersionId: '1', AmazonopensearchserviceDestinationUpdate: { IndexName: 'logs2', IndexRotationPeriod: 'OneHour' } }),
+  );
+  const searchUpdated = (await describe('search')).Destinations![0].AmazonopensearchserviceDestinationDescription!;
+  assert.equal(searchUpdated.IndexName, 'logs2');
+  assert.equal(searchUpdated.IndexRotationPeriod, 'OneHour');
+  assert.equal(searchUpdated.ClusterEndpoint, 'https://search.example.com');
+  assert.equal(searchUpdated.S3BackupMode, 'FailedDocumentsOnly');
+
+  await firehose.send(
+    new CreateDeliveryStreamCommand({
+      DeliveryStreamName: 'splunk',
+      SplunkDestinationConfiguration: { HECEndpoint: 'https://splunk.example.com:8088', HECEndpointType: 'Raw', HECToken: 'token', S3Configuration: { RoleARN: ROLE, BucketARN: BUCKET } },
+    }),
+  );
+  const splunk = (await describe('splunk')).Destinations![0].SplunkDestinationDescription!;
+  assert.deepEqual(splunk.BufferingHints, { SizeInMBs: 5, IntervalInSeconds: 60 });
+  assert.equal(splunk.HECAcknowledgmentTimeoutInSeconds, 180);
+  assert.equal(splunk.S3BackupMode, 'FailedEventsOnly');
+  const splunkBase = { DeliveryStreamName: 'splunk', DestinationId: 'destinationId-000000000001' };
+  await firehose.send(new UpdateDestinationCommand({ ...splunkBase, CurrentDeliveryStreamVersionId: '1', SplunkDestinationUpdate: { S3BackupMode: 'AllEvents' } }));
+  await fails(
+    firehose.send(new UpdateDestinationCommand({ ...splunkBase, CurrentDeliveryStreamVersionId: '2', SplunkDestinationUpdate: { S3BackupMode: 'FailedEventsOnly' } })),
+    'InvalidArgumentException',
+    'S3BackupMode can only be changed from FailedEventsOnly to AllEvents.',
+  );
+
+  await firehose.send(
+    new CreateDeliveryStreamCommand({
+      DeliveryStreamName: 'http-merge',
+      HttpEndpointDestinationConfiguration: { EndpointConfiguration: { Url: 'https://a.example.com/', AccessKey: 'kept' }, S3Configuration: { RoleARN: ROLE, BucketARN: BUCKET, CompressionFormat: 'GZIP' } },
+    }),
+  );
+  await firehose.send(
+    new UpdateDestinationCommand({
+      DeliveryStreamName: 'http-merge',
+      DestinationId: 'destinationId-000000000001',
+      CurrentDeliveryStreamVersionId: '1',
+      HttpEndpointDestinationUpdate: { EndpointConfiguration: { Url: 'https://b.example.com/' }, S3Update: { Prefix: 'backup/' } },
+    }),
+  );
+  const http = (await describe('http-merge')).Destinations![0].HttpEndpointDestinationDescription!;
+  assert.equal(http.EndpointConfiguration!.Url, 'https://b.example.com/');
+  assert.equal(http.S3DestinationDescription!.Prefix, 'backup/');
+  assert.equal(http.S3DestinationDescription!.CompressionFormat, 'GZIP');
+  const stored = await server.store.meta.get<any>(deliveryStreamKey(ACCOUNT, 'us-east-1', 'http-merge'));
+  assert.equal(stored!.value.secrets.httpEndpointAccessKey, 'kept');
 });

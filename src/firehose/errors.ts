@@ -39,6 +39,8 @@ export const kinesisSourceStreamMissing = (arn: string) => invalidArgument(`The 
 export const DP_BUFFER_TOO_SMALL = 'BufferingHints.SizeInMBs must be at least 64 when Dynamic Partitioning is enabled.';
 /** UNVERIFIED text (§7: zero buffering is not available with dynamic partitioning). */
 export const DP_ZERO_BUFFERING = 'BufferingHints.IntervalInSeconds must be at least 60 when Dynamic Partitioning is enabled.';
+/** UNVERIFIED text: a CustomTimeZone that names no IANA zone (§8.1). */
+export const unknownTimeZone = (zone: string) => `CustomTimeZone ${zone} is not a valid time zone.`;
 /** UNVERIFIED text (§10.5: dynamic partitioning can only be enabled at create). */
 export const DP_CHANGE_REFUSED = 'Dynamic Partitioning cannot be enabled or disabled on an existing Firehose.';
 /** UNVERIFIED text (§4: S3BackupMode may go Disabled → Enabled, never back). */

@@ -1,10 +1,12 @@
 import { checkPrefixes } from '../delivery/prefixes.js';
+import { isKnownTimeZone } from '../delivery/timestamp-format.js';
 import { checkFormatConversionDestination } from '../delivery/format-conversion.js';
 import { checkProcessingConfiguration } from '../processing/pipeline.js';
 import {
   DP_BUFFER_TOO_SMALL,
   DP_CHANGE_REFUSED,
   DP_ZERO_BUFFERING,
+  unknownTimeZone,
   OPENSEARCH_BACKUP_CHANGE_REFUSED,
   OPENSEARCH_TYPE_CHANGE_REFUSED,
   S3_BACKUP_DISABLE_REFUSED,
@@ -35,6 +37,9 @@ export async function checkDestination(destination: DestinationDescription): Pro
       sizeInMBs: hints.SizeInMBs,
     });
     if (conversion) return conversion;
+    const zone = description.CustomTimeZone as string | undefined;
+    // '' means UTC, as no CustomTimeZone does (model: `^$|[a-zA-Z/_]+`).
+    if (zone && !isKnownTimeZone(zone)) return unknownTimeZone(zone);
     const prefixes = checkPrefixes({ prefix: description.Prefix as string, errorOutputPrefix: description.ErrorOutputPrefix as string | undefined, dynamicPartitioning: dp });
     if (prefixes) return prefixes;
     const backup = description.S3BackupDescription as Json | undefined;
