@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { FirehoseClient, CreateDeliveryStreamCommand, PutRecordBatchCommand, PutRecordCommand } from '@aws-sdk/client-firehose';
+import { FirehoseClient, CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, PutRecordBatchCommand, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { deliveryStreamKey, ingestLogName, type DeliveryStreamDocument } from '../src/firehose/domain/delivery-stream.js';
 import { PutThroughput, LARGE_QUOTA, SMALL_QUOTA } from '../src/firehose/domain/throughput.js';
 import { RECORD_ID_BYTES } from '../src/firehose/domain/record-id.js';
@@ -191,12 +191,21 @@ test('DirectPut quotas under --enforce-limits: per stream, by region, requests/r
   assert.equal(limits.admit(small, 'ap-south-1', 1, 1024), false);
   now += 500;
   assert.ok(limits.admit(small, 'ap-south-1', 1, 1024));
+  // Control plane: 5 calls a second per account and operation; puts are not counted there.
+  for (let i = 0; i < 5; i++) assert.ok(limits.admitControlCall('DescribeDeliveryStream', '1'));
+  assert.equal(limits.admitControlCall('DescribeDeliveryStream', '1'), false);
+  assert.ok(limits.admitControlCall('DescribeDeliveryStream', '2'), 'another account has its own');
+  assert.ok(limits.admitControlCall('ListDeliveryStreams', '1'), 'another operation has its own');
+  for (let i = 0; i < 100; i++) assert.ok(limits.admitControlCall('PutRecord', '1'));
+  now += 1000;
+  assert.ok(limits.admitControlCall('DescribeDeliveryStream', '1'));
   // Off by default: nothing is ever refused.
   const off = new PutThroughput(false, () => now);
   for (let i = 0; i < 5000; i++) assert.ok(off.admit(arn, 'us-east-1', 500, 4 * 1024 * 1024));
+  for (let i = 0; i < 50; i++) assert.ok(off.admitControlCall('CreateDeliveryStream', '1'));
 });
 
-test('a throttled put answers ServiceUnavailableException', async () => {
+test('under --enforce-limits a throttled put answers ServiceUnavailableException, a control call LimitExceededException', async () => {
   const limits = server.firehose.throughput as unknown as { enforced: boolean };
   const tight = new PutThroughput(true);
   const original = server.firehose.throughput;
@@ -207,6 +216,9 @@ test('a throttled put answers ServiceUnavailableException', async () => {
     await assert.rejects(async () => {
       for (let i = 0; i < 20; i++) await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: 'puts', Records: batch }));
     }, (err: any) => err.name === 'ServiceUnavailableException' && err.message === 'Slow down.' && err.$metadata.httpStatusCode === 500);
+    await assert.rejects(async () => {
+      for (let i = 0; i < 6; i++) await firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'puts' }));
+    }, (err: any) => err.name === 'LimitExceededException' && err.message === `Rate exceeded for DescribeDeliveryStream under account ${ACCOUNT}.`);
   } finally {
     server.firehose.throughput = original;
   }

@@ -85,3 +85,6 @@ export const sseChangeLimit = (name: string, max: number) =>
 export const invalidSource = (message: string) => new AwsError('InvalidSourceException', message);
 
 export const throttled = () => new AwsError('ServiceUnavailableException', 'Slow down.', 500);
+
+/** UNVERIFIED text: a control-plane call over its 5 TPS (§4), with --enforce-limits. */
+export const controlRateExceeded = (operation: string, account: string) => limitExceeded(`Rate exceeded for ${operation} under account ${account}.`);

@@ -6,6 +6,7 @@ import type { Authenticator } from '../protocol/authenticator.js';
 import { internalFailure } from '../protocol/errors.js';
 import type { RequestContext, Service } from '../protocol/pipeline.js';
 import type { Firehose, FirehoseContext, Operation } from './context.js';
+import { controlRateExceeded } from './errors.js';
 
 export type { Firehose, FirehoseContext, Operation } from './context.js';
 
@@ -47,6 +48,7 @@ export async function createFirehoseService(firehose: Firehose, authenticator: A
     authenticate: (request, body, credentials) => authenticator.authenticate(request, body, credentials),
     async invoke(name: string, body: Record<string, unknown>, context: RequestContext) {
       const input = validator.parseInput(name, body);
+      if (!firehose.throughput.admitControlCall(name, context.account)) throw controlRateExceeded(name, context.account); // §4, --enforce-limits
       const operation = operations.get(name);
       // Every operation of the model has its file; reaching this is a packaging fault.
       if (!operation) throw internalFailure();

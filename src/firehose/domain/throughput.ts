@@ -33,6 +33,24 @@ class Bucket {
   }
 }
 
+/**
+ * §4 "Rate limits" / §16: every control-plane operation 5 TPS (hard), counted here per account
+ * and operation; whether AWS counts per account or per stream is UNVERIFIED.
+ */
+export const CONTROL_PLANE_TPS = 5;
+export const CONTROL_PLANE_OPERATIONS: ReadonlySet<string> = new Set([
+  'CreateDeliveryStream',
+  'DeleteDeliveryStream',
+  'DescribeDeliveryStream',
+  'ListDeliveryStreams',
+  'UpdateDestination',
+  'TagDeliveryStream',
+  'UntagDeliveryStream',
+  'ListTagsForDeliveryStream',
+  'StartDeliveryStreamEncryption',
+  'StopDeliveryStreamEncryption',
+]);
+
 interface StreamBuckets {
   records: Bucket;
   requests: Bucket;
@@ -41,6 +59,7 @@ interface StreamBuckets {
 
 export class PutThroughput {
   private readonly streams = new Map<string, StreamBuckets>();
+  private readonly control = new Map<string, Bucket>();
 
   constructor(
     readonly enforced: boolean,
@@ -61,6 +80,21 @@ export class PutThroughput {
     buckets.requests.take(1);
     buckets.records.take(records);
     buckets.bytes.take(bytes);
+    return true;
+  }
+
+  /** Whether a control-plane call fits its operation's 5 TPS; if it does, it is counted. */
+  admitControlCall(operation: string, account: string): boolean {
+    if (!this.enforced || !CONTROL_PLANE_OPERATIONS.has(operation)) return true;
+    const now = this.now();
+    const key = `${account}\n${operation}`;
+    let bucket = this.control.get(key);
+    if (!bucket) {
+      bucket = new Bucket(CONTROL_PLANE_TPS, now);
+      this.control.set(key, bucket);
+    }
+    if (!bucket.has(1, now)) return false;
+    bucket.take(1);
     return true;
   }
 
