@@ -1,6 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { FirehoseClient, CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, PutRecordBatchCommand, PutRecordCommand } from '@aws-sdk/client-firehose';
@@ -283,4 +288,53 @@ test('the AWS CLI puts a record (v1 sends the text as given; v2 told raw-in-base
   assert.equal(result.code, 0, result.stderr);
   assert.match(JSON.parse(result.stdout).RecordId, BASE64_224);
   assert.equal((await ingestLog('puts')).at(-1)!.data.toString(), 'from-cli');
+});
+
+test('records acknowledged before a SIGKILL are in the ingest log after restart (issue item 2)', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-fh-kill-'));
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./crash-child.js', import.meta.url)), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line).endpoint));
+      child.once('exit', (code) => reject(new Error(`child exited with ${code} before serving`)));
+    });
+    const producer = new FirehoseClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, maxAttempts: 1 });
+    await producer.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: 'crash', ExtendedS3DestinationConfiguration: { RoleARN: ROLE, BucketARN: BUCKET } }));
+    const acked: string[] = [];
+    let killed = false;
+    const produce = async (p: number) => {
+      for (let i = 0; !killed; i++) {
+        const records = Array.from({ length: 10 }, (_, j) => `p${p}-${i}-${j}`);
+        try {
+          await producer.send(new PutRecordBatchCommand({ DeliveryStreamName: 'crash', Records: records.map((r) => ({ Data: Buffer.from(r) })) }));
+          acked.push(...records);
+        } catch {
+          return; // the server is gone: this batch was never acknowledged
+        }
+        if (acked.length >= 400 && !killed) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      }
+    };
+    await Promise.all([0, 1, 2, 3].map(produce));
+    await exited;
+    producer.destroy();
+    assert.ok(acked.length >= 400);
+    const reopened = await startTestServer({ dataDir: dir });
+    try {
+      const stream = (await reopened.store.meta.get<DeliveryStreamDocument>(deliveryStreamKey(ACCOUNT, 'us-east-1', 'crash')))!.value;
+      const log = await reopened.store.records.read(ingestLogName(stream), 0, { limit: 100_000, maxBytes: 64 * 1024 * 1024, notBefore: 0 });
+      const present = new Set(log.records.map((r) => r.data.toString()));
+      const lost = acked.filter((r) => !present.has(r));
+      assert.deepEqual(lost, [], `${lost.length} of ${acked.length} acknowledged records lost`);
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
