@@ -2,7 +2,7 @@ import { invalidArgument } from '../protocol/errors.js';
 import { acceptsPayload, INVALID_SOURCE_MESSAGE } from './processing/pipeline.js';
 import { ingestLogName, type DeliveryStreamDocument } from './domain/delivery-stream.js';
 import { kindOf } from './domain/destination.js';
-import { recordIdFactory } from './domain/record-id.js';
+import { recordIds } from './domain/record-id.js';
 import type { FirehoseContext } from './context.js';
 import { deliveryStreamNotActive, deliveryStreamNotFound, invalidSource, KINESIS_SOURCE_PUT_REFUSED, RECORDS_SIZE_EXCEEDED, throttled } from './errors.js';
 
@@ -39,6 +39,5 @@ export async function ingest(stream: DeliveryStreamDocument, payloads: Buffer[],
     ingestLogName(stream),
     payloads.map((data) => ({ partitionKey: '', data })),
   );
-  const recordId = recordIdFactory(stream.incarnation);
-  return { recordIds: stored.map((record) => recordId(record.index)), encrypted };
+  return { recordIds: recordIds(stream.incarnation, stored.map((record) => record.index)), encrypted };
 }
