@@ -32,6 +32,7 @@ import { createFirehoseService, FIREHOSE_SIGNING_NAME } from './firehose/service
 import type { Firehose } from './firehose/context.js';
 import { DeliveryStreams } from './firehose/domain/delivery-streams.js';
 import { PutThroughput } from './firehose/domain/throughput.js';
+import { startLifecycleSweep } from './firehose/background.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -128,6 +129,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       ['/health', healthPage({ store, services: served, leases })],
     ]);
     startBackgroundWork(kinesis, log, leases);
+    startLifecycleSweep(firehose, log, leases);
     leases.start();
     // Declared streams are ACTIVE before the port opens: a client that can connect finds them.
     await declareStreams(jsonServices[0], config.streams ?? [], { account: config.account, region: config.region }, log);

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-firehose';
 import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
 import { ORC_NOT_SUPPORTED_MESSAGE } from '../src/firehose/delivery/format-conversion.js';
-import { deliveryStreamKey } from '../src/firehose/domain/delivery-stream.js';
+import { deliveryStreamKey, ingestLogName } from '../src/firehose/domain/delivery-stream.js';
 import { DELIVERY_STREAM_QUOTA } from '../src/firehose/operations/CreateDeliveryStream.js';
 import { available, startTestServer, type TestServer } from './helpers.js';
 
@@ -468,7 +468,7 @@ test('SSE: start, stop, key rules, Encrypted on puts (§4)', async () => {
   );
 });
 
-test('lifecycle: CREATING for --create-delivery-stream-ms, Delete refused then; DELETING, then gone (§3)', async () => {
+test('lifecycle: CREATING for --create-delivery-stream-ms, Delete refused then; DELETING, then gone (§3)', { timeout: 30_000 }, async () => {
   const config = server.firehose.config;
   config.createDeliveryStreamMs = 400;
   config.deleteDeliveryStreamMs = 400;
@@ -498,6 +498,17 @@ test('lifecycle: CREATING for --create-delivery-stream-ms, Delete refused then; 
       }
     }, /ResourceNotFoundException|not found/);
     assert.ok(!(await firehose.send(new ListDeliveryStreamsCommand({ Limit: 100 }))).DeliveryStreamNames!.includes('life'));
+    // Nobody reads this one: the lifecycle sweep purges it, its ingest log with it.
+    config.createDeliveryStreamMs = 0;
+    await firehose.send(new CreateDeliveryStreamCommand(s3Stream('swept')));
+    await firehose.send(new PutRecordCommand({ DeliveryStreamName: 'swept', Record: { Data: Buffer.from('gone') } }));
+    const key = deliveryStreamKey(ACCOUNT, 'us-east-1', 'swept');
+    const document = (await server.store.meta.get<any>(key))!.value;
+    const readLog = async () => (await server.store.records.read(ingestLogName(document), 0, { limit: 10, maxBytes: 1 << 20, notBefore: 0 })).records.length;
+    assert.equal(await readLog(), 1);
+    await firehose.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: 'swept' }));
+    while (await server.store.meta.get(key)) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await readLog(), 0);
   } finally {
     config.createDeliveryStreamMs = 0;
     config.deleteDeliveryStreamMs = 0;

@@ -1,5 +1,5 @@
 import type { Store, Versioned } from '../../store/store.js';
-import { deliveryStreamKey, deliveryStreamPrefix, ingestLogName, progressKey, type DeliveryStreamDocument } from './delivery-stream.js';
+import { ALL_DELIVERY_STREAMS_PREFIX, deliveryStreamKey, deliveryStreamPrefix, ingestLogName, progressKey, type DeliveryStreamDocument } from './delivery-stream.js';
 
 export interface Scope {
   account: string;
@@ -27,6 +27,13 @@ export class DeliveryStreams {
   /** Every delivery stream of an account in a region, in name order. */
   async list(scope: Scope): Promise<DeliveryStreamDocument[]> {
     const entries = await this.store.meta.list<DeliveryStreamDocument>(deliveryStreamPrefix(scope.account, scope.region));
+    const settled = await Promise.all(entries.map((entry) => this.settle(entry)));
+    return settled.filter((e): e is Versioned<DeliveryStreamDocument> => e !== undefined).map((e) => e.value);
+  }
+
+  /** Every delivery stream of every account, transitions completed (the lifecycle sweep). */
+  async listAll(): Promise<DeliveryStreamDocument[]> {
+    const entries = await this.store.meta.list<DeliveryStreamDocument>(ALL_DELIVERY_STREAMS_PREFIX);
     const settled = await Promise.all(entries.map((entry) => this.settle(entry)));
     return settled.filter((e): e is Versioned<DeliveryStreamDocument> => e !== undefined).map((e) => e.value);
   }
