@@ -412,6 +412,11 @@ test('UpdateDestination: version check, merge for the same type, replace for ano
     'InvalidArgumentException',
     'Changing the destination type to or from OpenSearch or Elasticsearch is not supported.',
   );
+  await fails(
+    firehose.send(new UpdateDestinationCommand({ ...base, CurrentDeliveryStreamVersionId: '1', HttpEndpointDestinationUpdate: { EndpointConfiguration: { Url: 'https://example.com/' } } })),
+    'InvalidArgumentException',
+    'Changing the destination type to HttpEndpoint requires S3Configuration in HttpEndpointDestinationUpdate.',
+  );
   assert.equal((await describe('update')).VersionId, '1', 'refused updates change nothing');
 
   await firehose.send(new UpdateDestinationCommand({ ...base, CurrentDeliveryStreamVersionId: '1', ExtendedS3DestinationUpdate: { Prefix: 'b/', BufferingHints: { SizeInMBs: 10 } } }));

@@ -51,6 +51,9 @@ export const SPLUNK_BACKUP_CHANGE_REFUSED = 'S3BackupMode can only be changed fr
 export const OPENSEARCH_BACKUP_CHANGE_REFUSED = 'S3BackupMode cannot be changed for an OpenSearch or Elasticsearch destination.';
 /** UNVERIFIED text (§4: OpenSearch ↔ other types is not allowed). */
 export const OPENSEARCH_TYPE_CHANGE_REFUSED = 'Changing the destination type to or from OpenSearch or Elasticsearch is not supported.';
+/** UNVERIFIED text (§4: a change of destination type needs every required parameter). */
+export const newKindIncomplete = (kind: string, missing: string[]) =>
+  `Changing the destination type to ${kind} requires ${missing.join(', ')} in ${kind}DestinationUpdate.`;
 /** UNVERIFIED text: an update with no or several *DestinationUpdate. */
 export const EXACTLY_ONE_DESTINATION_UPDATE = 'Exactly one destination update is supported for a Firehose';
 

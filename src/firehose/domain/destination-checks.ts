@@ -10,10 +10,11 @@ import {
   OPENSEARCH_BACKUP_CHANGE_REFUSED,
   OPENSEARCH_TYPE_CHANGE_REFUSED,
   S3_BACKUP_DISABLE_REFUSED,
+  newKindIncomplete,
   SPLUNK_BACKUP_CHANGE_REFUSED,
 } from '../errors.js';
 import type { DestinationDescription } from './delivery-stream.js';
-import { DP_MIN_BUFFER_MB, kindOf, SEARCH_KINDS, type DestinationKind } from './destination.js';
+import { DP_MIN_BUFFER_MB, kindOf, missingForNewKind, SEARCH_KINDS, type DestinationKind } from './destination.js';
 
 type Json = Record<string, unknown>;
 
@@ -70,6 +71,8 @@ export function checkDestinationChange(current: DestinationDescription, kind: De
   if (currentKind !== kind && (SEARCH_KINDS.has(currentKind) || SEARCH_KINDS.has(kind))) return OPENSEARCH_TYPE_CHANGE_REFUSED;
   if (currentKind !== kind) {
     // A new kind is described from the update alone; dynamic partitioning is a create-time choice.
+    const missing = missingForNewKind(kind, update);
+    if (missing.length) return newKindIncomplete(kind, missing);
     return (update.DynamicPartitioningConfiguration as Json | undefined)?.Enabled === true ? DP_CHANGE_REFUSED : undefined;
   }
   const description = current[`${kind}DestinationDescription`] as Json;

@@ -103,6 +103,19 @@ export function updateDestination(current: DestinationDescription, kind: Destina
   return destination;
 }
 
+/** Update members that stand for a configuration's (S3Configuration is S3Update in an update). */
+const UPDATE_NAMES: Record<string, string> = { S3Configuration: 'S3Update', S3BackupConfiguration: 'S3BackupUpdate' };
+
+/**
+ * A change of kind describes the destination from the update alone (§4: "all parameters
+ * required"): the members the kind's configuration requires that the update lacks, as the
+ * configuration names them.
+ */
+export function missingForNewKind(kind: DestinationKind, update: Json): string[] {
+  const required = MODEL.shapes[`${kind}DestinationConfiguration`]?.required ?? [];
+  return required.filter((member) => update[UPDATE_NAMES[member] ?? member] === undefined);
+}
+
 /** The secrets a configuration or update carries, over the ones kept. */
 export function secretsOf(kind: DestinationKind, configuration: Json, kept: DestinationSecrets = {}): DestinationSecrets {
   const secrets = { ...kept };
