@@ -30,6 +30,11 @@ import { createS3Service } from './s3/service.js';
 import { createGlueService, GLUE_SIGNING_NAME } from './glue/service.js';
 import { storeGlueCatalog } from './glue/catalog.js';
 import { startDelivery, type DeliveryEngine } from './firehose/delivery/engine.js';
+import { createFirehoseService, FIREHOSE_SIGNING_NAME } from './firehose/service.js';
+import type { Firehose } from './firehose/context.js';
+import { DeliveryStreams } from './firehose/domain/delivery-streams.js';
+import { PutThroughput } from './firehose/domain/throughput.js';
+import { startLifecycleSweep } from './firehose/background.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -40,6 +45,8 @@ export interface Millrace {
   readonly certificateFile?: string;
   readonly port: number;
   readonly kinesis: Kinesis;
+  /** The Firehose control plane and ingest (firehose/); delivery reads the same store. */
+  readonly firehose: Firehose;
   readonly store: Store;
   /** Background work that runs on one node at a time (Firehose delivery, Analytics, the Kinesis sweep). */
   readonly leases: Leases;
@@ -95,6 +102,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let leases: Leases;
   let kinesis: Kinesis;
   let delivery: DeliveryEngine;
+  let firehose: Firehose;
   let listener: Listener;
   let endpoint = '';
   let certificateFile: string | undefined;
@@ -105,9 +113,14 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     opened.push(() => objects.close());
     const authenticator = createAuthenticator(config);
     kinesis = { config, store, streams: new Streams(store, config) };
-    const jsonServices = [await createKinesisService(kinesis, authenticator), await createGlueService(store, authenticator)];
+    firehose = { config, store, kinesis, streams: new DeliveryStreams(store), throughput: new PutThroughput(config.enforceLimits) };
+    const jsonServices = [
+      await createKinesisService(kinesis, authenticator),
+      await createFirehoseService(firehose, authenticator),
+      await createGlueService(store, authenticator),
+    ];
     /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
-    const jsonSigningNames = ['kinesis', GLUE_SIGNING_NAME];
+    const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME];
     const restServices: HttpService[] = [
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
@@ -121,6 +134,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       ['/health', healthPage({ store, services: served, leases })],
     ]);
     startBackgroundWork(kinesis, log, leases);
+    startLifecycleSweep(firehose, log, leases);
     leases.start();
     delivery = startDelivery({ store, objects, functions, leases, log, kinesis, glue: storeGlueCatalog(store), config });
     opened.push(() => delivery.stop());
@@ -160,6 +174,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     certificateFile,
     port: listener.port,
     kinesis,
+    firehose,
     store,
     leases,
     functions,
