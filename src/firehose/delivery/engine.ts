@@ -303,7 +303,7 @@ class StreamWorker {
     this.readIndex = progress?.index ?? 0;
     this.checkpointed = this.readIndex;
     if (doc.type === 'KinesisStreamAsSource' && doc.source) {
-      this.source = runKinesisSource(doc, this.lease, { kinesis: this.deps.kinesis, log: this.log }).catch((err) => {
+      this.source = runKinesisSource(doc, this.lease, { kinesis: this.deps.kinesis, log: this.log, metrics: this.metrics.KinesisSource }).catch((err) => {
         if (!signal.aborted) this.log.warn({ err }, 'Firehose Kinesis source stopped');
       });
     }

@@ -3,6 +3,7 @@
  * started; the console and metrics issue exposes them). Put operations count the Incoming* ones
  * through `countIncoming`; the delivery engine counts the rest.
  */
+import { newKinesisSourceMetrics, type KinesisSourceMetrics } from '../source/kinesis-source.js';
 
 export interface DeliveryCounter {
   bytes: number;
@@ -34,6 +35,8 @@ export interface DeliveryMetrics {
   PartitionCountExceeded: number;
   /** Records written to error output objects, by error output type. */
   ErrorOutputRecords: Record<string, number>;
+  /** DataReadFromKinesisStream.*, KinesisMillisBehindLatest, ThrottledGetRecords (KinesisStreamAsSource). */
+  KinesisSource: KinesisSourceMetrics;
 }
 
 const counter = (): DeliveryCounter => ({ bytes: 0, records: 0, attempts: 0, successes: 0, dataFreshnessMs: 0 });
@@ -56,6 +59,7 @@ export const newDeliveryMetrics = (): DeliveryMetrics => ({
   PartitionCount: 0,
   PartitionCountExceeded: 0,
   ErrorOutputRecords: {},
+  KinesisSource: newKinesisSourceMetrics(),
 });
 
 /** Counters of every stream this process has seen, by delivery stream ARN. */
