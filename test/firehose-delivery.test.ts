@@ -351,3 +351,60 @@ test('a DELETING stream: buffers dropped, log and progress removed, nothing deli
   await new Promise((resolve) => setTimeout(resolve, 200));
   assert.equal((await keys('gone-bucket')).length, 1, 'only what was flushed before the delete');
 });
+
+test('HTTP endpoint: records delivered as AWS sends them; a failing endpoint leaves http-endpoint-failed objects', async () => {
+  offset = 0;
+  const http = await import('node:http');
+  const received: string[] = [];
+  let fail = false;
+  const receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as { requestId: string; records: Array<{ data: string }> };
+      // §12: a JSON body with Content-Length, nothing else counts.
+      const answer = (status: number, text: string) => res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+      if (fail) return answer(500, '{"error":"down"}');
+      for (const record of body.records) received.push(Buffer.from(record.data, 'base64').toString());
+      answer(200, JSON.stringify({ requestId: body.requestId, timestamp: Date.now() }));
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`;
+    await objects.createBucket('http-backup', REGION);
+    const doc = await createStream({
+      HttpEndpointDestinationDescription: {
+        EndpointConfiguration: { Url: url, Name: 'receiver' },
+        BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 0 },
+        RequestConfiguration: { ContentEncoding: 'NONE' },
+        RetryOptions: { DurationInSeconds: 0 },
+        S3BackupMode: 'FailedDataOnly',
+        S3DestinationDescription: {
+          BucketARN: 'arn:aws:s3:::http-backup',
+          Prefix: 'http/',
+          BufferingHints: { SizeInMBs: 5, IntervalInSeconds: 300 },
+          CompressionFormat: 'UNCOMPRESSED',
+        },
+      },
+    });
+    await put(doc, ['one', 'two']);
+    await eventually(async () => received.length === 2, 'the endpoint receiving both records');
+    assert.deepEqual(received, ['one', 'two']);
+    fail = true;
+    await put(doc, ['three']);
+    const [key] = await eventually(async () => {
+      const found = await keys('http-backup', 'http/http-endpoint-failed/');
+      return found.length > 0 && found;
+    }, 'the http-endpoint-failed object');
+    const text = (await bodyOf('http-backup', key)).toString();
+    const documents = text.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(documents.length, 1, text);
+    const document = documents[0];
+    assert.equal(Buffer.from(document.rawData, 'base64').toString(), 'three');
+    assert.match(document.errorCode, /^HttpEndpoint\./);
+    assert.equal(engine.metrics(doc.arn)!.DeliveryToHttpEndpoint.records, 2);
+  } finally {
+    receiver.close();
+  }
+});
