@@ -246,7 +246,7 @@ class StreamWorker {
    * The one delivery under way while the next records are read and processed (reading and
    * writing overlap); its records hold the checkpoint back until it is durable.
    */
-  private inFlight?: { promise: Promise<void>; minIndex: number; oldestArrival: number };
+  private inFlight?: { promise: Promise<void>; minIndex: number; oldestArrival: number; bytes: number };
 
   constructor(
     private readonly documentKey: string,
@@ -313,8 +313,14 @@ class StreamWorker {
       while (!signal.aborted) {
         if (!(await this.refreshDocument())) return void (await abort);
         let read = 0;
-        if (this.bufferedBytes() < this.readBudget()) read = await this.readAndBuffer(logName);
-        const flushing = this.flushWaiters.length > 0 && read === 0;
+        let caughtUp = false;
+        // A delivery under way counts too: while a destination is down, memory holds one object's worth.
+        if (this.bufferedBytes() + (this.inFlight?.bytes ?? 0) < this.readBudget()) {
+          read = await this.readAndBuffer(logName);
+          caughtUp = read === 0;
+        }
+        // flush(): once the log has been read to its end, everything buffered goes out.
+        const flushing = this.flushWaiters.length > 0 && caughtUp;
         const waiters = flushing ? this.flushWaiters.splice(0) : [];
         try {
           await this.flushDue(flushing || this.bufferedBytes() >= this.readBudget());
@@ -560,10 +566,11 @@ class StreamWorker {
       await this.settle();
       const minIndex = buffer.minIndex;
       const oldestArrival = buffer.oldestArrival;
+      const bytes = buffer.bytes;
       // deliverMain takes the buffer's records before its first await: the buffer is free at once.
       const promise = this.deliverMain(buffer);
       this.main!.release(buffer);
-      this.inFlight = { promise, minIndex, oldestArrival };
+      this.inFlight = { promise, minIndex, oldestArrival, bytes };
       promise.catch(() => undefined); // observed by settle()
     }
     if (this.backup) for (const buffer of this.backup.due(now, all)) await this.deliverBackup(buffer);
