@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { ObjectStore, ObjectHeaders } from '../../objects/object-store.js';
 import { ObjectStoreError } from '../../objects/object-store.js';
-import { compress, type CompressionFormat } from './compression.js';
+import { COMPRESSION_METADATA, compress, type CompressionFormat } from './compression.js';
 import { objectName } from './object-key.js';
 
 /** §14: "S3: retries up to 24 h, then data lost". */
@@ -92,19 +92,21 @@ export async function writeDeliveryObject(
   kind: string,
   precompressed?: { body: Buffer; extension: string },
 ): Promise<{ key: string; bytes: number; attempts: number }> {
-  const compressed = precompressed ?? (await compress(target.compression, chunks));
+  // Uncompressed records are not copied into one body: they go up as they are, in parts when large.
+  const compressed: { body: Buffer | Buffer[]; extension: string; contentEncoding?: string } =
+    precompressed ?? (target.compression === 'UNCOMPRESSED' ? { body: chunks, extension: COMPRESSION_METADATA.UNCOMPRESSED.extension } : await compress(target.compression, chunks));
+  const size = Array.isArray(compressed.body) ? compressed.body.reduce((sum, chunk) => sum + chunk.length, 0) : compressed.body.length;
   const extension = target.fileExtension ?? compressed.extension;
   const key = prefix + objectName(context.streamName, context.version, oldestArrival, target.timeZone, extension);
   const headers: ObjectHeaders = { contentType: OBJECT_CONTENT_TYPE };
-  const encoding = 'contentEncoding' in compressed ? (compressed as { contentEncoding?: string }).contentEncoding : undefined;
-  if (encoding) headers.contentEncoding = encoding;
+  if (compressed.contentEncoding) headers.contentEncoding = compressed.contentEncoding;
   const started = context.now();
   const sleep = context.sleep ?? sleepFor;
   for (let attempt = 1; ; attempt++) {
     try {
-      await putBody(context.objects, target.bucket, key, compressed.body, headers);
-      context.log.debug({ kind, bucket: target.bucket, key, bytes: compressed.body.length, attempt }, 'Firehose delivery attempt succeeded');
-      return { key, bytes: compressed.body.length, attempts: attempt };
+      await putBody(context.objects, target.bucket, key, compressed.body, size, headers);
+      context.log.debug({ kind, bucket: target.bucket, key, bytes: size, attempt }, 'Firehose delivery attempt succeeded');
+      return { key, bytes: size, attempts: attempt };
     } catch (err) {
       if (context.signal.aborted) throw context.signal.reason;
       const errorCode = awsS3ErrorCode(err);
@@ -116,17 +118,39 @@ export async function writeDeliveryObject(
   }
 }
 
-async function putBody(objects: ObjectStore, bucket: string, key: string, body: Buffer, headers: ObjectHeaders): Promise<void> {
-  if (body.length <= MULTIPART_THRESHOLD_BYTES) {
-    await objects.putObject(bucket, key, body, headers);
+/** Groups chunks into parts of at least `partBytes` (the last may be smaller), copying one part at a time. */
+function* partsOf(chunks: Buffer[], partBytes: number): Generator<Buffer> {
+  let group: Buffer[] = [];
+  let groupBytes = 0;
+  for (const chunk of chunks) {
+    for (let at = 0; at < chunk.length; ) {
+      const piece = chunk.subarray(at, at + (partBytes - groupBytes));
+      group.push(piece);
+      groupBytes += piece.length;
+      at += piece.length;
+      if (groupBytes === partBytes) {
+        yield group.length === 1 ? group[0] : Buffer.concat(group, groupBytes);
+        group = [];
+        groupBytes = 0;
+      }
+    }
+  }
+  if (groupBytes > 0) yield group.length === 1 ? group[0] : Buffer.concat(group, groupBytes);
+}
+
+async function putBody(objects: ObjectStore, bucket: string, key: string, body: Buffer | Buffer[], size: number, headers: ObjectHeaders): Promise<void> {
+  if (size <= MULTIPART_THRESHOLD_BYTES) {
+    await objects.putObject(bucket, key, Array.isArray(body) ? (body.length === 1 ? body[0] : Buffer.concat(body, size)) : body, headers);
     return;
   }
   const uploadId = await objects.createMultipartUpload(bucket, key, headers);
   try {
     const parts: { partNumber: number; etag: string }[] = [];
-    for (let offset = 0, partNumber = 1; offset < body.length; offset += MULTIPART_PART_BYTES, partNumber++) {
-      const part = await objects.uploadPart(bucket, key, uploadId, partNumber, body.subarray(offset, offset + MULTIPART_PART_BYTES));
-      parts.push({ partNumber, etag: part.etag });
+    let partNumber = 1;
+    for (const part of partsOf(Array.isArray(body) ? body : [body], MULTIPART_PART_BYTES)) {
+      const uploaded = await objects.uploadPart(bucket, key, uploadId, partNumber, part);
+      parts.push({ partNumber, etag: uploaded.etag });
+      partNumber++;
     }
     await objects.completeMultipartUpload(bucket, key, uploadId, parts);
   } catch (err) {
