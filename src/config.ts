@@ -29,6 +29,9 @@ export interface Config {
   createStreamMs: number;
   deleteStreamMs: number;
   updateStreamMs: number;
+  /** Time a Firehose delivery stream spends CREATING / DELETING (FIREHOSE-SPEC §3). */
+  createDeliveryStreamMs: number;
+  deleteDeliveryStreamMs: number;
   /** On-demand streams split a shard whose writes exceed either rate, averaged over the window (§5.3). */
   onDemandScaleRecords: number;
   onDemandScaleBytes: number;
@@ -65,6 +68,8 @@ export interface Config {
   functionTimeoutMs: number;
   /** Local function invocations running at once; more wait their turn. */
   functionConcurrency: number;
+  /** PEM CA file trusted (besides the public roots) by Firehose's https destinations: HTTP endpoint, OpenSearch, Splunk. */
+  destinationCa?: string;
   /** Streams that exist, ACTIVE, before the port opens (created when missing, left alone when present). */
   streams: StreamDeclaration[];
   /** Where `--tls` keeps the certificate it generates and its key; default DATA/tls, or a temp directory. */
@@ -116,6 +121,8 @@ export const SETTINGS: Setting[] = [
   { key: 'createStreamMs', flag: 'create-stream-ms', env: 'MILLRACE_CREATE_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a stream spends CREATING' },
   { key: 'deleteStreamMs', flag: 'delete-stream-ms', env: 'MILLRACE_DELETE_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a stream spends DELETING' },
   { key: 'updateStreamMs', flag: 'update-stream-ms', env: 'MILLRACE_UPDATE_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a stream spends UPDATING' },
+  { key: 'createDeliveryStreamMs', flag: 'create-delivery-stream-ms', env: 'MILLRACE_CREATE_DELIVERY_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a Firehose delivery stream spends CREATING' },
+  { key: 'deleteDeliveryStreamMs', flag: 'delete-delivery-stream-ms', env: 'MILLRACE_DELETE_DELIVERY_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a Firehose delivery stream spends DELETING' },
   { key: 'onDemandScaleRecords', flag: 'on-demand-scale-records', env: 'MILLRACE_ON_DEMAND_SCALE_RECORDS', kind: 'integer', value: 'N', fallback: 1000, help: 'records/s per shard above which an on-demand stream splits it' },
   { key: 'onDemandScaleBytes', flag: 'on-demand-scale-bytes', env: 'MILLRACE_ON_DEMAND_SCALE_BYTES', kind: 'integer', value: 'N', fallback: 1_048_576, help: 'bytes/s per shard above which an on-demand stream splits it' },
   { key: 'onDemandScaleSeconds', flag: 'on-demand-scale-seconds', env: 'MILLRACE_ON_DEMAND_SCALE_SECONDS', kind: 'integer', value: 'S', fallback: 30, help: 'seconds a shard must stay above those rates' },
@@ -129,7 +136,7 @@ export const SETTINGS: Setting[] = [
   { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'MILLRACE_HEADERS_TIMEOUT_MS', kind: 'integer', value: 'MS', fallback: 60_000, help: 'drop connections whose request headers take longer' },
   { key: 'bodyTimeoutMs', flag: 'body-timeout-ms', env: 'MILLRACE_BODY_TIMEOUT_MS', kind: 'integer', value: 'MS', fallback: 60_000, help: 'drop requests whose body stalls (no bytes arrive) for longer' },
   { key: 'credentials', flag: 'credentials', env: 'MILLRACE_CREDENTIALS', kind: 'string', value: 'JSON|FILE', help: 'JSON array of {accessKeyId, secretAccessKey, accountId} or a file holding it: verify SigV4 signatures' },
-  { key: 'enforceLimits', flag: 'enforce-limits', env: 'MILLRACE_ENFORCE_LIMITS', kind: 'boolean', fallback: false, help: 'throttle as Kinesis does: 1 MiB/s and 1,000 records/s in, 2 MiB/s and 5 reads/s out per shard, control-plane TPS' },
+  { key: 'enforceLimits', flag: 'enforce-limits', env: 'MILLRACE_ENFORCE_LIMITS', kind: 'boolean', fallback: false, help: 'throttle as Kinesis does: 1 MiB/s and 1,000 records/s in, 2 MiB/s and 5 reads/s out per shard, control-plane TPS; and Firehose DirectPut quotas per delivery stream' },
   { key: 'store', flag: 'store', env: 'MILLRACE_STORE', kind: 'string', value: 'URL', help: 'nats://HOST:PORT[,HOST:PORT...]: keep everything in a NATS JetStream cluster (distributed mode)' },
   { key: 'replicas', flag: 'replicas', env: 'MILLRACE_REPLICAS', kind: 'integer', value: 'N', fallback: 3, help: 'JetStream replicas of each shard log and of the metadata (distributed mode)' },
   { key: 'natsUser', flag: 'nats-user', env: 'MILLRACE_NATS_USER', kind: 'string', value: 'USER', help: 'user for the NATS connection' },
@@ -145,6 +152,7 @@ export const SETTINGS: Setting[] = [
   { key: 'functionsDir', flag: 'functions', env: 'MILLRACE_FUNCTIONS', kind: 'string', value: 'DIR', help: 'directory of DIR/<function name>.mjs handlers to run as Lambda functions' },
   { key: 'functionTimeoutMs', flag: 'function-timeout-ms', env: 'MILLRACE_FUNCTION_TIMEOUT_MS', kind: 'integer', value: 'MS', fallback: 3000, help: 'timeout of a --functions invocation (Lambda default 3 s)' },
   { key: 'functionConcurrency', flag: 'function-concurrency', env: 'MILLRACE_FUNCTION_CONCURRENCY', kind: 'integer', value: 'N', fallback: 4, help: '--functions invocations running at once' },
+  { key: 'destinationCa', flag: 'destination-ca', env: 'MILLRACE_DESTINATION_CA', kind: 'string', value: 'FILE', help: 'PEM CA file trusted, besides the public roots, by Firehose https destinations (HTTP endpoint, OpenSearch, Splunk)' },
   { key: 'logLevel', flag: 'log-level', env: 'MILLRACE_LOG_LEVEL', kind: 'string', value: 'LEVEL', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], fallback: 'info', help: 'fatal, error, warn, info, debug (a line per request), trace or silent' },
   { key: 'logFormat', flag: 'log-format', env: 'MILLRACE_LOG_FORMAT', kind: 'string', value: 'FORMAT', choices: ['pretty', 'json'], help: 'pretty or json (default: pretty when stderr is a terminal, JSON otherwise)' },
 ];

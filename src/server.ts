@@ -27,6 +27,14 @@ import { createLambdaService } from './lambda/service.js';
 import { openObjectStore } from './objects/open.js';
 import type { ObjectStore } from './objects/object-store.js';
 import { createS3Service } from './s3/service.js';
+import { createGlueService, GLUE_SIGNING_NAME } from './glue/service.js';
+import { storeGlueCatalog } from './glue/catalog.js';
+import { startDelivery, type DeliveryEngine } from './firehose/delivery/engine.js';
+import { createFirehoseService, FIREHOSE_SIGNING_NAME } from './firehose/service.js';
+import type { Firehose } from './firehose/context.js';
+import { DeliveryStreams } from './firehose/domain/delivery-streams.js';
+import { PutThroughput } from './firehose/domain/throughput.js';
+import { startLifecycleSweep } from './firehose/background.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -37,6 +45,8 @@ export interface Millrace {
   readonly certificateFile?: string;
   readonly port: number;
   readonly kinesis: Kinesis;
+  /** The Firehose control plane and ingest (firehose/); delivery reads the same store. */
+  readonly firehose: Firehose;
   readonly store: Store;
   /** Background work that runs on one node at a time (Firehose delivery, Analytics, the Kinesis sweep). */
   readonly leases: Leases;
@@ -44,6 +54,8 @@ export interface Millrace {
   readonly functions: FunctionInvoker;
   /** Where objects are kept: the S3 API's buckets, and the family's deliveries. */
   readonly objects: ObjectStore;
+  /** Firehose delivery (firehose/delivery/engine.ts): one lease per delivery stream. */
+  readonly delivery: DeliveryEngine;
   /** Stops accepting, lets requests in flight finish (SHUTDOWN_DRAIN_MS at most), closes the store. */
   close(): Promise<void>;
 }
@@ -89,6 +101,8 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let objects: ObjectStore;
   let leases: Leases;
   let kinesis: Kinesis;
+  let delivery: DeliveryEngine;
+  let firehose: Firehose;
   let listener: Listener;
   let endpoint = '';
   let certificateFile: string | undefined;
@@ -99,9 +113,14 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     opened.push(() => objects.close());
     const authenticator = createAuthenticator(config);
     kinesis = { config, store, streams: new Streams(store, config) };
-    const jsonServices = [await createKinesisService(kinesis, authenticator)];
+    firehose = { config, store, kinesis, streams: new DeliveryStreams(store), throughput: new PutThroughput(config.enforceLimits) };
+    const jsonServices = [
+      await createKinesisService(kinesis, authenticator),
+      await createFirehoseService(firehose, authenticator),
+      await createGlueService(store, authenticator),
+    ];
     /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
-    const jsonSigningNames = ['kinesis'];
+    const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME];
     const restServices: HttpService[] = [
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
@@ -115,7 +134,10 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       ['/health', healthPage({ store, services: served, leases })],
     ]);
     startBackgroundWork(kinesis, log, leases);
+    startLifecycleSweep(firehose, log, leases);
     leases.start();
+    delivery = startDelivery({ store, objects, functions, leases, log, kinesis, glue: storeGlueCatalog(store), config });
+    opened.push(() => delivery.stop());
     // Declared streams are ACTIVE before the port opens: a client that can connect finds them.
     await declareStreams(jsonServices[0], config.streams ?? [], { account: config.account, region: config.region }, log);
     const tls =
@@ -152,15 +174,18 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     certificateFile,
     port: listener.port,
     kinesis,
+    firehose,
     store,
     leases,
     functions,
     objects,
+    delivery,
     async close() {
       // Drain (listener.ts): no new connections or streams, requests in flight answered,
       // subscriptions completed as event streams that end normally; then the leases, then the store.
       const { cut } = await listener.close({ drained: () => void endSubscriptions(kinesis) });
       if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
+      await delivery.stop(); // what is buffered stays in the ingest logs
       await leases.stop(); // hands every lease over while the store is still open
       await functions.close();
       await objects.close();

@@ -28,7 +28,7 @@ test('a Kinesis client is served as before: the target prefix routes it, whateve
   await kinesis.send(new CreateStreamCommand({ StreamName: 'routed', ShardCount: 1 }));
   assert.ok((await kinesis.send(new ListStreamsCommand({}))).StreamNames?.includes('routed'));
   // A target of a prefix no service has is Kinesis's UnknownOperationException, as on AWS's endpoint.
-  const unknown = await rawRequest(server.endpoint, { target: 'Firehose_20150804.ListDeliveryStreams', body: '{}' });
+  const unknown = await rawRequest(server.endpoint, { target: 'KinesisAnalytics_20180523.ListApplications', body: '{}' });
   assert.equal(unknown.status, 400);
   assert.deepEqual(unknown.json, { __type: 'UnknownOperationException' });
 });

@@ -22,6 +22,8 @@ const NUMBER_CLASS = 'class com.amazon.coral.value.json.numbers.TruncatingBigNum
 /** Enum orders AWS was recorded printing; other enums print in model order (§1.9). */
 const RECORDED_ENUM_ORDER: Record<string, string[]> = {
   ShardIteratorType: ['AFTER_SEQUENCE_NUMBER', 'LATEST', 'AT_TIMESTAMP', 'AT_SEQUENCE_NUMBER', 'TRIM_HORIZON'],
+  // Firehose (FIREHOSE-SPEC §17, captured from AWS by floci).
+  CompressionFormat: ['ZIP', 'HADOOP_SNAPPY', 'Snappy', 'GZIP', 'UNCOMPRESSED'],
 };
 
 type Json = unknown;

@@ -71,6 +71,10 @@ export interface DeliveryStreamDocument {
   tags: Array<{ Key: string; Value?: string }>;
   /** Epoch ms at which a CREATING / DELETING / ENABLING / DISABLING state completes. */
   pendingUntil?: number;
+  /** Epoch ms at which an ENABLING / DISABLING encryption state completes. */
+  encryptionPendingUntil?: number;
+  /** Epoch ms of the Start/StopDeliveryStreamEncryption calls of the last 24 hours (§16: 25 per stream). */
+  encryptionChanges?: number[];
   failureDescription?: { Type: string; Details: string };
 }
 

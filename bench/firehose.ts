@@ -1,0 +1,272 @@
+/**
+ * Firehose data path against the issue's targets, in one run:
+ *  1. PutRecordBatch 500 × 100 B durable records/s, Millrace beside moto_server's Firehose (when
+ *     `moto_server` is on PATH and Millrace serves Firehose.PutRecordBatch; otherwise the durable
+ *     append PutRecordBatch is built on is measured and said so);
+ *  2. delivery to the embedded object store, MB/s, uncompressed and GZIP, of JSON records;
+ *  3. zero buffering: put → object visible, p50/p99;
+ *  4. peak RSS while the bytes of `--backlog-mb` (default 1024; the issue's 5 GB: 5120) flow with
+ *     the bucket missing, then created.
+ * Run: `npx tsc -p . && node dist/bench/firehose.js [--backlog-mb N] [--delivery-mb N]`. MB = 10^6 bytes.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FirehoseClient, PutRecordBatchCommand, CreateDeliveryStreamCommand } from '@aws-sdk/client-firehose';
+import { startMillrace, type Millrace } from '../src/server.js';
+import { DESTINATION_ID, deliveryStreamArn, deliveryStreamKey, ingestLogName, progressKey, type DeliveryStreamDocument } from '../src/firehose/domain/delivery-stream.js';
+
+const argument = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const BACKLOG_MB = argument('--backlog-mb', 1024);
+const DELIVERY_MB = argument('--delivery-mb', 512);
+const PUT_SECONDS = argument('--put-seconds', 5);
+/** `--only delivery` runs just part 2 (profiling). */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const ACCOUNT = '000000000000';
+const REGION = 'us-east-1';
+const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A JSON line of about `bytes` bytes (varied, as real events are). */
+function jsonRecord(i: number, bytes = 100): Buffer {
+  const head = `{"id":${i},"user":"u${(i * 7919) % 100_000}","ts":${1_700_000_000_000 + i},"msg":"`;
+  const fill = Math.max(0, bytes - head.length - 3);
+  let text = '';
+  while (text.length < fill) text += `event ${(i * 2654435761) >>> 0} `;
+  return Buffer.from(head + text.slice(0, fill) + '"}\n');
+}
+
+let streamCount = 0;
+async function createStream(server: Millrace, bucket: string, hints: { SizeInMBs: number; IntervalInSeconds: number }, compression = 'UNCOMPRESSED', status: DeliveryStreamDocument['status'] = 'ACTIVE') {
+  const name = `bench-${++streamCount}`;
+  const doc: DeliveryStreamDocument = {
+    account: ACCOUNT,
+    region: REGION,
+    name,
+    arn: deliveryStreamArn('aws', REGION, ACCOUNT, name),
+    status,
+    type: 'DirectPut',
+    version: 1,
+    createTimestamp: Date.now(),
+    incarnation: `${name}-${Date.now().toString(36)}`,
+    destination: {
+      DestinationId: DESTINATION_ID,
+      ExtendedS3DestinationDescription: { BucketARN: `arn:aws:s3:::${bucket}`, BufferingHints: hints, CompressionFormat: compression, Prefix: `${name}/`, S3BackupMode: 'Disabled' },
+    },
+    secrets: {},
+    tags: [],
+  };
+  await server.store.meta.put(deliveryStreamKey(ACCOUNT, REGION, name), doc, 0);
+  await server.delivery.rescan();
+  return doc;
+}
+
+async function setStatus(server: Millrace, doc: DeliveryStreamDocument, status: DeliveryStreamDocument['status']) {
+  const key = deliveryStreamKey(ACCOUNT, REGION, doc.name);
+  const entry = (await server.store.meta.get<DeliveryStreamDocument>(key))!;
+  await server.store.meta.put(key, { ...entry.value, status }, entry.revision);
+}
+
+async function deliveredIndex(server: Millrace, doc: DeliveryStreamDocument): Promise<number> {
+  const entry = await server.store.meta.get<{ value: { index: number } }>(progressKey(doc, 'delivered'));
+  return entry?.value.value.index ?? 0;
+}
+
+async function appendMB(server: Millrace, doc: DeliveryStreamDocument, mb: number, recordBytes = 1000, onBatch?: () => void): Promise<number> {
+  const batch = Array.from({ length: 500 }, (_, i) => ({ partitionKey: '', data: jsonRecord(i, recordBytes) }));
+  let written = 0;
+  let records = 0;
+  while (written < mb * 1e6) {
+    await server.store.records.append(ingestLogName(doc), batch);
+    written += batch.length * recordBytes;
+    records += batch.length;
+    onBatch?.();
+  }
+  return records;
+}
+
+async function putRecordBatchRate(endpoint: string, label: string, create: boolean): Promise<number | string> {
+  const client = new FirehoseClient({ endpoint, region: REGION, credentials, maxAttempts: 1 });
+  try {
+    const name = `put-bench-${Date.now()}`;
+    if (create) {
+      // moto writes each put to its own S3 at once: the bucket must exist there (Millrace's may be missing).
+      await fetch(`${endpoint}/put-bench`, { method: 'PUT', headers: { Authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20240101/${REGION}/s3/aws4_request, SignedHeaders=host, Signature=0` } }).catch(() => undefined);
+      await client.send(
+        new CreateDeliveryStreamCommand({
+          DeliveryStreamName: name,
+          ExtendedS3DestinationConfiguration: { BucketARN: 'arn:aws:s3:::put-bench', RoleARN: 'arn:aws:iam::000000000000:role/firehose' },
+        }),
+      );
+      await sleep(200);
+    }
+    const Records = Array.from({ length: 500 }, (_, i) => ({ Data: new Uint8Array(jsonRecord(i, 100)) }));
+    let records = 0;
+    const until = performance.now() + PUT_SECONDS * 1000;
+    const started = performance.now();
+    // Eight callers at once, as a producer fleet would.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (performance.now() < until) {
+          const out = await client.send(new PutRecordBatchCommand({ DeliveryStreamName: name, Records }));
+          records += 500 - (out.FailedPutCount ?? 0);
+        }
+      }),
+    );
+    return records / ((performance.now() - started) / 1000);
+  } catch (err) {
+    return `${label}: ${(err as Error).name}: ${(err as Error).message.slice(0, 80)}`;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function startMoto(): Promise<{ endpoint: string; stop(): void } | undefined> {
+  const port = await freePort();
+  const child = spawn('moto_server', ['-p', String(port), '-H', '127.0.0.1'], { stdio: 'ignore' });
+  const failed = await new Promise<boolean>((resolve) => {
+    child.once('error', () => resolve(true));
+    setTimeout(() => resolve(false), 200);
+  });
+  if (failed) return undefined;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/moto-api/`);
+      return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+    } catch {
+      await sleep(100);
+    }
+  }
+  child.kill('SIGKILL');
+  return undefined;
+}
+
+/** Anonymous resident memory (Linux): RSS less the file pages LMDB maps, which the kernel reclaims at will. */
+function rssAnon(): number {
+  try {
+    const match = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'millrace-firehose-bench-'));
+  const server = await startMillrace({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'silent' });
+  const results: string[] = [];
+  try {
+    // 1. PutRecordBatch beside moto.
+    if (!ONLY || ONLY === 'put') {
+    const millracePut = await putRecordBatchRate(server.endpoint, 'Millrace', true);
+    if (typeof millracePut === 'string') {
+      // Firehose's operations not served by this build: the durable append they are made of.
+      const doc = await createStream(server, 'put-bench', { SizeInMBs: 128, IntervalInSeconds: 900 }, 'UNCOMPRESSED', 'CREATING');
+      const batch = Array.from({ length: 500 }, (_, i) => ({ partitionKey: '', data: jsonRecord(i, 100) }));
+      let records = 0;
+      const until = performance.now() + PUT_SECONDS * 1000;
+      const started = performance.now();
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (performance.now() < until) records += (await server.store.records.append(ingestLogName(doc), batch)).length;
+      }));
+      results.push(`PutRecordBatch 500 x 100 B: not served by this build (${millracePut}); durable ingest append alone: ${(records / ((performance.now() - started) / 1000)).toFixed(0)} records/s`);
+    } else {
+      results.push(`PutRecordBatch 500 x 100 B, Millrace:      ${millracePut.toFixed(0)} records/s`);
+    }
+    const moto = await startMoto();
+    if (moto) {
+      const motoPut = await putRecordBatchRate(moto.endpoint, 'moto', true);
+      moto.stop();
+      results.push(typeof motoPut === 'string' ? `moto_server: ${motoPut}` : `PutRecordBatch 500 x 100 B, moto_server:   ${motoPut.toFixed(0)} records/s` + (typeof millracePut === 'number' ? ` (Millrace ${(millracePut / motoPut).toFixed(1)}x)` : ''));
+    } else results.push('moto_server: not found on PATH');
+    console.log(results.join('\n'));
+    }
+
+    // 2. Delivery throughput.
+    if (!ONLY || ONLY === 'delivery') {
+    await server.objects.createBucket('delivery-bench', REGION);
+    for (const compression of ['UNCOMPRESSED', 'GZIP']) {
+      const doc = await createStream(server, 'delivery-bench', { SizeInMBs: 64, IntervalInSeconds: 1 }, compression, 'CREATING');
+      const records = await appendMB(server, doc, DELIVERY_MB);
+      const started = performance.now();
+      await setStatus(server, doc, 'ACTIVE');
+      server.delivery.wake();
+      // Everything goes out now: the last, partly filled buffer does not wait for its interval.
+      await server.delivery.flush(doc.account, doc.region, doc.name);
+      while ((await deliveredIndex(server, doc)) < records) await sleep(10);
+      const seconds = (performance.now() - started) / 1000;
+      const line = `delivery ${compression.padEnd(12)} ${(DELIVERY_MB / seconds).toFixed(0)} MB/s of JSON records (${DELIVERY_MB} MB, ${seconds.toFixed(1)} s, SizeInMBs 64)`;
+      results.push(line);
+      console.log(line);
+    }
+
+    }
+    if (ONLY && ONLY !== 'rss') return;
+    if (!ONLY) {
+    // 3. Zero buffering latency.
+    await server.objects.createBucket('zero-bench', REGION);
+    const zero = await createStream(server, 'zero-bench', { SizeInMBs: 1, IntervalInSeconds: 0 });
+    const latencies: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const started = performance.now();
+      const [stored] = await server.store.records.append(ingestLogName(zero), [{ partitionKey: '', data: jsonRecord(i) }]);
+      for (;;) {
+        const { objects } = await server.objects.listObjects('zero-bench', { prefix: `${zero.name}/`, limit: 1000 });
+        if (objects.length > i) break;
+        await sleep(2);
+      }
+      latencies.push(performance.now() - started);
+      void stored;
+    }
+    const zeroLine = `zero buffering put -> visible: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms (100 records, one at a time)`;
+    results.push(zeroLine);
+    console.log(zeroLine);
+
+    }
+    // 4. RSS with the destination down, then recovering.
+    let peakRss = process.memoryUsage().rss;
+    let peakHeap = 0;
+    let peakAnon = 0;
+    const sample = () => {
+      const usage = process.memoryUsage();
+      peakRss = Math.max(peakRss, usage.rss);
+      peakHeap = Math.max(peakHeap, usage.heapUsed + usage.external);
+      peakAnon = Math.max(peakAnon, rssAnon());
+    };
+    const sampler = setInterval(sample, 50);
+    const down = await createStream(server, 'down-bench', { SizeInMBs: 64, IntervalInSeconds: 60 });
+    const started = performance.now();
+    const records = await appendMB(server, down, BACKLOG_MB, 1000, sample);
+    const afterIngest = peakRss;
+    const heapWhileDown = peakHeap;
+    const anonWhileDown = peakAnon;
+    await server.objects.createBucket('down-bench', REGION);
+    while ((await deliveredIndex(server, down)) < records) await sleep(50);
+    clearInterval(sampler);
+    const rssLine = `backlog ${BACKLOG_MB} MB with the bucket missing, then created: peak RSS ${(afterIngest / 1e6).toFixed(0)} MB while down, ${(peakRss / 1e6).toFixed(0)} MB through recovery (${((performance.now() - started) / 1000).toFixed(0)} s); JS heap + buffers peak ${(heapWhileDown / 1e6).toFixed(0)} MB while down, ${(peakHeap / 1e6).toFixed(0)} MB overall; RssAnon (RSS without the store's file-backed memory map) peak ${(anonWhileDown / 1e6).toFixed(0)} MB while down, ${(peakAnon / 1e6).toFixed(0)} MB overall`;
+    results.push(rssLine);
+    console.log(rssLine);
+  } finally {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  console.log('\n' + results.join('\n'));
+}
+
+await main();

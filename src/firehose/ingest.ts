@@ -1,0 +1,43 @@
+import { invalidArgument } from '../protocol/errors.js';
+import { acceptsPayload, INVALID_SOURCE_MESSAGE } from './processing/pipeline.js';
+import { ingestLogName, type DeliveryStreamDocument } from './domain/delivery-stream.js';
+import { kindOf } from './domain/destination.js';
+import { recordIds } from './domain/record-id.js';
+import type { FirehoseContext } from './context.js';
+import { deliveryStreamNotActive, deliveryStreamNotFound, invalidSource, KINESIS_SOURCE_PUT_REFUSED, RECORDS_SIZE_EXCEEDED, throttled } from './errors.js';
+
+/**
+ * What PutRecord and PutRecordBatch share (FIREHOSE-SPEC §5): the stream must take direct puts and
+ * be ACTIVE (or DELETING: it "might continue to accept records", §3); the records go to the
+ * stream's ingest log and are acknowledged only once the append is durable.
+ */
+
+/** §5: PutRecordBatch's total, "4 MiB"; the exact threshold (4,194,304 bytes?) is UNVERIFIED. */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** The stream a put goes to, after the checks every put makes. */
+export async function putTarget(name: string, context: FirehoseContext): Promise<DeliveryStreamDocument> {
+  const { firehose, account, region } = context;
+  const stream = await firehose.streams.find({ account, region }, name);
+  if (!stream) throw deliveryStreamNotFound(name, account);
+  if (stream.type === 'KinesisStreamAsSource') throw invalidArgument(KINESIS_SOURCE_PUT_REFUSED);
+  if (stream.status !== 'ACTIVE' && stream.status !== 'DELETING') throw deliveryStreamNotActive(name, account, stream.status);
+  return stream;
+}
+
+/** Checks the payloads, appends them durably and answers their RecordIds, in order. */
+export async function ingest(stream: DeliveryStreamDocument, payloads: Buffer[], context: FirehoseContext): Promise<{ recordIds: string[]; encrypted: boolean }> {
+  let bytes = 0;
+  for (const data of payloads) bytes += data.length;
+  if (bytes > MAX_BATCH_BYTES) throw invalidArgument(RECORDS_SIZE_EXCEEDED);
+  // §6: with the Decompression processor on, only CloudWatch Logs subscription payloads are taken.
+  const processing = (stream.destination[`${kindOf(stream.destination)}DestinationDescription`] as Record<string, unknown>).ProcessingConfiguration;
+  if (processing !== undefined && payloads.some((data) => !acceptsPayload(processing, data))) throw invalidSource(INVALID_SOURCE_MESSAGE);
+  if (!context.firehose.throughput.admit(stream.arn, stream.region, payloads.length, bytes)) throw throttled();
+  const encrypted = stream.encryption?.Status === 'ENABLED';
+  const stored = await context.firehose.store.records.append(
+    ingestLogName(stream),
+    payloads.map((data) => ({ partitionKey: '', data })),
+  );
+  return { recordIds: recordIds(stream.incarnation, stored.map((record) => record.index)), encrypted };
+}
