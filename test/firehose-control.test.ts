@@ -89,7 +89,6 @@ test('CreateDeliveryStream answers the ARN; Describe fills every default and mir
     EncryptionConfiguration: { NoEncryptionConfig: 'NoEncryption' },
     CloudWatchLoggingOptions: { Enabled: false },
     S3BackupMode: 'Disabled',
-    DataFormatConversionConfiguration: { Enabled: false },
   });
   assert.deepEqual(destination.S3DestinationDescription, {
     RoleARN: ROLE,

@@ -170,8 +170,9 @@ function withDefaults(shapeName: string, description: Json): Json {
   if (MODEL.shapes[shapeName]?.members?.CloudWatchLoggingOptions) out.CloudWatchLoggingOptions ??= { Enabled: false };
   switch (shapeName) {
     case 'ExtendedS3DestinationDescription': {
+      // A stream created without them describes no DataFormatConversionConfiguration,
+      // ProcessingConfiguration or DynamicPartitioningConfiguration (recorded: steampipe PR #769).
       out.S3BackupMode ??= 'Disabled';
-      out.DataFormatConversionConfiguration ??= { Enabled: false };
       const dp = out.DynamicPartitioningConfiguration as Json | undefined;
       if (dp?.Enabled === true) out.DynamicPartitioningConfiguration = { ...dp, RetryOptions: dp.RetryOptions ?? { DurationInSeconds: RETRY_DEFAULT_SECONDS } };
       break;
