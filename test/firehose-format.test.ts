@@ -14,7 +14,7 @@ import {
   INVALID_EXPRESSION_MESSAGE, PARTITION_KEY_IN_ERROR_PREFIX_MESSAGE, PARTITION_KEYS_WITHOUT_DYNAMIC_PARTITIONING_MESSAGE,
   DYNAMIC_PARTITIONING_WITHOUT_PARTITION_KEYS_MESSAGE, PREFIX_TOO_LONG_MESSAGE, INVALID_TIMESTAMP_PATTERN_MESSAGE, REDSHIFT_PREFIX_MESSAGE, MAX_EVALUATED_PREFIX_LENGTH,
 } from '../src/firehose/delivery/prefixes.js';
-import { objectName } from '../src/firehose/delivery/object-key.js';
+import { objectExtension, objectName } from '../src/firehose/delivery/object-key.js';
 import { compress, decompress, COMPRESSION_FORMATS, DEFLATE_SEGMENT_BYTES, fallbackCrc32ForTests, type CompressionFormat } from '../src/firehose/delivery/compression.js';
 import {
   HadoopSnappyWriter, SnappyJavaWriter, SNAPPY_JAVA_BLOCK_SIZE, HADOOP_SNAPPY_MAX_INPUT_SIZE, unframeSnappyJava, unframeHadoopSnappy, SnappyFramingError,
@@ -291,6 +291,10 @@ test('object names: <name>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid><ext> in the st
   assert.notEqual(objectName('s', 1, DOC_INSTANT, 'UTC', ''), objectName('s', 1, DOC_INSTANT, 'UTC', ''), 'a new UUID each time');
   assert.equal(objectName('s', 1, DOC_INSTANT, 'Asia/Tokyo', '.snappy', 'u'), 's-1-2018-08-27-19-30-00-u.snappy');
   assert.equal(objectName('s', 12, at('2018-03-11T07:00:00Z'), 'America/New_York', '', 'u'), 's-12-2018-03-11-03-00-00-u');
+  // FileExtension replaces the default; empty means unset.
+  assert.equal(objectExtension('.gz', '.json.gz'), '.json.gz');
+  assert.equal(objectExtension('.gz', ''), '.gz');
+  assert.equal(objectExtension('', undefined), '');
 });
 
 // ---------------------------------------------------------------------------------------------

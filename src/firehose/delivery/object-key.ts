@@ -15,3 +15,11 @@ export function objectName(streamName: string, version: number, epochMs: number,
   const year = String(f.year).padStart(4, '0');
   return `${streamName}-${version}-${year}-${two(f.month)}-${two(f.day)}-${two(f.hour)}-${two(f.minute)}-${two(f.second)}-${uuid}${extension}`;
 }
+
+/**
+ * §9: the key's extension — FileExtension (ExtendedS3) replaces the format's default one
+ * (compression's `.gz`…, or `.parquet` for format conversion); an empty FileExtension counts as unset.
+ */
+export function objectExtension(defaultExtension: string, fileExtension: string | undefined): string {
+  return fileExtension ? fileExtension : defaultExtension;
+}
