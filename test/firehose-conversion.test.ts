@@ -16,6 +16,7 @@ import {
   convertToParquet,
   convertWithCatalog,
   ENTITY_NOT_FOUND_CODE,
+  formatConversionErrorRecord,
   MALFORMED_DATA_CODE,
   INVALID_SCHEMA_CODE,
   ORC_NOT_SUPPORTED_MESSAGE,
@@ -336,6 +337,19 @@ test('records that do not convert come back as format-conversion-failed failures
     });
   }
   assert.match(result.failed[0].errorMessage, /array of JSON documents is not valid input/);
+  // The error object's JSON (§8.4).
+  const kinesisSourced = { ...result.failed[0], source: { shardId: 'shardId-000000000000', partitionKey: 'k', sequenceNumber: '4960', subsequenceNumber: 2, approximateArrivalTimestamp: 1 } };
+  assert.deepEqual(formatConversionErrorRecord(kinesisSourced), {
+    attemptsMade: 1,
+    arrivalTimestamp: input[1].arrival,
+    lastErrorCode: MALFORMED_DATA_CODE,
+    lastErrorMessage: result.failed[0].errorMessage,
+    attemptEndingTimestamp: 1_800_000_000_000,
+    rawData: Buffer.from('[{"i":2}]').toString('base64'),
+    sequenceNumber: '4960',
+    subSequenceNumber: 2,
+    dataCatalogTable: result.failed[0].dataCatalogTable,
+  });
   assert.match(result.failed[2].errorMessage, /cannot read "three" as int for column i/);
   const rows = await parquetReadObjects({ file: arrayBuffer(result.body) });
   assert.deepEqual(

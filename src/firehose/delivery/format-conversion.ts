@@ -170,6 +170,27 @@ export function dataCatalogTableOf(conversion: unknown, stream: { account: strin
   };
 }
 
+/**
+ * The error record of a format-conversion-failed object (§8.4, docs
+ * record-format-conversion-error-handling): the current documentation names the code and message
+ * `lastErrorCode` / `lastErrorMessage` (older pages `ErrorCode` / `ErrorMessage`). A DirectPut
+ * record has no sequence number: Firehose's own record id is not kept, so it is absent (UNVERIFIED
+ * what AWS writes there for DirectPut).
+ */
+export function formatConversionErrorRecord(failure: ConversionFailure): Record<string, unknown> {
+  return {
+    attemptsMade: failure.attemptsMade,
+    arrivalTimestamp: failure.arrival,
+    lastErrorCode: failure.errorCode,
+    lastErrorMessage: failure.errorMessage,
+    attemptEndingTimestamp: failure.attemptEndingTimestamp,
+    rawData: failure.rawData.toString('base64'),
+    sequenceNumber: failure.source?.sequenceNumber,
+    subSequenceNumber: failure.source?.subsequenceNumber ?? 0,
+    dataCatalogTable: failure.dataCatalogTable,
+  };
+}
+
 /** Every record failed with one reason (table missing, schema unreadable): delivery's fallback too. */
 export function failAll(
   records: ConversionInputRecord[],
