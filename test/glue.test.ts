@@ -91,6 +91,14 @@ test('model validation: ValidationException with the model constraint texts; unk
     message: `1 validation error detected: Value '${tooLong}' at 'name' failed to satisfy constraint: Member must have length less than or equal to 255`,
     status: 400,
   });
+  // The model's name pattern (with its surrogate-pair range read as astral code points).
+  assert.deepEqual(await failure(glue.send(new GetDatabaseCommand({ Name: 'bad\u0001name' }))), {
+    name: 'ValidationException',
+    message:
+      "1 validation error detected: Value 'bad\u0001name' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*",
+    status: 400,
+  });
+  assert.equal((await failure(glue.send(new GetDatabaseCommand({ Name: 'db_🌊' })))).message, 'Database db_🌊 not found.');
   const page = await failure(glue.send(new GetDatabasesCommand({ MaxResults: 101 })));
   assert.equal(page.name, 'ValidationException');
   assert.equal(page.message, "1 validation error detected: Value '101' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100");
