@@ -244,13 +244,15 @@ export async function convertToParquet(
   const stream = { account: options.account ?? table.CatalogId, region: options.region ?? '' };
   const catalogTable = dataCatalogTableOf(conversion, stream, table);
   let columns: ColumnReader[];
+  let serde: SerdeSettings;
   try {
     columns = tableColumns(table);
+    // Checked at create time; a configuration stored before that check still fails cleanly here.
+    serde = readSerde(conversion);
   } catch (err) {
-    const message = err instanceof HiveTypeError || err instanceof SchemaError ? err.message : String(err);
+    const message = err instanceof HiveTypeError || err instanceof SchemaError ? err.message : `Invalid deserializer configuration: ${(err as Error).message}`;
     return { body: Buffer.alloc(0), failed: failAll(records, INVALID_SCHEMA_CODE, message, catalogTable, now()), rows: 0, convertedRecords: 0, extension: PARQUET_EXTENSION };
   }
-  const serde = readSerde(conversion);
   for (const column of columns) {
     const columnKey = serde.caseInsensitive ? column.name.toLowerCase() : column.name;
     column.jsonKey = serde.mappings.get(columnKey) ?? columnKey;
