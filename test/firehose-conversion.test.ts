@@ -390,7 +390,7 @@ test('a table that cannot be read or found fails every record (InvalidSchema / E
     },
     { account: '123456789012', region: 'us-east-1' },
   );
-  assert.deepEqual(asked, ['123456789012', 'us-east-1', 'analytics', 'events', '123456789012']);
+  assert.deepEqual(asked, ['123456789012', 'us-east-1', 'analytics', 'events', '123456789012', 'LATEST']);
   assert.deepEqual(await parquetReadObjects({ file: arrayBuffer(found.body) }), [{ a: 1 }, { a: 2 }]);
 });
 

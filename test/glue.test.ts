@@ -189,10 +189,20 @@ test('tables: create, get, VersionId increments on update, CreateTime kept, Upda
     status: 400,
   });
 
-  // The catalog delivery reads sees the same table (either spelling).
-  const seen = await storeGlueCatalog(server.store).getTable('000000000000', 'us-east-1', 'Events', 'Clicks');
+  // The catalog delivery reads sees the same table (either spelling), and its archived versions.
+  const catalog = storeGlueCatalog(server.store);
+  const seen = await catalog.getTable('000000000000', 'us-east-1', 'Events', 'Clicks');
   assert.equal(seen?.VersionId, '2');
   assert.deepEqual(seen?.StorageDescriptor?.Columns, columns);
+  assert.equal((await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, 'LATEST'))?.VersionId, '2');
+  assert.deepEqual((await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, '0'))?.StorageDescriptor?.Columns, columns);
+  const v1 = await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, '1');
+  assert.deepEqual(v1?.StorageDescriptor?.Columns?.map((c) => c.Name), ['id', 'ts']);
+  assert.equal(await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, '7'), undefined);
+  // SkipArchive: the replaced version is not kept.
+  await glue.send(new UpdateTableCommand({ DatabaseName: 'events', SkipArchive: true, TableInput: tableInput }));
+  assert.equal((await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, '3'))?.VersionId, '3');
+  assert.equal(await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, '2'), undefined);
 
   await glue.send(new DeleteTableCommand({ DatabaseName: 'events', Name: 'Clicks' }));
   assert.equal((await failure(glue.send(new GetTableCommand({ DatabaseName: 'events', Name: 'clicks' })))).message, 'Table clicks not found.');

@@ -291,7 +291,7 @@ export async function convertWithCatalog(
   now: () => number = Date.now,
 ): Promise<ConversionResult> {
   const ref = schemaTableOf(conversion, stream);
-  const table = await catalog.getTable(stream.account, ref.region, ref.databaseName, ref.tableName, ref.catalogId);
+  const table = await catalog.getTable(stream.account, ref.region, ref.databaseName, ref.tableName, ref.catalogId, ref.versionId);
   if (!table) {
     return {
       body: Buffer.alloc(0),
