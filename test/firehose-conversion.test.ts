@@ -200,6 +200,40 @@ test('OpenX JSON SerDe: every scalar type and nested types, read back with pyarr
   assert.deepEqual(read.codecs, Array(read.codecs.length).fill('SNAPPY'));
 });
 
+test('deeply nested types: lists of structs holding maps of lists, maps with int keys, lists of lists, nulls at every level', async (t) => {
+  const columns = table([
+    ['items', 'array<struct<a:int,m:map<string,array<int>>>>'],
+    ['mm', 'map<int,struct<x:double>>'],
+    ['aa', 'array<array<string>>'],
+  ]);
+  const result = await convertToParquet(
+    records([
+      { items: [{ a: 1, m: { k: [1, 2], e: [] } }, null, { a: null, m: null }], mm: { '5': { x: 1.5 }, '6': null }, aa: [['a'], [], null, ['b', null]] },
+      { items: [], mm: {}, aa: [] },
+      {},
+      { mm: { notint: { x: 1 } } },
+    ]),
+    conversion(),
+    columns,
+  );
+  assert.deepEqual(
+    result.failed.map((f) => [f.index, f.errorMessage]),
+    [[3, 'Data does not match the schema: cannot read "notint" as int for column mm.key']],
+  );
+  const rows = await parquetReadObjects({ file: arrayBuffer(result.body) });
+  // hyparquet reads a null list as undefined and a null element as null.
+  assert.deepEqual(rows[0].aa, [['a'], [], undefined, ['b', null]]);
+  if (pyarrow) return t.skip(pyarrow);
+  const read = await readWithPyarrow(result.body);
+  assert.equal(read.types.items, "list<array_element: struct<a: int32, m: map<string, list<array_element: int32> ('m')>>>");
+  assert.equal(read.types.mm, "map<int32, struct<x: double> ('mm')>");
+  assert.deepEqual(read.rows, [
+    { items: [{ a: 1, m: [['k', [1, 2]], ['e', []]] }, null, { a: null, m: null }], mm: [[5, { x: 1.5 }], [6, null]], aa: [['a'], [], null, ['b', null]] },
+    { items: [], mm: [], aa: [] },
+    { items: null, mm: null, aa: null },
+  ]);
+});
+
 test('OpenX options: CaseInsensitive false, ConvertDotsInJsonKeysToUnderscores, ColumnToJsonKeyMappings', async () => {
   const columns: Array<[string, string]> = [
     ['user_id', 'string'],
