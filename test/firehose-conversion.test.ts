@@ -16,6 +16,7 @@ import {
   convertToParquet,
   convertWithCatalog,
   ENTITY_NOT_FOUND_CODE,
+  formatConversionErrorRecord,
   MALFORMED_DATA_CODE,
   INVALID_SCHEMA_CODE,
   ORC_NOT_SUPPORTED_MESSAGE,
@@ -199,6 +200,40 @@ test('OpenX JSON SerDe: every scalar type and nested types, read back with pyarr
   assert.deepEqual(read.codecs, Array(read.codecs.length).fill('SNAPPY'));
 });
 
+test('deeply nested types: lists of structs holding maps of lists, maps with int keys, lists of lists, nulls at every level', async (t) => {
+  const columns = table([
+    ['items', 'array<struct<a:int,m:map<string,array<int>>>>'],
+    ['mm', 'map<int,struct<x:double>>'],
+    ['aa', 'array<array<string>>'],
+  ]);
+  const result = await convertToParquet(
+    records([
+      { items: [{ a: 1, m: { k: [1, 2], e: [] } }, null, { a: null, m: null }], mm: { '5': { x: 1.5 }, '6': null }, aa: [['a'], [], null, ['b', null]] },
+      { items: [], mm: {}, aa: [] },
+      {},
+      { mm: { notint: { x: 1 } } },
+    ]),
+    conversion(),
+    columns,
+  );
+  assert.deepEqual(
+    result.failed.map((f) => [f.index, f.errorMessage]),
+    [[3, 'Data does not match the schema: cannot read "notint" as int for column mm.key']],
+  );
+  const rows = await parquetReadObjects({ file: arrayBuffer(result.body) });
+  // hyparquet reads a null list as undefined and a null element as null.
+  assert.deepEqual(rows[0].aa, [['a'], [], undefined, ['b', null]]);
+  if (pyarrow) return t.skip(pyarrow);
+  const read = await readWithPyarrow(result.body);
+  assert.equal(read.types.items, "list<array_element: struct<a: int32, m: map<string, list<array_element: int32> ('m')>>>");
+  assert.equal(read.types.mm, "map<int32, struct<x: double> ('mm')>");
+  assert.deepEqual(read.rows, [
+    { items: [{ a: 1, m: [['k', [1, 2]], ['e', []]] }, null, { a: null, m: null }], mm: [[5, { x: 1.5 }], [6, null]], aa: [['a'], [], null, ['b', null]] },
+    { items: [], mm: [], aa: [] },
+    { items: null, mm: null, aa: null },
+  ]);
+});
+
 test('OpenX options: CaseInsensitive false, ConvertDotsInJsonKeysToUnderscores, ColumnToJsonKeyMappings', async () => {
   const columns: Array<[string, string]> = [
     ['user_id', 'string'],
@@ -336,6 +371,19 @@ test('records that do not convert come back as format-conversion-failed failures
     });
   }
   assert.match(result.failed[0].errorMessage, /array of JSON documents is not valid input/);
+  // The error object's JSON (§8.4).
+  const kinesisSourced = { ...result.failed[0], source: { shardId: 'shardId-000000000000', partitionKey: 'k', sequenceNumber: '4960', subsequenceNumber: 2, approximateArrivalTimestamp: 1 } };
+  assert.deepEqual(formatConversionErrorRecord(kinesisSourced), {
+    attemptsMade: 1,
+    arrivalTimestamp: input[1].arrival,
+    lastErrorCode: MALFORMED_DATA_CODE,
+    lastErrorMessage: result.failed[0].errorMessage,
+    attemptEndingTimestamp: 1_800_000_000_000,
+    rawData: Buffer.from('[{"i":2}]').toString('base64'),
+    sequenceNumber: '4960',
+    subSequenceNumber: 2,
+    dataCatalogTable: result.failed[0].dataCatalogTable,
+  });
   assert.match(result.failed[2].errorMessage, /cannot read "three" as int for column i/);
   const rows = await parquetReadObjects({ file: arrayBuffer(result.body) });
   assert.deepEqual(
@@ -376,7 +424,7 @@ test('a table that cannot be read or found fails every record (InvalidSchema / E
     },
     { account: '123456789012', region: 'us-east-1' },
   );
-  assert.deepEqual(asked, ['123456789012', 'us-east-1', 'analytics', 'events', '123456789012']);
+  assert.deepEqual(asked, ['123456789012', 'us-east-1', 'analytics', 'events', '123456789012', 'LATEST']);
   assert.deepEqual(await parquetReadObjects({ file: arrayBuffer(found.body) }), [{ a: 1 }, { a: 2 }]);
 });
 

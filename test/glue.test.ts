@@ -1,6 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   CreateDatabaseCommand,
@@ -88,6 +91,14 @@ test('model validation: ValidationException with the model constraint texts; unk
     message: `1 validation error detected: Value '${tooLong}' at 'name' failed to satisfy constraint: Member must have length less than or equal to 255`,
     status: 400,
   });
+  // The model's name pattern (with its surrogate-pair range read as astral code points).
+  assert.deepEqual(await failure(glue.send(new GetDatabaseCommand({ Name: 'bad\u0001name' }))), {
+    name: 'ValidationException',
+    message:
+      "1 validation error detected: Value 'bad\u0001name' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*",
+    status: 400,
+  });
+  assert.equal((await failure(glue.send(new GetDatabaseCommand({ Name: 'db_🌊' })))).message, 'Database db_🌊 not found.');
   const page = await failure(glue.send(new GetDatabasesCommand({ MaxResults: 101 })));
   assert.equal(page.name, 'ValidationException');
   assert.equal(page.message, "1 validation error detected: Value '101' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100");
@@ -178,10 +189,20 @@ test('tables: create, get, VersionId increments on update, CreateTime kept, Upda
     status: 400,
   });
 
-  // The catalog delivery reads sees the same table (either spelling).
-  const seen = await storeGlueCatalog(server.store).getTable('000000000000', 'us-east-1', 'Events', 'Clicks');
+  // The catalog delivery reads sees the same table (either spelling), and its archived versions.
+  const catalog = storeGlueCatalog(server.store);
+  const seen = await catalog.getTable('000000000000', 'us-east-1', 'Events', 'Clicks');
   assert.equal(seen?.VersionId, '2');
   assert.deepEqual(seen?.StorageDescriptor?.Columns, columns);
+  assert.equal((await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, 'LATEST'))?.VersionId, '2');
+  assert.deepEqual((await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, '0'))?.StorageDescriptor?.Columns, columns);
+  const v1 = await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, '1');
+  assert.deepEqual(v1?.StorageDescriptor?.Columns?.map((c) => c.Name), ['id', 'ts']);
+  assert.equal(await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, '7'), undefined);
+  // SkipArchive: the replaced version is not kept.
+  await glue.send(new UpdateTableCommand({ DatabaseName: 'events', SkipArchive: true, TableInput: tableInput }));
+  assert.equal((await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, '3'))?.VersionId, '3');
+  assert.equal(await catalog.getTable('000000000000', 'us-east-1', 'events', 'clicks', undefined, '2'), undefined);
 
   await glue.send(new DeleteTableCommand({ DatabaseName: 'events', Name: 'Clicks' }));
   assert.equal((await failure(glue.send(new GetTableCommand({ DatabaseName: 'events', Name: 'clicks' })))).message, 'Table clicks not found.');
@@ -394,5 +415,93 @@ test('the catalog on NATS JetStream', { skip: natsServerMissing(), timeout: 60_0
     }
   } finally {
     await cluster.stop();
+  }
+});
+
+/** Where a local provider mirror may be (CI images carry hashicorp/aws here); override with MILLRACE_TF_PLUGINS. */
+const TF_PLUGINS = process.env.MILLRACE_TF_PLUGINS ?? '/opt/tf-plugins';
+
+async function terraformMissing(): Promise<string | undefined> {
+  try {
+    await run('terraform', ['version']);
+  } catch {
+    return 'terraform is not installed';
+  }
+  if (!existsSync(join(TF_PLUGINS, 'registry.terraform.io/hashicorp/aws'))) return `no hashicorp/aws provider mirror under ${TF_PLUGINS}`;
+  return undefined;
+}
+
+const terraformConfig = (endpoint: string, columnType: string) => `
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "AKIDTERRAFORM"
+  secret_key                  = "secret"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  endpoints {
+    glue = "${endpoint}"
+  }
+}
+resource "aws_glue_catalog_database" "db" {
+  name       = "firehose_db"
+  catalog_id = "000000000000"
+  tags       = { team = "data" }
+}
+resource "aws_glue_catalog_table" "events" {
+  name          = "events"
+  catalog_id    = "000000000000"
+  database_name = aws_glue_catalog_database.db.name
+  table_type    = "EXTERNAL_TABLE"
+  parameters    = { classification = "parquet" }
+  storage_descriptor {
+    location      = "s3://bucket/events/"
+    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    }
+    columns {
+      name = "id"
+      type = "bigint"
+    }
+    columns {
+      name = "at"
+      type = "${columnType}"
+    }
+  }
+}
+`;
+
+test('Terraform: aws_glue_catalog_database and aws_glue_catalog_table apply, show no drift, update and destroy', { timeout: 300_000 }, async (t) => {
+  const missing = await terraformMissing();
+  if (missing) return t.skip(missing);
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-terraform-'));
+  const env = { ...process.env, TF_CLI_CONFIG_FILE: join(dir, 'cli.tfrc'), TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_PLUGIN_CACHE_DIR: '' };
+  const terraform = (...args: string[]) => run('terraform', [...args, '-input=false', '-no-color'], { cwd: dir, env, timeout: 240_000 });
+  try {
+    writeFileSync(env.TF_CLI_CONFIG_FILE, `provider_installation {\n  filesystem_mirror {\n    path = "${TF_PLUGINS}"\n  }\n}\n`);
+    writeFileSync(join(dir, 'main.tf'), terraformConfig(server.endpoint, 'timestamp'));
+    await terraform('init');
+    await terraform('apply', '-auto-approve');
+    const table = (await glue.send(new GetTableCommand({ DatabaseName: 'firehose_db', Name: 'events' }))).Table!;
+    assert.deepEqual(table.StorageDescriptor?.Columns?.map((c) => [c.Name, c.Type]), [['id', 'bigint'], ['at', 'timestamp']]);
+    assert.deepEqual((await glue.send(new GetTagsCommand({ ResourceArn: 'arn:aws:glue:us-east-1:000000000000:database/firehose_db' }))).Tags, { team: 'data' });
+    // What Terraform reads back matches what it wrote: a plan finds nothing to change (exit code 0).
+    await terraform('plan', '-detailed-exitcode');
+    writeFileSync(join(dir, 'main.tf'), terraformConfig(server.endpoint, 'string'));
+    await terraform('apply', '-auto-approve');
+    const updated = (await glue.send(new GetTableCommand({ DatabaseName: 'firehose_db', Name: 'events' }))).Table!;
+    assert.equal(updated.StorageDescriptor?.Columns?.[1].Type, 'string');
+    assert.equal(updated.VersionId, '1');
+    await terraform('destroy', '-auto-approve');
+    assert.equal((await failure(glue.send(new GetDatabaseCommand({ Name: 'firehose_db' })))).name, 'EntityNotFoundException');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

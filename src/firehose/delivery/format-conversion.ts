@@ -170,6 +170,27 @@ export function dataCatalogTableOf(conversion: unknown, stream: { account: strin
   };
 }
 
+/**
+ * The error record of a format-conversion-failed object (§8.4, docs
+ * record-format-conversion-error-handling): the current documentation names the code and message
+ * `lastErrorCode` / `lastErrorMessage` (older pages `ErrorCode` / `ErrorMessage`). A DirectPut
+ * record has no sequence number: Firehose's own record id is not kept, so it is absent (UNVERIFIED
+ * what AWS writes there for DirectPut).
+ */
+export function formatConversionErrorRecord(failure: ConversionFailure): Record<string, unknown> {
+  return {
+    attemptsMade: failure.attemptsMade,
+    arrivalTimestamp: failure.arrival,
+    lastErrorCode: failure.errorCode,
+    lastErrorMessage: failure.errorMessage,
+    attemptEndingTimestamp: failure.attemptEndingTimestamp,
+    rawData: failure.rawData.toString('base64'),
+    sequenceNumber: failure.source?.sequenceNumber,
+    subSequenceNumber: failure.source?.subsequenceNumber ?? 0,
+    dataCatalogTable: failure.dataCatalogTable,
+  };
+}
+
 /** Every record failed with one reason (table missing, schema unreadable): delivery's fallback too. */
 export function failAll(
   records: ConversionInputRecord[],
@@ -223,13 +244,15 @@ export async function convertToParquet(
   const stream = { account: options.account ?? table.CatalogId, region: options.region ?? '' };
   const catalogTable = dataCatalogTableOf(conversion, stream, table);
   let columns: ColumnReader[];
+  let serde: SerdeSettings;
   try {
     columns = tableColumns(table);
+    // Checked at create time; a configuration stored before that check still fails cleanly here.
+    serde = readSerde(conversion);
   } catch (err) {
-    const message = err instanceof HiveTypeError || err instanceof SchemaError ? err.message : String(err);
+    const message = err instanceof HiveTypeError || err instanceof SchemaError ? err.message : `Invalid deserializer configuration: ${(err as Error).message}`;
     return { body: Buffer.alloc(0), failed: failAll(records, INVALID_SCHEMA_CODE, message, catalogTable, now()), rows: 0, convertedRecords: 0, extension: PARQUET_EXTENSION };
   }
-  const serde = readSerde(conversion);
   for (const column of columns) {
     const columnKey = serde.caseInsensitive ? column.name.toLowerCase() : column.name;
     column.jsonKey = serde.mappings.get(columnKey) ?? columnKey;
@@ -268,7 +291,7 @@ export async function convertWithCatalog(
   now: () => number = Date.now,
 ): Promise<ConversionResult> {
   const ref = schemaTableOf(conversion, stream);
-  const table = await catalog.getTable(stream.account, ref.region, ref.databaseName, ref.tableName, ref.catalogId);
+  const table = await catalog.getTable(stream.account, ref.region, ref.databaseName, ref.tableName, ref.catalogId, ref.versionId);
   if (!table) {
     return {
       body: Buffer.alloc(0),

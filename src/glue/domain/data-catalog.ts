@@ -72,10 +72,15 @@ export const canonicalName = (name: string): string => name.toLowerCase();
 
 // Names may hold '/' (the model's NameString allows it): key parts are URI-encoded.
 const part = (s: string) => encodeURIComponent(s);
-const scopePrefix = (kind: 'db' | 'table', scope: CatalogScope) => `glue/${kind}/${part(scope.account)}/${part(scope.region)}/${part(scope.catalogId)}/`;
+const scopePrefix = (kind: 'db' | 'table' | 'version', scope: CatalogScope) => `glue/${kind}/${part(scope.account)}/${part(scope.region)}/${part(scope.catalogId)}/`;
 export const databaseKey = (scope: CatalogScope, name: string) => scopePrefix('db', scope) + part(name);
 export const tablesPrefix = (scope: CatalogScope, database: string) => `${scopePrefix('table', scope)}${part(database)}/`;
 export const tableKey = (scope: CatalogScope, database: string, name: string) => tablesPrefix(scope, database) + part(name);
+/** Earlier versions of a table (UpdateTable archives the one it replaces unless SkipArchive). */
+export const tableVersionsPrefix = (scope: CatalogScope, database: string, name: string) => `${scopePrefix('version', scope)}${part(database)}/${part(name)}/`;
+/** Versions are numbered from 0; zero-padded so that key order is version order. */
+export const tableVersionKey = (scope: CatalogScope, database: string, name: string, version: string) =>
+  tableVersionsPrefix(scope, database, name) + version.padStart(12, '0');
 /** Tags of a database or table, by its ARN (kept apart so that Get* answers carry none). */
 export const tagsKey = (account: string, arn: string) => `glue/tags/${part(account)}/${part(arn)}`;
 
@@ -111,6 +116,7 @@ export class DataCatalog {
     if (!existing) return false;
     for (const table of await this.meta.list<TableDocument>(tablesPrefix(scope, name))) {
       await this.meta.delete(table.key, table.revision);
+      await this.dropVersions(scope, name, table.value.Name);
       await this.dropTags(scope, tableArn(scope, name, table.value.Name));
     }
     await this.dropTags(scope, databaseArn(scope, name));
@@ -144,13 +150,35 @@ export class DataCatalog {
     return (await this.meta.put(tableKey(scope, table.DatabaseName, table.Name), table, 0)) !== undefined;
   }
 
-  /** Replaces the table if it is still at `revision`; false when another writer got there first. */
-  async replaceTable(scope: CatalogScope, table: TableDocument, revision: number): Promise<boolean> {
+  /**
+   * Replaces the table if it is still at `revision`; false when another writer got there first.
+   * The replaced definition is archived first (as Glue keeps table versions) unless `archive` is false.
+   */
+  async replaceTable(scope: CatalogScope, table: TableDocument, revision: number, replaced?: TableDocument): Promise<boolean> {
+    if (replaced) {
+      const key = tableVersionKey(scope, replaced.DatabaseName, replaced.Name, replaced.VersionId);
+      const existing = await this.meta.get(key);
+      await this.meta.put(key, replaced, existing?.revision ?? 0);
+    }
     return (await this.meta.put(tableKey(scope, table.DatabaseName, table.Name), table, revision)) !== undefined;
+  }
+
+  /** A table as it was at `versionId` (the current one included). */
+  async getTableVersion(scope: CatalogScope, database: string, name: string, versionId: string): Promise<TableDocument | undefined> {
+    const current = await this.getTable(scope, database, name);
+    if (!current) return undefined;
+    if (current.value.VersionId === versionId) return current.value;
+    if (!/^\d{1,12}$/.test(versionId)) return undefined;
+    return (await this.meta.get<TableDocument>(tableVersionKey(scope, database, name, String(Number(versionId)))))?.value;
+  }
+
+  private async dropVersions(scope: CatalogScope, database: string, name: string): Promise<void> {
+    for (const version of await this.meta.list(tableVersionsPrefix(scope, database, name))) await this.meta.delete(version.key, version.revision);
   }
 
   async deleteTable(scope: CatalogScope, database: string, name: string, revision: number): Promise<boolean> {
     if (!(await this.meta.delete(tableKey(scope, database, name), revision))) return false;
+    await this.dropVersions(scope, database, name);
     await this.dropTags(scope, tableArn(scope, database, name));
     return true;
   }

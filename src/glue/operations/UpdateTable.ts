@@ -37,6 +37,7 @@ export default async function updateTable(input: Input, context: GlueContext) {
     updateTime: Date.now(),
     partitionIndexes: current.value.partitionIndexes,
   });
-  if (!(await context.catalog.replaceTable(scope, table, current.revision))) throw concurrentModification(CONCURRENT_UPDATE_MESSAGE);
+  // SkipArchive: "By default, UpdateTable always creates an archived version of the table before updating it" (model).
+  if (!(await context.catalog.replaceTable(scope, table, current.revision, input.SkipArchive === true ? undefined : current.value))) throw concurrentModification(CONCURRENT_UPDATE_MESSAGE);
   return {};
 }
