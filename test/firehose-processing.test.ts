@@ -453,7 +453,8 @@ test('Lambda batches follow BufferSizeInMBs', async () => {
   const result = await processor(enabled(lambda('batch-sizes', { BufferSizeInMBs: '1' }))).process(records(...Array.from({ length: 8 }, () => big)), signal());
   assert.equal(result.delivered.length, 8);
   const sizes = readFileSync(join(dir, 'batch-sizes.events'), 'utf8').trim().split('\n').map(Number);
-  assert.deepEqual(sizes, [3, 3, 2], '300 KiB records, 1 MiB per invocation');
+  // Up to five invocations run at once, so they log in any order.
+  assert.deepEqual(sizes.sort(), [2, 3, 3], '300 KiB records, 1 MiB per invocation');
 });
 
 test('an aborted signal stops processing', async () => {

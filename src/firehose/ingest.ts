@@ -3,6 +3,7 @@ import { acceptsPayload, INVALID_SOURCE_MESSAGE } from './processing/pipeline.js
 import { ingestLogName, type DeliveryStreamDocument } from './domain/delivery-stream.js';
 import { kindOf } from './domain/destination.js';
 import { recordIds } from './domain/record-id.js';
+import { countIncoming } from './delivery/metrics.js';
 import type { FirehoseContext } from './context.js';
 import { deliveryStreamNotActive, deliveryStreamNotFound, invalidSource, KINESIS_SOURCE_PUT_REFUSED, RECORDS_SIZE_EXCEEDED, throttled } from './errors.js';
 
@@ -39,5 +40,6 @@ export async function ingest(stream: DeliveryStreamDocument, payloads: Buffer[],
     ingestLogName(stream),
     payloads.map((data) => ({ partitionKey: '', data })),
   );
+  countIncoming(stream.arn, payloads.length, bytes); // §15 IncomingRecords/Bytes/PutRequests, once durable
   return { recordIds: recordIds(stream.incarnation, stored.map((record) => record.index)), encrypted };
 }

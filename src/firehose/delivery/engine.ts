@@ -36,6 +36,7 @@ import {
   type ErrorType,
 } from './error-output.js';
 import { convertWithCatalog, isFormatConversionEnabled, type GlueCatalog } from './format-conversion.js';
+import { closeDestinationAgents } from './destination-http.js';
 import { deliverToHttpEndpoint } from './http-endpoint.js';
 import { deliverToOpenSearch, type OpenSearchKind } from './opensearch.js';
 import { evaluateErrorPrefix, evaluatePrefix, PrefixEvaluationError, type ErrorOutputType } from './prefixes.js';
@@ -138,6 +139,8 @@ export function startDelivery(deps: DeliveryEngineDeps): DeliveryEngine {
       stopping.abort(new Error('delivery stopped'));
       // Unregistering waits for every worker to end; what they buffered is still in the log.
       await deps.leases.reconcile(LEASE_PREFIX, [], () => async () => undefined);
+      // Idle keep-alive sockets to destinations would hold the process open after a stop.
+      closeDestinationAgents();
     },
     metrics: (streamArn) => peekMetrics(streamArn),
     async flush(account, region, name) {
