@@ -16,6 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirehoseClient, PutRecordBatchCommand, CreateDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 import { startMillrace, type Millrace } from '../src/server.js';
+import { Target } from './targets.js';
+import { prepare, WireClient } from './wire.js';
+import { drive } from './load.js';
 import { DESTINATION_ID, deliveryStreamArn, deliveryStreamKey, ingestLogName, progressKey, type DeliveryStreamDocument } from '../src/firehose/domain/delivery-stream.js';
 
 const argument = (name: string, fallback: number) => {
@@ -99,10 +102,12 @@ async function appendMB(server: Millrace, doc: DeliveryStreamDocument, mb: numbe
   return records;
 }
 
+const PUT_BENCH_STREAM = `put-bench-${Date.now()}`;
+
 async function putRecordBatchRate(endpoint: string, label: string, create: boolean): Promise<number | string> {
   const client = new FirehoseClient({ endpoint, region: REGION, credentials, maxAttempts: 1 });
   try {
-    const name = `put-bench-${Date.now()}`;
+    const name = PUT_BENCH_STREAM;
     if (create) {
       // moto writes each put to its own S3 at once: the bucket must exist there (Millrace's may be missing).
       await fetch(`${endpoint}/put-bench`, { method: 'PUT', headers: { Authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20240101/${REGION}/s3/aws4_request, SignedHeaders=host, Signature=0` } }).catch(() => undefined);
@@ -132,6 +137,34 @@ async function putRecordBatchRate(endpoint: string, label: string, create: boole
     return `${label}: ${(err as Error).name}: ${(err as Error).message.slice(0, 80)}`;
   } finally {
     client.destroy();
+  }
+}
+
+/**
+ * The same batches sent as pre-encoded JSON 1.1 over bench/wire.ts's HTTP/1.1 client (as the
+ * Kinesis bench sends PutRecords), so that the server and not the SDK client is measured. The
+ * stream must exist (putRecordBatchRate created it).
+ */
+async function putRecordBatchWireRate(endpoint: string, name: string): Promise<number | string> {
+  const client = new WireClient(endpoint, 8);
+  try {
+    const base = prepare('PutRecordBatch', {
+      DeliveryStreamName: name,
+      Records: Array.from({ length: 500 }, (_, i) => ({ Data: jsonRecord(i, 100).toString('base64') })),
+    });
+    const request = { ...base, headers: { ...base.headers, 'X-Amz-Target': `Firehose_20150804.PutRecordBatch` } };
+    const result = await drive({ concurrency: 8, seconds: PUT_SECONDS, maxRequests: 1e7 }, async () => {
+      const reply = await client.send(request);
+      const failed = reply.status === 200 ? /"FailedPutCount":(\d+)/.exec(reply.body.toString('latin1')) : null;
+      if (!failed) throw new Error(`PutRecordBatch: HTTP ${reply.status} ${reply.body.toString('latin1').slice(0, 200)}`);
+      return { units: 500 - Number(failed[1]), bytes: 0 };
+    });
+    if (result.errors > 0) return `${result.errors} failed requests, first: ${result.firstError}`;
+    return result.units / result.seconds;
+  } catch (err) {
+    return `${(err as Error).message.slice(0, 120)}`;
+  } finally {
+    client.close();
   }
 }
 
@@ -174,7 +207,17 @@ async function main() {
   try {
     // 1. PutRecordBatch beside moto.
     if (!ONLY || ONLY === 'put') {
-    const millracePut = await putRecordBatchRate(server.endpoint, 'Millrace', true);
+    // Millrace in a process of its own (bench/target-child.ts, as the Kinesis bench runs it), so the
+    // SDK client's own work (building, signing and parsing 500-record batches) has the other core,
+    // as moto's server has its own process too.
+    const target = await Target.start('millrace');
+    let millraceWire = 'not measured' as number | string;
+    const millracePut = await putRecordBatchRate(target.endpoint, 'Millrace', true)
+      .then(async (rate) => {
+        if (typeof rate === 'number') millraceWire = await putRecordBatchWireRate(target.endpoint, PUT_BENCH_STREAM);
+        return rate;
+      })
+      .finally(() => target.stop());
     if (typeof millracePut === 'string') {
       // Firehose's operations not served by this build: the durable append they are made of.
       const doc = await createStream(server, 'put-bench', { SizeInMBs: 128, IntervalInSeconds: 900 }, 'UNCOMPRESSED', 'CREATING');
@@ -187,13 +230,17 @@ async function main() {
       }));
       results.push(`PutRecordBatch 500 x 100 B: not served by this build (${millracePut}); durable ingest append alone: ${(records / ((performance.now() - started) / 1000)).toFixed(0)} records/s`);
     } else {
-      results.push(`PutRecordBatch 500 x 100 B, Millrace:      ${millracePut.toFixed(0)} records/s`);
+      results.push(`PutRecordBatch 500 x 100 B, Millrace:      ${millracePut.toFixed(0)} records/s (JS SDK client)`);
+      results.push(`PutRecordBatch 500 x 100 B, Millrace:      ${typeof millraceWire === 'number' ? `${millraceWire.toFixed(0)} records/s` : millraceWire} (pre-encoded HTTP/1.1, as the Kinesis bench)`);
     }
     const moto = await startMoto();
     if (moto) {
       const motoPut = await putRecordBatchRate(moto.endpoint, 'moto', true);
       moto.stop();
       results.push(typeof motoPut === 'string' ? `moto_server: ${motoPut}` : `PutRecordBatch 500 x 100 B, moto_server:   ${motoPut.toFixed(0)} records/s` + (typeof millracePut === 'number' ? ` (Millrace ${(millracePut / motoPut).toFixed(1)}x)` : ''));
+      // The pre-encoded client's keep-alive requests are not answered by moto_server's Werkzeug
+      // server (the run hangs), so moto is measured with the SDK alone.
+      if (typeof motoPut === 'number' && typeof millraceWire === 'number') results.push(`  pre-encoded Millrace ÷ SDK moto_server: ${((millraceWire as number) / motoPut).toFixed(1)}x`);
     } else results.push('moto_server: not found on PATH');
     console.log(results.join('\n'));
     }
