@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -192,6 +193,9 @@ test('KinesisStreamAsSource: records put after creation reach S3 once, across a 
   const shard = described.Shards![0]!;
   const start = BigInt(shard.HashKeyRange!.StartingHashKey!);
   const end = BigInt(shard.HashKeyRange!.EndingHashKey!);
+  const hashKey = (k: string) => BigInt('0x' + createHash('md5').update(k).digest('hex'));
+  const inSplit = keys.filter((k) => hashKey(k) >= start && hashKey(k) <= end);
+  assert.ok(inSplit.length > 0 && inSplit.length < keys.length, 'keys go to both the split shard and the other one');
   await kinesis.send(new SplitShardCommand({ StreamName: source, ShardToSplit: shard.ShardId!, NewStartingHashKey: ((start + end) / 2n).toString() }));
   const split = await waitStreamActive(source);
   assert.equal(split.Shards?.length, 4, 'the parent stays listed beside its two children');
