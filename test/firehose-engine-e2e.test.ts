@@ -36,6 +36,7 @@ const received: Received[] = [];
 const sockets = new Set<Duplex>();
 let receiver: https.Server;
 let receiverBase = '';
+let nextAckId = 0;
 
 let server: TestServer;
 let firehose: FirehoseClient;
@@ -53,7 +54,13 @@ before(async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       received.push({ url: request.url ?? '', headers: request.headers, body });
       response.setHeader('Content-Type', 'application/json');
-      if (request.url === '/_bulk') {
+      if (request.url?.startsWith('/services/collector/ack')) {
+        // A Splunk HEC that has indexed whatever it is asked about.
+        const { acks } = JSON.parse(body) as { acks: number[] };
+        response.end(JSON.stringify({ acks: Object.fromEntries(acks.map((id) => [String(id), true])) }));
+      } else if (request.url?.startsWith('/services/collector')) {
+        response.end(JSON.stringify({ text: 'Success', code: 0, ackId: nextAckId++ }));
+      } else if (request.url === '/_bulk') {
         // A cluster that indexes every document it is sent.
         const lines = body.split('\n');
         lines.pop();
@@ -316,5 +323,42 @@ test('OpenSearch destination: PutRecordBatch documents are indexed through _bulk
   }
   assert.deepEqual(sources, documents, 'each document once, in the order put');
   assert.equal(ids.size, documents.length, 'document ids are distinct');
+  assert.deepEqual(await objectTexts(bucket), []);
+});
+
+test('Splunk destination: PutRecordBatch events reach the HEC with the token, acknowledged', async () => {
+  const name = 'engine-splunk';
+  const bucket = 'engine-splunk-backup';
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await firehose.send(
+    new CreateDeliveryStreamCommand({
+      DeliveryStreamName: name,
+      SplunkDestinationConfiguration: {
+        HECEndpoint: receiverBase,
+        HECEndpointType: 'Event',
+        HECToken: 'the-hec-token',
+        HECAcknowledgmentTimeoutInSeconds: 180,
+        BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 0 },
+        RetryOptions: { DurationInSeconds: 60 },
+        S3BackupMode: 'FailedEventsOnly',
+        S3Configuration: { BucketARN: `arn:aws:s3:::${bucket}`, RoleARN: role },
+      },
+    }),
+  );
+  await waitActive(name);
+  const events = Array.from({ length: 10 }, (_, n) => JSON.stringify({ event: `e${n}` }));
+  const out = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: name, Records: events.map((e) => ({ Data: Buffer.from(e) })) }));
+  assert.equal(out.FailedPutCount, 0);
+
+  const posts = await waitFor('the events at the HEC and their acknowledgement', async () => {
+    await server.delivery.flush(account, region, name);
+    const data = received.filter((r) => r.url === '/services/collector/event');
+    const acked = received.some((r) => r.url.startsWith('/services/collector/ack'));
+    return acked && data.map((r) => r.body).join('') === events.join('') ? data : undefined;
+  });
+  for (const post of posts) {
+    assert.equal(post.headers.authorization, 'Splunk the-hec-token');
+    assert.ok(post.headers['x-splunk-request-channel'], 'a request channel');
+  }
   assert.deepEqual(await objectTexts(bucket), []);
 });
