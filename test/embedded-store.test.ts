@@ -1,6 +1,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLmdbStore } from '../src/store/lmdb-store.js';
@@ -210,5 +210,22 @@ test('lmdb store: a reopened store continues every log where it ended, sealed or
     await assert.rejects(reopened.records.append('r/1', batch(1, 'e')), SealedLogError);
   } finally {
     await reopened.close();
+  }
+});
+
+test('lmdb store: a data directory whose name has a dot (./my.data, mktemp -d) is a directory, not a database file', async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'millrace-dotted-'));
+  const path = join(parent, 'my.data');
+  try {
+    const store = openLmdbStore({ path });
+    await store.records.append('log', [{ partitionKey: 'k', data: Buffer.from('kept') }]);
+    await store.close();
+    const reopened = openLmdbStore({ path });
+    const read = await reopened.records.read('log', 0, { limit: 10, maxBytes: 1 << 20, notBefore: 0 });
+    assert.deepEqual(read.records.map((r) => r.data.toString()), ['kept']);
+    await reopened.close();
+    assert.ok(existsSync(join(path, 'data.mdb')), 'the store lives inside the directory');
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
   }
 });

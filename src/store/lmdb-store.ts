@@ -34,7 +34,9 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
   // the neighbours the kernel maps around a fault) stay resident. After writing 5 GB, the mapped
   // files in the RSS were 370 MB with one map and 55 MB with chunks, most of that the node binary.
   // Throughput measured the same or better (bench, 1 MiB rows).
-  const root = open({ path: options.path, maxDbs: 8, compression: false, overlappingSync: false, remapChunks: true });
+  // noSubdir is explicit: lmdb-js takes a path with an extension (`--data ./my.data`, mktemp's
+  // `tmp.XXXX`) for a database file rather than a directory, and refuses the directory.
+  const root = open({ path: options.path, noSubdir: false, maxDbs: 8, compression: false, overlappingSync: false, remapChunks: true });
   const metaDb = root.openDB<{ v: unknown; r: number }, string>({ name: 'meta' });
   const recordsDb = root.openDB<Buffer, [string, number]>({ name: 'records', encoding: 'binary' });
   const chunksDb = root.openDB<Buffer, [string, number]>({ name: 'chunks', encoding: 'binary' });
