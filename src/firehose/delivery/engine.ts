@@ -97,8 +97,14 @@ export function startDelivery(deps: DeliveryEngineDeps): DeliveryEngine {
   let scanning: Promise<void> = Promise.resolve();
   let stopped = false;
 
-  const scan = (): Promise<void> =>
-    (scanning = scanning.then(async () => {
+  // One scan at a time and at most one waiting: over NATS a listing can take longer than the
+  // interval, and queued scans would pile up (and hold up stop()) behind it.
+  let scanQueued = false;
+  const scan = (): Promise<void> => {
+    if (scanQueued) return scanning;
+    scanQueued = true;
+    return (scanning = scanning.then(async () => {
+      scanQueued = false;
       if (stopped) return;
       try {
         const docs = await deps.store.meta.list<DeliveryStreamDocument>(ALL_DELIVERY_STREAMS_PREFIX);
@@ -110,6 +116,7 @@ export function startDelivery(deps: DeliveryEngineDeps): DeliveryEngine {
         deps.log.warn({ err }, 'Firehose delivery: scanning the delivery streams failed');
       }
     }));
+  };
 
   const runWorker = async (documentKey: string, lease: Lease): Promise<void> => {
     if (stopped) return;
@@ -134,9 +141,9 @@ export function startDelivery(deps: DeliveryEngineDeps): DeliveryEngine {
     async stop() {
       if (stopped) return;
       clearInterval(timer);
-      await scanning;
-      stopped = true;
+      stopped = true; // before waiting: a scan still queued then returns at once
       stopping.abort(new Error('delivery stopped'));
+      await scanning;
       // Unregistering waits for every worker to end; what they buffered is still in the log.
       await deps.leases.reconcile(LEASE_PREFIX, [], () => async () => undefined);
       // Idle keep-alive sockets to destinations would hold the process open after a stop.
