@@ -4,6 +4,7 @@
  * application/octet-stream and the format's Content-Encoding, multipart for large bodies, and
  * retries for up to 24 hours while the bucket is missing or the store fails, nothing dropped meanwhile.
  */
+import { defaultSleep } from './retry.js';
 import type { Logger } from 'pino';
 import type { ObjectStore, ObjectHeaders } from '../../objects/object-store.js';
 import { ObjectStoreError } from '../../objects/object-store.js';
@@ -62,19 +63,8 @@ export interface S3WriteContext {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-export const sleepFor = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** The abortable wait of every destination's retries (retry.ts). */
+export const sleepFor = defaultSleep;
 
 /** The AWS error code a failure is logged with: `S3.NoSuchBucket`, …, or InternalError. */
 export const awsS3ErrorCode = (err: unknown): string => (err instanceof ObjectStoreError ? `S3.${err.code}` : 'InternalError');
