@@ -47,11 +47,11 @@ export class WireClient {
   private readonly host: string;
   private readonly port: number;
 
-  constructor(endpoint: string, maxSockets: number) {
+  constructor(endpoint: string, maxSockets: number, kind: 'raw' | 'node-http' = CLIENT_KIND) {
     const url = new URL(endpoint);
     this.host = url.hostname;
     this.port = Number(url.port);
-    if (CLIENT_KIND === 'raw') this.raw = new RawClient(this.host, this.port, maxSockets);
+    if (kind === 'raw') this.raw = new RawClient(this.host, this.port, maxSockets);
     else this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   }
 
