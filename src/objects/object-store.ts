@@ -84,6 +84,14 @@ export interface ObjectStore {
 
   /** NoSuchBucket. Resolves once the object is durable; replaces any object under the key. */
   putObject(bucket: string, key: string, body: ObjectBody, headers: ObjectHeaders): Promise<ObjectInfo>;
+  /**
+   * NoSuchBucket. Stores `chunks` as one object left as a completed multipart upload of parts of
+   * `partBytes` would leave it (ETag `md5-of-part-md5s-N`; one part: the plain MD5), in one step,
+   * for a store that can skip keeping the parts (the embedded one: one file written once and
+   * synced once, instead of each part and then their concatenation). Optional: callers fall back
+   * to the multipart operations.
+   */
+  putObjectInParts?(bucket: string, key: string, chunks: readonly Buffer[], partBytes: number, headers: ObjectHeaders): Promise<ObjectInfo>;
   /** NoSuchBucket, NoSuchKey. `range` must lie within the object (the caller checks it against headObject). */
   getObject(bucket: string, key: string, range?: ByteRange): Promise<{ info: ObjectInfo; body: Readable }>;
   /** NoSuchBucket; undefined when there is no such key. */

@@ -129,6 +129,11 @@ function* partsOf(chunks: Buffer[], partBytes: number): Generator<Buffer> {
 }
 
 async function putBody(objects: ObjectStore, bucket: string, key: string, body: Buffer | Buffer[], size: number, headers: ObjectHeaders): Promise<void> {
+  if (objects.putObjectInParts) {
+    // The same object and ETag as below, without copying the records into parts or keeping them.
+    await objects.putObjectInParts(bucket, key, Array.isArray(body) ? body : [body], size <= MULTIPART_THRESHOLD_BYTES ? Math.max(1, size) : MULTIPART_PART_BYTES, headers);
+    return;
+  }
   if (size <= MULTIPART_THRESHOLD_BYTES) {
     await objects.putObject(bucket, key, Array.isArray(body) ? (body.length === 1 ? body[0] : Buffer.concat(body, size)) : body, headers);
     return;
