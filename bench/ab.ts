@@ -17,6 +17,8 @@ import { floorPutRecordScenario, getRecordsScenario, putRecordScenario, putRecor
  *   BENCH_SCENARIO   putrecord (default), putrecords or getrecords (the floor serves putrecord only)
  *   BENCH_ROUNDS     rounds (default 6); each runs A and B once, in the order ABBA ABBA…
  *   BENCH_SECONDS    seconds per measurement (default 5)
+ *   FLOOR_WRITES     `store`: the floor also makes the embedded store's second put per append
+ *                    (bench/floor.ts), so that both sides make the same LMDB writes
  *
  * Both servers run for the whole A/B, each in its own process, and are warmed up with a short
  * run first. Prints every measurement and, per round, the ratio A/B of the first metric.

@@ -19,6 +19,10 @@ export async function startFloor(path: string): Promise<Floor> {
   // The options of src/store/lmdb-store.ts: flushed before a write resolves, mapped in chunks.
   const root = open({ path, maxDbs: 8, compression: false, overlappingSync: false, remapChunks: true });
   const records = root.openDB<Buffer, [string, number]>({ name: 'records', encoding: 'binary' });
+  // FLOOR_WRITES=store: also the second put the embedded store makes for each append, the chunk's
+  // 12-byte header in its directory (src/store/lmdb-store.ts), in the same transaction: "LMDB
+  // doing the same writes" as Millrace, where the default floor writes the record alone.
+  const directory = process.env.FLOOR_WRITES === 'store' ? root.openDB<Buffer, [string, number]>({ name: 'chunks', encoding: 'binary' }) : undefined;
   const tips = new Map<string, number>();
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -45,6 +49,7 @@ export async function startFloor(path: string): Promise<Floor> {
       const log = input.StreamName ?? '';
       const index = tips.get(log) ?? 0;
       tips.set(log, index + 1);
+      if (directory) directory.put([log, index], Buffer.from(value.subarray(0, 12)));
       records.put([log, index], value).then(
         () => answer(200, `{"ShardId":"shardId-000000000000","SequenceNumber":"${index}"}`),
         () => answer(500, '{"__type":"InternalFailure"}'),
