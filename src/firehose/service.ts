@@ -1,11 +1,11 @@
-import { readdir } from 'node:fs/promises';
 import model from '../model/firehose-2015-08-04.json' with { type: 'json' };
 import type { ServiceModel } from '../model/service-model.js';
 import { ModelValidator } from '../model/validate.js';
 import type { Authenticator } from '../protocol/authenticator.js';
 import { internalFailure } from '../protocol/errors.js';
+import { loadOperations, operationContext } from '../protocol/operation-modules.js';
 import type { RequestContext, Service } from '../protocol/pipeline.js';
-import type { Firehose, FirehoseContext, Operation } from './context.js';
+import type { Firehose, Operation } from './context.js';
 import { controlRateExceeded } from './errors.js';
 
 export type { Firehose, FirehoseContext, Operation } from './context.js';
@@ -24,23 +24,9 @@ export const VALIDATED_MODEL: ServiceModel = {
   shapes: { ...FIREHOSE_MODEL.shapes, HttpEndpointUrl: { ...FIREHOSE_MODEL.shapes.HttpEndpointUrl, pattern: 'https?://.*' } },
 };
 
-/** Loads every operation module: adding an operation is adding its file. */
-async function loadOperations(): Promise<Map<string, Operation>> {
-  const dir = new URL('./operations/', import.meta.url);
-  const operations = new Map<string, Operation>();
-  for (const file of await readdir(dir)) {
-    if (!file.endsWith('.js')) continue;
-    const name = file.slice(0, -3);
-    if (!FIREHOSE_MODEL.operations[name]) throw new Error(`firehose/operations/${file} names no operation of the model`);
-    const module = (await import(new URL(file, dir).href)) as { default: Operation };
-    operations.set(name, module.default);
-  }
-  return operations;
-}
-
 /** Firehose on the shared JSON 1.1 / CBOR pipeline: target prefix Firehose_20150804. */
 export async function createFirehoseService(firehose: Firehose, authenticator: Authenticator): Promise<Service> {
-  const operations = await loadOperations();
+  const operations = await loadOperations<Operation>(new URL('./operations/', import.meta.url), FIREHOSE_MODEL);
   const validator = new ModelValidator(VALIDATED_MODEL, 'com.amazonaws.firehose.v20150804');
   return {
     targetPrefix: FIREHOSE_MODEL.metadata.targetPrefix,
@@ -52,21 +38,7 @@ export async function createFirehoseService(firehose: Firehose, authenticator: A
       const operation = operations.get(name);
       // Every operation of the model has its file; reaching this is a packaging fault.
       if (!operation) throw internalFailure();
-      // Member by member: spreading the request's context would call its lazy abort-signal getter.
-      const operationContext: FirehoseContext = {
-        requestId: context.requestId,
-        encoding: context.encoding,
-        account: context.account,
-        region: context.region,
-        credentials: context.credentials,
-        log: context.log,
-        get signal() {
-          return context.signal;
-        },
-        firehose,
-        operation: name,
-      };
-      return operation(input, operationContext);
+      return operation(input, operationContext(context, { firehose, operation: name }));
     },
   };
 }

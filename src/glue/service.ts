@@ -1,12 +1,12 @@
-import { readdir } from 'node:fs/promises';
 import model from '../model/glue-2017-03-31.json' with { type: 'json' };
 import type { ServiceModel } from '../model/service-model.js';
 import { ModelValidator } from '../model/validate.js';
 import type { Authenticator } from '../protocol/authenticator.js';
 import { internalFailure } from '../protocol/errors.js';
+import { loadOperations, operationContext } from '../protocol/operation-modules.js';
 import type { RequestContext, Service } from '../protocol/pipeline.js';
 import type { Store } from '../store/store.js';
-import type { GlueContext, Operation } from './context.js';
+import type { Operation } from './context.js';
 import { DataCatalog } from './domain/data-catalog.js';
 
 /**
@@ -24,21 +24,8 @@ export const GLUE_MODEL = model as unknown as ServiceModel;
 /** The SigV4 service name AWS clients scope Glue requests with. */
 export const GLUE_SIGNING_NAME = 'glue';
 
-async function loadOperations(): Promise<Map<string, Operation>> {
-  const dir = new URL('./operations/', import.meta.url);
-  const operations = new Map<string, Operation>();
-  for (const file of await readdir(dir)) {
-    if (!file.endsWith('.js')) continue;
-    const name = file.slice(0, -3);
-    if (!GLUE_MODEL.operations[name]) throw new Error(`glue/operations/${file} names no operation of the model`);
-    const module = (await import(new URL(file, dir).href)) as { default: Operation };
-    operations.set(name, module.default);
-  }
-  return operations;
-}
-
 export async function createGlueService(store: Store, authenticator: Authenticator): Promise<Service> {
-  const operations = await loadOperations();
+  const operations = await loadOperations<Operation>(new URL('./operations/', import.meta.url), GLUE_MODEL);
   const catalog = new DataCatalog(store.meta);
   const validator = new ModelValidator(GLUE_MODEL, 'com.amazonaws.glue.v20170331');
   return {
@@ -49,20 +36,7 @@ export async function createGlueService(store: Store, authenticator: Authenticat
       const input = validator.parseInput(name, body);
       const operation = operations.get(name);
       if (!operation) throw internalFailure();
-      // Member by member: spreading the request's context would call its lazy abort-signal getter.
-      const operationContext: GlueContext = {
-        requestId: context.requestId,
-        encoding: context.encoding,
-        account: context.account,
-        region: context.region,
-        credentials: context.credentials,
-        log: context.log,
-        get signal() {
-          return context.signal;
-        },
-        catalog,
-      };
-      return operation(input, operationContext);
+      return operation(input, operationContext(context, { catalog }));
     },
   };
 }

@@ -1,9 +1,9 @@
-import { readdir } from 'node:fs/promises';
 import model from '../model/kinesis-2013-12-02.json' with { type: 'json' };
 import type { ServiceModel } from '../model/service-model.js';
 import { ModelValidator } from '../model/validate.js';
 import type { Authenticator } from '../protocol/authenticator.js';
 import { internalFailure } from '../protocol/errors.js';
+import { loadOperations } from '../protocol/operation-modules.js';
 import type { RequestContext, Service } from '../protocol/pipeline.js';
 import type { Kinesis, KinesisContext, Operation } from './context.js';
 import { registerResharding } from './domain/resharding.js';
@@ -17,22 +17,8 @@ export type { Kinesis, KinesisContext, Operation } from './context.js';
 
 export const KINESIS_MODEL = model as unknown as ServiceModel;
 
-/** Loads every operation module: adding an operation is adding its file. */
-async function loadOperations(): Promise<Map<string, Operation>> {
-  const dir = new URL('./operations/', import.meta.url);
-  const operations = new Map<string, Operation>();
-  for (const file of await readdir(dir)) {
-    if (!file.endsWith('.js')) continue;
-    const name = file.slice(0, -3);
-    if (!KINESIS_MODEL.operations[name]) throw new Error(`operations/${file} names no operation of the model`);
-    const module = (await import(new URL(file, dir).href)) as { default: Operation };
-    operations.set(name, module.default);
-  }
-  return operations;
-}
-
 export async function createKinesisService(kinesis: Kinesis, authenticator: Authenticator): Promise<Service> {
-  const operations = await loadOperations();
+  const operations = await loadOperations<Operation>(new URL('./operations/', import.meta.url), KINESIS_MODEL);
   // Changes that complete when a stream leaves UPDATING (§5.1).
   registerResharding(kinesis.streams);
   registerStreamMode(kinesis.streams);

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { readCredentials } from '../protocol/auth.js';
 import type { Authenticator, Caller } from '../protocol/authenticator.js';
 import { AwsError } from '../protocol/errors.js';
+import { loadOperations } from '../protocol/operation-modules.js';
 import { loadCredentialList } from '../protocol/sigv4.js';
 import { extendedRequestId, type ServerRequest, type ServerResponse } from '../protocol/http-exchange.js';
 import type { HttpService } from '../protocol/router.js';
@@ -62,18 +62,6 @@ function requestId(): string {
   return randomBytes(8).toString('hex').toUpperCase();
 }
 
-async function loadOperations(): Promise<Map<string, S3Operation>> {
-  const dir = new URL('./operations/', import.meta.url);
-  const operations = new Map<string, S3Operation>();
-  for (const file of await readdir(dir)) {
-    if (!file.endsWith('.js')) continue;
-    const name = file.slice(0, -3);
-    if (!hasOperation(name)) throw new Error(`s3/operations/${file} names no operation of the model`);
-    operations.set(name, ((await import(new URL(file, dir).href)) as { default: S3Operation }).default);
-  }
-  return operations;
-}
-
 /** A request without a signature that is S3's: virtual-hosted, or a non-POST to a path below `/` (`GET /` stays Kinesis's). */
 export function claimsAnonymous(req: ServerRequest): boolean {
   if (virtualHostBucket(req) !== undefined) return true;
@@ -82,7 +70,7 @@ export function claimsAnonymous(req: ServerRequest): boolean {
 }
 
 export async function createS3Service(options: S3ServiceOptions): Promise<HttpService> {
-  const operations = await loadOperations();
+  const operations = await loadOperations<S3Operation>(new URL('./operations/', import.meta.url), { hasOperation });
   const { objects, authenticator, config, log } = options;
   /** Secret keys by access key, for the chunk signatures of signed streaming uploads. */
   const secrets = config.credentials ? new Map(loadCredentialList(config.credentials).map((entry) => [entry.accessKeyId, entry.secretAccessKey])) : undefined;
