@@ -17,6 +17,7 @@ import {
   UpdateDestinationCommand,
 } from '@aws-sdk/client-firehose';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { startMillrace, type Millrace } from '../src/server.js';
 import { deliveryLeaseName, ingestLogName, progressKey } from '../src/firehose/domain/delivery-stream.js';
 import { NatsCluster, natsServerMissing } from './nats-cluster.js';
@@ -309,6 +310,62 @@ describe('Firehose over NATS: control operations and delivery through two nodes'
     const holder = await holderOf('again');
     await holder.delivery.flush(ACCOUNT, 'us-east-1', 'again');
     assert.deepEqual((await deliveredLines('again/')).lines, ['new-1']);
+  });
+
+  test('a KinesisStreamAsSource stream: Kinesis records put through both nodes are read by the lease holder and delivered once', async () => {
+    const kinesisA = new KinesisClient({ endpoint: nodeA.endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
+    const kinesisB = new KinesisClient({ endpoint: nodeB.endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
+    try {
+      await kinesisA.send(new CreateStreamCommand({ StreamName: 'clicks', ShardCount: 2 }));
+      for (const until = Date.now() + DEADLINE_MS; ; await sleep(100)) {
+        const summary = await kinesisB.send(new DescribeStreamSummaryCommand({ StreamName: 'clicks' }));
+        if (summary.StreamDescriptionSummary!.StreamStatus === 'ACTIVE') break;
+        assert.ok(Date.now() < until, 'the Kinesis stream never became ACTIVE');
+      }
+      const sourceArn = `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/clicks`;
+      await b.send(
+        new CreateDeliveryStreamCommand({
+          DeliveryStreamName: 'from-kinesis',
+          DeliveryStreamType: 'KinesisStreamAsSource',
+          KinesisStreamSourceConfiguration: { KinesisStreamARN: sourceArn, RoleARN: ROLE },
+          ExtendedS3DestinationConfiguration: {
+            RoleARN: ROLE,
+            BucketARN: `arn:aws:s3:::${BUCKET}`,
+            Prefix: 'kds/',
+            BufferingHints: { SizeInMBs: 128, IntervalInSeconds: 900 },
+          },
+        }),
+      );
+      const described = (await a.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'from-kinesis' }))).DeliveryStreamDescription!;
+      assert.equal(described.DeliveryStreamType, 'KinesisStreamAsSource');
+      assert.equal(described.Source!.KinesisStreamSourceDescription!.KinesisStreamARN, sourceArn);
+      assert.equal(described.DeliveryStreamEncryptionConfiguration, undefined);
+      await fails(
+        a.send(new PutRecordBatchCommand({ DeliveryStreamName: 'from-kinesis', Records: [{ Data: Buffer.from('x') }] })),
+        'InvalidArgumentException',
+        'This operation is not permitted on KinesisStreamAsSource delivery stream type.',
+      );
+      const expected: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const lines = Array.from({ length: 50 }, (_, j) => `click-${i}-${j}`);
+        const out = await (i % 2 ? kinesisA : kinesisB).send(
+          new PutRecordsCommand({ StreamName: 'clicks', Records: lines.map((line, j) => ({ Data: Buffer.from(line + '\n'), PartitionKey: `user-${j}` })) }),
+        );
+        assert.equal(out.FailedRecordCount, 0);
+        expected.push(...lines);
+      }
+      const doc = (await nodeA.firehose.streams.find(SCOPE, 'from-kinesis'))!;
+      for (const until = Date.now() + DEADLINE_MS; (await nodeA.store.records.tip(ingestLogName(doc))) < expected.length; await sleep(200)) {
+        assert.ok(Date.now() < until, 'the source never took every Kinesis record in');
+      }
+      const holder = await holderOf('from-kinesis');
+      await holder.delivery.flush(ACCOUNT, 'us-east-1', 'from-kinesis');
+      const { lines } = await deliveredLines('kds/', holder);
+      assert.deepEqual([...lines].sort(), [...expected].sort(), 'every Kinesis record once');
+    } finally {
+      kinesisA.destroy();
+      kinesisB.destroy();
+    }
   });
 
   test('zero buffering: delivered by the timers alone, across a graceful hand-over of the lease, each record once', async () => {
