@@ -152,6 +152,60 @@ test('the source reads no further than its limit ahead of delivery, and on as de
   }
 });
 
+test('a new term counts what earlier terms left in the log: it reads nothing until delivery has passed it', async () => {
+  const name = `bp-term-${randomUUID().slice(0, 8)}`;
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+  await waitActive(name);
+  const start = Date.now();
+  await sleep(5);
+  const doc: DeliveryStreamDocument = {
+    account: ACCOUNT,
+    region: REGION,
+    name: `fh-${name}`,
+    arn: `arn:aws:firehose:${REGION}:${ACCOUNT}:deliverystream/fh-${name}`,
+    status: 'ACTIVE',
+    type: 'KinesisStreamAsSource',
+    version: 1,
+    createTimestamp: start,
+    incarnation: randomUUID(),
+    destination: { DestinationId: DESTINATION_ID },
+    secrets: {},
+    source: { KinesisStreamARN: `arn:aws:kinesis:${REGION}:${ACCOUNT}:stream/${name}`, RoleARN: ROLE, DeliveryStartTimestamp: start },
+    tags: [],
+  };
+  await putRecords(name, 16); // 1 MiB
+  // An earlier term (or a Millrace without the limit) left 3 MiB undelivered in the ingest log.
+  const left = Array.from({ length: 48 }, (_, i) => ({ partitionKey: '{"shardId":"shardId-000000000000"}', data: record(1000 + i) }));
+  await server.store.records.append(ingestLogName(doc), left);
+  const leaseName = `test/firehose-gaps/${doc.incarnation}`;
+  let done: Promise<void> | undefined;
+  server.leases.register(leaseName, async (lease) => {
+    done = runKinesisSource(doc, lease, { kinesis: server.kinesis, log, maxBacklogBytes: 1 * MIB });
+    await done;
+  });
+  try {
+    for (let sample = 0; sample < 10; sample++) {
+      await sleep(200);
+      assert.equal((await ingestLogFrom(doc, 0)).records.length, left.length, 'nothing read while the earlier backlog is over the limit');
+    }
+    // Delivery passes half of it: still over the limit.
+    await server.store.meta.put<ProgressRecord<{ index: number }>>(progressKey(doc, 'delivered'), { term: 1, value: { index: 24 } }, 0);
+    await sleep(1_500);
+    assert.equal((await ingestLogFrom(doc, 0)).records.length, left.length);
+    // Delivery passes all of it, and then whatever the source appends: the source reads the Kinesis records.
+    const key = progressKey(doc, 'delivered');
+    for (const until = Date.now() + DEADLINE_MS; (await ingestLogFrom(doc, left.length)).records.length < 16; await sleep(100)) {
+      assert.ok(Date.now() < until, 'the source never read on');
+      const entry = await server.store.meta.get<ProgressRecord<{ index: number }>>(key);
+      await server.store.meta.put<ProgressRecord<{ index: number }>>(key, { term: 1, value: { index: (await ingestLogFrom(doc, 0)).tip } }, entry!.revision);
+    }
+    assert.deepEqual((await ingestLogFrom(doc, left.length)).records.map(nameOf), Array.from({ length: 16 }, (_, i) => nameOf(record(i))));
+  } finally {
+    await server.leases.unregister(leaseName);
+    await done;
+  }
+});
+
 test('maxBacklogBytes: twice what delivery may hold (its buffer, at least one 8 MiB read, and the backup) plus the read-ahead', () => {
   const doc = (destination: Record<string, unknown>) => ({ destination: { DestinationId: DESTINATION_ID, ...destination } }) as unknown as DeliveryStreamDocument;
   const s3 = (size: number) => ({ BucketARN: 'arn:aws:s3:::b', BufferingHints: { SizeInMBs: size, IntervalInSeconds: 300 } });

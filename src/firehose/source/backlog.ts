@@ -79,17 +79,27 @@ export class IngestBacklog {
     return total;
   }
 
-  /** Counts what earlier terms appended and delivery has not yet passed (read once, a read at a time). */
+  /**
+   * Counts what earlier terms appended and delivery has not yet passed, a read at a time. Past the
+   * limit it stops counting: the rest counts as the whole limit until delivery has passed it (a log
+   * filled before there was a limit is not read through just to be measured).
+   */
   async start(readBytes: number, signal: AbortSignal): Promise<void> {
     await this.refresh();
     const log = ingestLogName(this.stream);
     const tip = await this.store.records.tip(log);
+    let counted = 0;
     for (let index = this.delivered; index < tip && !signal.aborted; ) {
+      if (counted >= this.limitBytes) {
+        this.appends.push({ end: tip, bytes: this.limitBytes });
+        return;
+      }
       const read = await this.store.records.read(log, index, { limit: 10_000, maxBytes: readBytes, notBefore: 0 });
       if (read.records.length === 0) break;
       let bytes = 0;
       for (const record of read.records) bytes += record.data.length + record.partitionKey.length;
       this.appends.push({ end: read.nextIndex, bytes });
+      counted += bytes;
       index = read.nextIndex;
     }
   }
