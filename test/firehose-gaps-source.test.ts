@@ -223,7 +223,7 @@ test('maxBacklogBytes: twice what delivery may hold (its buffer, at least one 8 
   assert.equal(maxBacklogBytes(doc({ S3DestinationDescription: { BucketARN: 'arn:aws:s3:::b' } })), 2 * 8 * MIB + SOURCE_READ_AHEAD_BYTES);
 });
 
-test('through the engine: with the bucket missing the ingest log stops at the limit, the rest waits in Kinesis; once the bucket exists every record is delivered once', async () => {
+test('through the engine: with the bucket missing the ingest log stops at the limit, the rest waits in Kinesis; once the bucket exists every record is delivered once', async (t) => {
   const name = `bp-e2e-${randomUUID().slice(0, 8)}`;
   const common = { endpoint: server.endpoint, region: REGION, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }, maxAttempts: 1 };
   const firehose = new FirehoseClient(common);
@@ -263,6 +263,7 @@ test('through the engine: with the bucket missing the ingest log stops at the li
     const ahead = await ingestLogFrom(doc, 0);
     assert.ok(ahead.bytes <= limit + 2 * (RECORD_BYTES + KIB), `${ahead.bytes} bytes ahead of delivery, limit ${limit}`);
     assert.ok(ahead.records.length < total, 'the rest of the backlog stayed in the Kinesis stream');
+    t.diagnostic(`put ${((total * RECORD_BYTES) / MIB).toFixed(1)} MiB into Kinesis; ingest log ${(ahead.bytes / MIB).toFixed(1)} MiB ahead of delivery (limit ${(limit / MIB).toFixed(1)} MiB) while the bucket was missing`);
 
     // The bucket appears: delivery retries, succeeds, checkpoints; the source reads the rest.
     await s3.send(new CreateBucketCommand({ Bucket: name }));
