@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { abortableSleep } from '../abortable-sleep.js';
 import type { DestinationSecrets } from '../domain/delivery-stream.js';
 
 /**
@@ -110,19 +111,8 @@ export interface RetryResult<T> {
   endedAt: number;
 }
 
-export const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** How retries wait unless a test passes its own (s3-destination.ts and splunk.ts wait with it too). */
+export const defaultSleep = abortableSleep;
 
 /** The wait before retry n (n = 0 before the second attempt): min(120 s, 1 s × 2ⁿ) ± 15 %. */
 export function backoffDelayMs(retry: number, random: () => number = Math.random): number {

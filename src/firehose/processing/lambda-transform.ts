@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { SourceMetadata } from '../domain/delivery-stream.js';
 import { InvokeError, type FunctionInvoker } from '../../functions/invoker.js';
 import { INVOKE_REQUEST_LIMIT_BYTES } from '../../functions/invoke-limits.js';
+import { abortableSleep } from '../abortable-sleep.js';
 import type { LambdaSettings } from './configuration.js';
 
 /**
@@ -19,14 +20,6 @@ export const MAX_CONCURRENT_INVOCATIONS = 5;
 
 /** Pause before trying a failed invocation again. AWS does not document its backoff: UNVERIFIED. */
 export const LAMBDA_RETRY_DELAY_MS = 1_000;
-
-/**
- * Bytes an event spends on a record besides its base64 data (recordId, timestamps, Kinesis
- * metadata, JSON punctuation), and on its envelope: enough that an estimated batch never exceeds
- * Lambda's 6 MB request limit.
- */
-const EVENT_BYTES_PER_RECORD = 512;
-const EVENT_BYTES_ENVELOPE = 1_024;
 
 // Error codes and messages [dg2023 monitoring-with-cloudwatch-logs, "Lambda Invocation Errors"];
 // the recorded spelling wins where one exists.
@@ -80,22 +73,32 @@ export interface LambdaStats {
   durationMs: number;
 }
 
+/** Length of the record ids this processor hands out (RECORD_ID_DIGITS digits, all ASCII). */
+const RECORD_ID_DIGITS = 62;
+const RECORD_ID_BASE_DIGITS = 56;
+
 /**
- * Batches by the processor's BufferSizeInMBs (data bytes) and by Lambda's 6 MB request limit
- * (event bytes), a record too large for either going alone.
+ * Batches by the processor's BufferSizeInMBs and by Lambda's 6 MB request limit. The size hint
+ * counts the records' data as put (AWS "buffers incoming data" up to it, §10.1): a batch closes
+ * when the next record would take it past the hint. The request limit counts the event exactly as
+ * `buildEvent` writes it (base64 data, record ids, metadata): a hint of up to 3 MB of small records
+ * can make an event beyond 6 MB, which AWS would send and Lambda refuse; Millrace splits it instead.
+ * A record too large for either goes alone.
  */
-export function lambdaBatches(records: LambdaInput[], bufferSizeBytes: number): number[][] {
+export function lambdaBatches(records: LambdaInput[], bufferSizeBytes: number, context?: Pick<LambdaContext, 'deliveryStreamArn' | 'region' | 'sourceKinesisStreamArn'>): number[][] {
+  const envelopeBytes = eventEnvelopeBytes(context);
   const batches: number[][] = [];
   let batch: number[] = [];
   let dataBytes = 0;
-  let eventBytes = EVENT_BYTES_ENVELOPE;
+  let eventBytes = envelopeBytes;
   records.forEach((record, position) => {
-    const recordEventBytes = Math.ceil(record.data.length / 3) * 4 + EVENT_BYTES_PER_RECORD;
+    // The entry and the comma before it (one byte too many for the first: never over the limit).
+    const recordEventBytes = eventRecordBytes(record) + 1;
     if (batch.length > 0 && (dataBytes + record.data.length > bufferSizeBytes || eventBytes + recordEventBytes > INVOKE_REQUEST_LIMIT_BYTES)) {
       batches.push(batch);
       batch = [];
       dataBytes = 0;
-      eventBytes = EVENT_BYTES_ENVELOPE;
+      eventBytes = envelopeBytes;
     }
     batch.push(position);
     dataBytes += record.data.length;
@@ -103,6 +106,84 @@ export function lambdaBatches(records: LambdaInput[], bufferSizeBytes: number): 
   });
   if (batch.length > 0) batches.push(batch);
   return batches;
+}
+
+/** Bytes of an event without records: `{"invocationId":…,"records":[]}`. */
+function eventEnvelopeBytes(context?: Pick<LambdaContext, 'deliveryStreamArn' | 'region' | 'sourceKinesisStreamArn'>): number {
+  return Buffer.byteLength(JSON.stringify(eventEnvelope(randomUUID(), context ?? { deliveryStreamArn: '', region: '' }, [])));
+}
+
+/** Bytes a record's entry takes in the event (its base64 data counted without encoding it). */
+function eventRecordBytes(record: LambdaInput): number {
+  const base64Bytes = Math.ceil(record.data.length / 3) * 4;
+  return Buffer.byteLength(JSON.stringify(eventRecord({ ...record, data: EMPTY }, '0'.repeat(RECORD_ID_DIGITS)))) + base64Bytes;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The Lambda processor's buffer (§10.1: Firehose "buffers incoming data" until BufferSizeInMBs or
+ * BufferIntervalInSeconds, whichever comes first, then invokes the function with the batch), for
+ * the delivery engine to hold records read from the ingest log until a batch is due. Holding them
+ * costs no durability: they stay in the log, and `minIndex` holds the checkpoint back.
+ * `Processor.lambdaBuffering` gives the hints. Records are added in log order.
+ */
+export class LambdaInputBuffer<T extends { index: number; arrival: number; data: Buffer }> {
+  private items: T[] = [];
+  private held = 0;
+
+  constructor(readonly hints: { sizeBytes: number; intervalMs: number }) {}
+
+  add(records: readonly T[]): void {
+    for (const record of records) {
+      this.items.push(record);
+      this.held += record.data.length;
+    }
+  }
+
+  /** Data bytes held (as put, before base64). */
+  get bytes(): number {
+    return this.held;
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** Ingest index of the oldest record held (Infinity when empty): the checkpoint stays before it. */
+  get minIndex(): number {
+    return this.items[0]?.index ?? Infinity;
+  }
+
+  /** When the oldest record has waited BufferIntervalInSeconds (epoch ms), Infinity when empty. */
+  get dueAt(): number {
+    return this.items.length === 0 ? Infinity : this.items[0]!.arrival + this.hints.intervalMs;
+  }
+
+  /**
+   * What goes to processing at `now`: everything once the oldest record has waited the interval
+   * (or `all`: a flush, a reconfiguration); otherwise every full batch (as `lambdaBatches` cuts them
+   * by the size hint) while the rest waits for more records or for its own interval.
+   */
+  takeDue(now: number, all = false): T[] {
+    if (this.items.length === 0) return [];
+    let cut = 0;
+    if (all || now >= this.dueAt) cut = this.items.length;
+    else if (this.held >= this.hints.sizeBytes) {
+      let batchBytes = 0;
+      this.items.forEach((record, i) => {
+        if (batchBytes > 0 && batchBytes + record.data.length > this.hints.sizeBytes) {
+          cut = i;
+          batchBytes = 0;
+        }
+        batchBytes += record.data.length;
+      });
+      if (batchBytes >= this.hints.sizeBytes) cut = this.items.length;
+    }
+    const taken = this.items.splice(0, cut);
+    for (const record of taken) this.held -= record.data.length;
+    return taken;
+  }
 }
 
 /** Transforms the records; the outcomes line up with the input. */
@@ -114,7 +195,7 @@ export async function transformWithLambda(
   stats?: LambdaStats,
 ): Promise<LambdaOutcome[]> {
   const outcomes: LambdaOutcome[] = new Array(records.length);
-  const batches = lambdaBatches(records, Math.round(settings.bufferSizeMB * 1024 * 1024));
+  const batches = lambdaBatches(records, Math.round(settings.bufferSizeMB * 1024 * 1024), context);
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
@@ -130,35 +211,45 @@ export async function transformWithLambda(
 /** A 56-digit base like the record ids AWS hands out (`49546986683135544286507457936321625675700192471156785154…`). */
 function recordIdBase(): string {
   let digits = '49';
-  while (digits.length < 56) digits += String(randomInt(0, 1_000_000_000)).padStart(9, '0');
-  return digits.slice(0, 56);
+  while (digits.length < RECORD_ID_BASE_DIGITS) digits += String(randomInt(0, 1_000_000_000)).padStart(9, '0');
+  return digits.slice(0, RECORD_ID_BASE_DIGITS);
 }
 
-function buildEvent(batch: LambdaInput[], context: LambdaContext): { payload: Buffer; recordIds: string[] } {
-  const base = recordIdBase();
-  const recordIds = batch.map((_, i) => `${base}${String(i).padStart(6, '0')}`);
-  const event: Record<string, unknown> = {
-    invocationId: randomUUID(),
+function eventEnvelope(invocationId: string, context: Pick<LambdaContext, 'deliveryStreamArn' | 'region' | 'sourceKinesisStreamArn'>, records: unknown[]): Record<string, unknown> {
+  return {
+    invocationId,
     deliveryStreamArn: context.deliveryStreamArn,
     ...(context.sourceKinesisStreamArn ? { sourceKinesisStreamArn: context.sourceKinesisStreamArn } : {}),
     region: context.region,
-    records: batch.map((record, i) => ({
-      recordId: recordIds[i],
-      approximateArrivalTimestamp: record.arrival,
-      data: record.data.toString('base64'),
-      ...(record.source
-        ? {
-            kinesisRecordMetadata: {
-              shardId: record.source.shardId,
-              partitionKey: record.source.partitionKey,
-              approximateArrivalTimestamp: record.source.approximateArrivalTimestamp,
-              sequenceNumber: record.source.sequenceNumber,
-              subsequenceNumber: record.source.subsequenceNumber ?? 0,
-            },
-          }
-        : {}),
-    })),
+    records,
   };
+}
+
+/** One record of Firehose's event (§6, §10.1): Kinesis-sourced records carry kinesisRecordMetadata. */
+function eventRecord(record: LambdaInput, recordId: string): Record<string, unknown> {
+  return {
+    recordId,
+    approximateArrivalTimestamp: record.arrival,
+    data: record.data.toString('base64'),
+    ...(record.source
+      ? {
+          kinesisRecordMetadata: {
+            shardId: record.source.shardId,
+            partitionKey: record.source.partitionKey,
+            approximateArrivalTimestamp: record.source.approximateArrivalTimestamp,
+            sequenceNumber: record.source.sequenceNumber,
+            subsequenceNumber: record.source.subsequenceNumber ?? 0,
+          },
+        }
+      : {}),
+  };
+}
+
+/** The invocation's payload; its record ids are `<base><6-digit position>`, RECORD_ID_DIGITS long. */
+export function buildEvent(batch: LambdaInput[], context: Pick<LambdaContext, 'deliveryStreamArn' | 'region' | 'sourceKinesisStreamArn'>): { payload: Buffer; recordIds: string[] } {
+  const base = recordIdBase();
+  const recordIds = batch.map((_, i) => `${base}${String(i).padStart(RECORD_ID_DIGITS - RECORD_ID_BASE_DIGITS, '0')}`);
+  const event = eventEnvelope(randomUUID(), context, batch.map((record, i) => eventRecord(record, recordIds[i]!)));
   return { payload: Buffer.from(JSON.stringify(event)), recordIds };
 }
 
@@ -179,27 +270,13 @@ function invokeFailure(error: unknown): { code: string; message: string } {
   return { code: 'Lambda.ServiceException', message: error instanceof Error ? error.message : String(error) };
 }
 
-const defaultSleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-
 async function invokeBatch(batch: LambdaInput[], settings: LambdaSettings, context: LambdaContext, signal: AbortSignal, stats?: LambdaStats): Promise<LambdaOutcome[]> {
   const { payload, recordIds } = buildEvent(batch, context);
   const attempts = 1 + settings.numberOfRetries;
   let failure: { code: string; message: string } = LAMBDA_ERRORS.FunctionError;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     signal.throwIfAborted();
-    if (attempt > 1) await (context.sleep ?? defaultSleep)(LAMBDA_RETRY_DELAY_MS, signal);
+    if (attempt > 1) await (context.sleep ?? abortableSleep)(LAMBDA_RETRY_DELAY_MS, signal);
     const started = Date.now();
     if (stats) stats.invocations++;
     try {

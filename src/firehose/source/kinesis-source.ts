@@ -13,6 +13,7 @@ import { AwsError } from '../../protocol/errors.js';
 import { isPlainJsonString } from '../../protocol/json-bytes.js';
 import type { NewRecord, StoredRecord } from '../../store/store.js';
 import { ingestLogName, progressKey, type DeliveryStreamDocument, type SourceMetadata } from '../domain/delivery-stream.js';
+import { IngestBacklog, maxBacklogBytes } from './backlog.js';
 
 /**
  * A KinesisStreamAsSource delivery stream's reader (FIREHOSE-SPEC §6, §20.3): reads the Millrace
@@ -95,6 +96,8 @@ export interface KinesisSourceDeps {
   kinesis: Kinesis;
   log: Logger;
   metrics?: KinesisSourceMetrics;
+  /** How far the ingest log may run ahead of delivery (backlog.ts maxBacklogBytes unless a test sets it). */
+  maxBacklogBytes?: number;
 }
 
 /**
@@ -199,6 +202,8 @@ class KinesisSourceReader {
   /** Wakes the discovery loop when a shard finished (its children may start). */
   private readonly wake: Wake = {};
   private failure?: unknown;
+  /** What the source appended and delivery has not yet passed: reads wait while it is at its limit. */
+  private readonly backlog: IngestBacklog;
   private readonly onLeaseAbort = () => this.controller.abort();
 
   constructor(
@@ -211,6 +216,7 @@ class KinesisSourceReader {
     this.kinesis = deps.kinesis;
     this.ingestLog = ingestLogName(stream);
     this.signal = this.controller.signal;
+    this.backlog = new IngestBacklog(deps.kinesis.store, stream, deps.maxBacklogBytes ?? maxBacklogBytes(stream), deps.log);
     if (lease.signal.aborted) this.controller.abort();
     else lease.signal.addEventListener('abort', this.onLeaseAbort, { once: true });
   }
@@ -229,6 +235,8 @@ class KinesisSourceReader {
       const found = await this.untilDone(() => this.bind());
       if (!found || found === STORE_FAILED) return;
       this.current = found;
+      // What an earlier term appended and delivery has not passed counts against the limit too.
+      if ((await this.untilDone(() => this.backlog.start(SOURCE_READ_MAX_BYTES, this.signal))) === STORE_FAILED) return;
       this.log.debug({ ...this.logContext, deliveryStartTimestamp: this.source.DeliveryStartTimestamp }, 'reading the Kinesis source');
       while (!this.signal.aborted) {
         await this.untilDone(() => this.startReadyShards(), 1);
@@ -335,6 +343,9 @@ class KinesisSourceReader {
     let position = from;
     const limiter = throughput(this.kinesis);
     while (!this.signal.aborted) {
+      // Back-pressure: no read while the ingest log is as far ahead of delivery as allowed (backlog.ts).
+      const room = await this.backlog.reserve(SOURCE_READ_MAX_BYTES, this.signal, (ms) => pause(ms, this.signal));
+      if (room === 0) return;
       const stream = this.current;
       const shard = this.shardNow(index);
       let caughtUp = false;
@@ -342,6 +353,7 @@ class KinesisSourceReader {
       try {
         limiter.admitRead(stream, shard); // the shard's shared read limits, with --enforce-limits (§6)
       } catch (err) {
+        this.backlog.release(room);
         if (!(err instanceof AwsError)) throw err;
         if (this.deps.metrics) this.deps.metrics.throttledGetRecords++;
         await pause(GET_RECORDS_INTERVAL_MS, this.signal);
@@ -354,7 +366,7 @@ class KinesisSourceReader {
         const at = now();
         const read = await this.kinesis.store.records.read(log, position, {
           limit: SOURCE_READ_MAX_RECORDS,
-          maxBytes: SOURCE_READ_MAX_BYTES,
+          maxBytes: room,
           notBefore: retentionHorizon(stream, at),
         });
         limiter.chargeRead(stream, shard, read.records.reduce((sum, r) => sum + r.data.length + Buffer.byteLength(r.partitionKey), 0));
@@ -384,6 +396,7 @@ class KinesisSourceReader {
         failed = true;
       } finally {
         this.permits.give();
+        this.backlog.release(room);
       }
       if (failed) await pause(READ_RETRY_MS, this.signal);
       // A backlog is read continuously; once caught up, once per interval.
@@ -400,7 +413,10 @@ class KinesisSourceReader {
       entries[i] = { partitionKey: sourceMetadataJson(shardId, record, sequences), data: record.data };
       bytes += record.data.length;
     }
-    await this.kinesis.store.records.append(this.ingestLog, entries);
+    const stored = await this.kinesis.store.records.append(this.ingestLog, entries);
+    let storedBytes = bytes;
+    for (const entry of entries) storedBytes += entry.partitionKey.length;
+    this.backlog.appended(stored[stored.length - 1].index + 1, storedBytes);
     const metrics = this.deps.metrics;
     if (metrics) {
       metrics.dataReadFromKinesisStreamRecords += records.length;
