@@ -75,3 +75,32 @@ export const INVALID_NEXT_TOKEN = 'The NextToken is not valid.';
 /** UNVERIFIED text: DescribeEdgeConfiguration / DeleteEdgeConfiguration on a stream with none. */
 export const edgeConfigurationNotFound = (name: string) =>
   new AwsError('StreamEdgeConfigurationNotFoundException', `The edge configuration for stream ${name} is not found.`, 404);
+
+/** UNVERIFIED text: a ResourceARN of a kind that is neither stream nor channel. */
+export const resourceNotFound = () => new AwsError('ResourceNotFoundException', 'The requested resource is not found.', 404);
+
+/** The SDK's documentation of GetSignalingChannelEndpoint: WEBRTC needs a channel configured for ingestion. Text UNVERIFIED. */
+export const WEBRTC_NEEDS_MEDIA_STORAGE = 'The WEBRTC protocol is only available for a signaling channel whose media storage configuration is ENABLED.';
+/** UNVERIFIED text: UpdateMediaStorageConfiguration ENABLED without a StreamARN. */
+export const MEDIA_STORAGE_STREAM_REQUIRED = 'StreamARN is required when the media storage Status is ENABLED.';
+/**
+ * The SDK's documentation of UpdateMediaStorageConfiguration's ResourceInUseException: the stream
+ * is mapped to another channel already. Text UNVERIFIED.
+ */
+export const streamAlreadyMapped = (streamArn: string, channelArn: string) =>
+  new AwsError('ResourceInUseException', `The stream ${streamArn} is already mapped to the signaling channel ${channelArn}.`);
+
+/** The SDK's documentation of ImageGenerationConfiguration: SamplingInterval ≥ 200 ms. Text UNVERIFIED. */
+export const samplingIntervalTooSmall = (value: number, min: number) => invalidArgument(`SamplingInterval ${value} is below the minimum of ${min} milliseconds.`);
+/** The SDK's documentation of FormatConfig: JPEGQuality 1..100. Text UNVERIFIED. */
+export const jpegQualityInvalid = (value: string) => invalidArgument(`JPEGQuality ${value} must be an integer from 1 to 100.`);
+/** The SDK's documentation of DestinationRegion: it must be the stream's Region. Text UNVERIFIED. */
+export const destinationRegionMismatch = (given: string, region: string) =>
+  invalidArgument(`DestinationRegion ${given} must be the Region of the stream, ${region}.`);
+
+/** The SDK's documentation of StartEdgeConfigurationUpdate: no update while SYNCING. Text UNVERIFIED. */
+export const edgeSyncInProgress = (name: string) =>
+  new AwsError('ResourceInUseException', `The edge configuration of stream ${name} is being synced; wait for IN_SYNC or SYNC_FAILED.`);
+/** The SDK's documentation: another Hub Device needs DeleteEdgeConfiguration first. Text UNVERIFIED. */
+export const edgeHubDeviceChange = (name: string) =>
+  invalidArgument(`The edge configuration of stream ${name} belongs to another Hub Device; delete it before moving it.`);

@@ -1,5 +1,5 @@
 import type { VideoRequestContext } from '../context.js';
-import { DEFAULT_LIST_MAX_RESULTS } from '../domain/limits.js';
+import { LIST_STREAMS_DEFAULT_MAX_RESULTS } from '../domain/limits.js';
 import { page } from '../domain/paging.js';
 import { streamInfo } from '../domain/video-stream.js';
 
@@ -13,6 +13,6 @@ interface Input {
 export default async function listStreams(input: Input, context: VideoRequestContext) {
   const prefix = input.StreamNameCondition?.ComparisonValue ?? '';
   const streams = (await context.video.streams.list(context.account, context.region)).filter((stream) => stream.StreamName.startsWith(prefix));
-  const result = page(streams, (stream) => stream.StreamName, input.NextToken, input.MaxResults ?? DEFAULT_LIST_MAX_RESULTS);
+  const result = page(streams, (stream) => stream.StreamName, input.NextToken, input.MaxResults ?? LIST_STREAMS_DEFAULT_MAX_RESULTS);
   return { StreamInfoList: result.items.map(streamInfo), NextToken: result.nextToken };
 }
