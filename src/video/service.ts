@@ -39,7 +39,7 @@ const STRUCTURE_PACKAGES = new Map<RestJsonModel, string>([
 
 /** The Video domain over a store: built once per process and shared by the service, the media side and the sweep. */
 export function createVideoContext(config: VideoContext['config'], store: VideoContext['store'], log: Logger): VideoContext {
-  return { config, store, log, streams: new VideoStreams(store), channels: new SignalingChannels(store) };
+  return { config, store, log, streams: new VideoStreams(store, log), channels: new SignalingChannels(store, log) };
 }
 
 /** Loads every control operation module: adding an operation is adding its file. */

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Store, Versioned } from '../../store/store.js';
 
 /** What a document with a timed status transition carries (streams and signaling channels). */
@@ -19,11 +20,13 @@ export class LifecycleDocuments<T extends LifecycleFields> {
     protected readonly store: Store,
     /** The status after the transition due at `now`: the same object when none is, undefined when the document is to go. */
     private readonly settled: (doc: T, now: number) => T | undefined,
+    private readonly log?: Logger,
   ) {}
 
   /**
    * Called before a deleted document is removed (e.g. to drop its media); a listener that throws
-   * leaves the document DELETING, and the next read or sweep tries again.
+   * leaves the document DELETING (the failure is logged, the reader sees DELETING), and the next
+   * read or sweep tries again.
    */
   whenPurged(listener: (doc: T) => Promise<void>): void {
     this.purgeListeners.push(listener);
@@ -75,7 +78,12 @@ export class LifecycleDocuments<T extends LifecycleFields> {
       const next = this.settled(entry.value, Date.now());
       if (next === entry.value) return entry;
       if (next === undefined) {
-        await this.purge(entry);
+        try {
+          await this.purge(entry);
+        } catch (err) {
+          this.log?.warn({ err, key: entry.key }, 'purging a deleted video resource failed; it stays DELETING and is retried');
+          return entry;
+        }
         return undefined;
       }
       const revision = await this.store.meta.put(entry.key, next, entry.revision);

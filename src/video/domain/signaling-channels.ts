@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Store } from '../../store/store.js';
 import { CHANNEL_NAME_ARN_MISMATCH, CHANNEL_NAME_OR_ARN_REQUIRED, channelNotFound, invalidArgument } from '../errors.js';
 import { LifecycleDocuments, settledStatus } from './lifecycle-documents.js';
@@ -14,13 +15,14 @@ export interface ChannelRef {
 export class SignalingChannels {
   private readonly documents: LifecycleDocuments<SignalingChannelDoc>;
 
-  constructor(store: Store) {
+  constructor(store: Store, log?: Logger) {
     this.documents = new LifecycleDocuments<SignalingChannelDoc>(
       store,
       settledStatus(
         (doc) => doc.ChannelStatus,
         (doc, ChannelStatus) => ({ ...doc, ChannelStatus }),
       ),
+      log,
     );
   }
 

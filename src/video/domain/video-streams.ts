@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Store } from '../../store/store.js';
 import { invalidArgument, STREAM_NAME_ARN_MISMATCH, STREAM_NAME_OR_ARN_REQUIRED, streamNotFound } from '../errors.js';
 import { LifecycleDocuments, settledStatus } from './lifecycle-documents.js';
@@ -17,13 +18,14 @@ export interface StreamRef {
 export class VideoStreams {
   private readonly documents: LifecycleDocuments<VideoStreamDoc>;
 
-  constructor(store: Store) {
+  constructor(store: Store, log?: Logger) {
     this.documents = new LifecycleDocuments<VideoStreamDoc>(
       store,
       settledStatus(
         (doc) => doc.Status,
         (doc, Status) => ({ ...doc, Status }),
       ),
+      log,
     );
   }
 
