@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import {
   CreateSignalingChannelCommand,
   CreateStreamCommand,
@@ -54,7 +56,7 @@ const HUB = `arn:aws:iot:us-east-1:${ACCOUNT}:thing/hub-1`;
 const SECRET = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:camera-uri`;
 
 before(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ tls: true });
   kvs = new KinesisVideoClient({ endpoint: server.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
 });
 
@@ -155,6 +157,36 @@ test('GetDataEndpoint answers the host the client used, with no trailing slash',
     "1 validation error detected: Value 'PUT_SOMETHING' at 'aPIName' failed to satisfy constraint: Member must satisfy enum value set: [PUT_MEDIA, GET_MEDIA, LIST_FRAGMENTS, GET_MEDIA_FOR_FRAGMENT_LIST, GET_HLS_STREAMING_SESSION_URL, GET_DASH_STREAMING_SESSION_URL, GET_CLIP, GET_IMAGES]",
     'message',
   );
+});
+
+/** GetDataEndpoint over HTTP/2, cleartext (prior knowledge) or TLS with the server's own certificate. */
+async function dataEndpointOverHttp2(base: string, ca?: Buffer): Promise<unknown> {
+  const session = http2.connect(base, ca ? { ca } : {});
+  try {
+    const req = session.request({
+      ':method': 'POST',
+      ':path': '/getDataEndpoint',
+      'content-type': 'application/json',
+      authorization: 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/kinesisvideo/aws4_request, SignedHeaders=host, Signature=abc',
+      'x-amz-date': '20240101T000000Z',
+    });
+    req.end(JSON.stringify({ StreamName: 'h2-endpoint', APIName: 'GET_MEDIA' }));
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (text += chunk));
+    await new Promise((resolve, reject) => req.on('end', resolve).on('error', reject));
+    return JSON.parse(text);
+  } finally {
+    session.close();
+  }
+}
+
+test('GetDataEndpoint answers https:// to a TLS client and the :authority of an HTTP/2 one', async () => {
+  await kvs.send(new CreateStreamCommand({ StreamName: 'h2-endpoint' }));
+  const ca = readFileSync(server.certificateFile!);
+  assert.ok(server.secureEndpoint);
+  assert.deepEqual(await dataEndpointOverHttp2(server.secureEndpoint!, ca), { DataEndpoint: server.secureEndpoint });
+  assert.deepEqual(await dataEndpointOverHttp2(server.endpoint), { DataEndpoint: server.endpoint });
 });
 
 test('CreateStream errors: duplicate name, retention above 87,600 hours, model constraints', async () => {
