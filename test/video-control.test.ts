@@ -52,6 +52,9 @@ const ACCOUNT = '000000000000';
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 const SUFFIX = ':https://kinesisvideo.amazonaws.com/doc/2017-09-30/';
 const NOT_FOUND = 'The requested stream is not found or not active.';
+const STALE = 'The stream version that you specified is not the latest version. To get the latest version, use the DescribeStream API.';
+const STALE_CHANNEL = 'The channel version that you specified is not the latest version. To get the latest version, use the DescribeSignalingChannel API.';
+const TOO_MANY_TAGS = 'You have exceeded the limit of tags that you can associate with the resource. A Kinesis video stream can support up to 50 tags.';
 const HUB = `arn:aws:iot:us-east-1:${ACCOUNT}:thing/hub-1`;
 const SECRET = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:camera-uri`;
 
@@ -264,7 +267,7 @@ test('UpdateStream and UpdateDataRetention: Version compare-and-set, delta reten
   assert.equal(after1.Status, 'ACTIVE');
   assert.notEqual(after1.Version, v1);
   // A stale version is refused and changes nothing.
-  await rawError('updateStream', { StreamName: 'upd', CurrentVersion: v1, DeviceName: 'other' }, 400, 'VersionMismatchException', `The version ${v1} does not match the current version ${after1.Version}.`);
+  await rawError('updateStream', { StreamName: 'upd', CurrentVersion: v1, DeviceName: 'other' }, 400, 'VersionMismatchException', STALE);
   assert.equal((await describe('upd')).DeviceName, 'cam');
   // Members not given keep their values.
   await kvs.send(new UpdateStreamCommand({ StreamARN, CurrentVersion: after1.Version!, DeviceName: 'cam2' }));
@@ -296,7 +299,7 @@ test('UpdateStream and UpdateDataRetention: Version compare-and-set, delta reten
     { StreamName: 'upd', CurrentVersion: 'stale', Operation: 'INCREASE_DATA_RETENTION', DataRetentionChangeInHours: 1 },
     400,
     'VersionMismatchException',
-    `The version stale does not match the current version ${after4.Version}.`,
+    STALE,
   );
   await rawError(
     'updateDataRetention',
@@ -310,7 +313,7 @@ test('UpdateStream and UpdateDataRetention: Version compare-and-set, delta reten
   await rawError('updateStream', { StreamName: 'gone', CurrentVersion: 'abc' }, 404, 'ResourceNotFoundException', NOT_FOUND);
 
   // DeleteStream takes a CurrentVersion too.
-  await rawError('deleteStream', { StreamARN, CurrentVersion: v1 }, 400, 'VersionMismatchException', `The version ${v1} does not match the current version ${after4.Version}.`);
+  await rawError('deleteStream', { StreamARN, CurrentVersion: v1 }, 400, 'VersionMismatchException', STALE);
   await kvs.send(new DeleteStreamCommand({ StreamARN, CurrentVersion: after4.Version }));
   await rawError('deleteStream', { StreamARN }, 404, 'ResourceNotFoundException', NOT_FOUND);
   await rawError('deleteStream', { StreamName: 'upd' }, 400, 'ValidationException', "1 validation error detected: Value null at 'streamARN' failed to satisfy constraint: Member must not be null", 'message');
@@ -333,7 +336,7 @@ test('stream storage configuration: HOT by default, WARM at create or by update 
     { StreamName: 'tiered', CurrentVersion: version, StreamStorageConfiguration: { DefaultStorageTier: 'WARM' } },
     400,
     'VersionMismatchException',
-    `The version ${version} does not match the current version ${(await describe('tiered')).Version}.`,
+    STALE,
   );
   await kvs.send(new CreateStreamCommand({ StreamName: 'hot' }));
   assert.equal((await kvs.send(new DescribeStreamStorageConfigurationCommand({ StreamName: 'hot' }))).StreamStorageConfiguration!.DefaultStorageTier, 'HOT');
@@ -354,8 +357,8 @@ test('stream tags: TagStream, UntagStream, ListTagsForStream and the resource ta
   // 50 tags at most, counted after the call; a refused call changes nothing.
   const many = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, `v${i}`]));
   await kvs.send(new TagStreamCommand({ StreamName: 'tagged', Tags: many }));
-  await rawError('tagStream', { StreamName: 'tagged', Tags: { one: 'more' } }, 400, 'TagsPerResourceExceededLimitException', 'The resource can have at most 50 tags.');
-  await rawError('TagResource', { ResourceARN: StreamARN, Tags: [{ Key: 'one', Value: 'more' }] }, 400, 'TagsPerResourceExceededLimitException', 'The resource can have at most 50 tags.');
+  await rawError('tagStream', { StreamName: 'tagged', Tags: { one: 'more' } }, 400, 'TagsPerResourceExceededLimitException', TOO_MANY_TAGS);
+  await rawError('TagResource', { ResourceARN: StreamARN, Tags: [{ Key: 'one', Value: 'more' }] }, 400, 'TagsPerResourceExceededLimitException', TOO_MANY_TAGS);
   assert.equal(Object.keys((await kvs.send(new ListTagsForStreamCommand({ StreamName: 'tagged' }))).Tags!).length, 50);
   const fiftyOne = Array.from({ length: 51 }, (_, i) => `k${i}`);
   await rawError(
@@ -369,8 +372,8 @@ test('stream tags: TagStream, UntagStream, ListTagsForStream and the resource ta
 
   await rawError('tagStream', { StreamName: 'no-such', Tags: { a: 'b' } }, 404, 'ResourceNotFoundException', NOT_FOUND);
   const channelArn = `arn:aws:kinesisvideo:us-east-1:${ACCOUNT}:channel/tagged/1`;
-  await rawError('tagStream', { StreamARN: channelArn, Tags: { a: 'b' } }, 400, 'InvalidResourceFormatException', `The resource ARN ${channelArn} is not valid.`);
-  await rawError('listTagsForStream', { StreamARN: channelArn }, 400, 'InvalidResourceFormatException', `The resource ARN ${channelArn} is not valid.`);
+  await rawError('tagStream', { StreamARN: channelArn, Tags: { a: 'b' } }, 400, 'InvalidResourceFormatException', 'The format of the StreamARN is invalid.');
+  await rawError('listTagsForStream', { StreamARN: channelArn }, 400, 'InvalidResourceFormatException', 'The format of the StreamARN is invalid.');
   await rawError('TagResource', { ResourceARN: `arn:aws:kinesisvideo:us-east-1:${ACCOUNT}:thing/tagged/1`, Tags: [{ Key: 'a', Value: 'b' }] }, 404, 'ResourceNotFoundException', 'The requested resource is not found.');
   await rawError('UntagResource', { ResourceARN: StreamARN, TagKeyList: [] }, 400, 'ValidationException', "1 validation error detected: Value '[]' at 'tagKeyList' failed to satisfy constraint: Member must have length greater than or equal to 1", 'message');
 });
@@ -401,7 +404,7 @@ test('signaling channels: create, describe, list, update with Version CAS, tags,
   assert.equal(updated.SingleMasterConfiguration!.MessageTtlSeconds, 120);
   assert.notEqual(updated.Version, info.Version);
   await rawError('updateSignalingChannel', { ChannelARN, CurrentVersion: info.Version, SingleMasterConfiguration: { MessageTtlSeconds: 30 } }, 400, 'VersionMismatchException',
-    `The version ${info.Version} does not match the current version ${updated.Version}.`);
+    STALE_CHANNEL);
   await rawError('updateSignalingChannel', { ChannelARN, CurrentVersion: updated.Version, SingleMasterConfiguration: { MessageTtlSeconds: 121 } }, 400, 'ValidationException',
     "1 validation error detected: Value '121' at 'singleMasterConfiguration.messageTtlSeconds' failed to satisfy constraint: Member must have value less than or equal to 120", 'message');
 
@@ -423,7 +426,7 @@ test('signaling channels: create, describe, list, update with Version CAS, tags,
   await rawError('createSignalingChannel', { ChannelName: 'door' }, 400, 'ResourceInUseException', 'The signalingchannel door already exists.');
   await rawError('describeSignalingChannel', {}, 400, 'InvalidArgumentException', 'Either ChannelName or ChannelARN must be specified.');
   await rawError('describeSignalingChannel', { ChannelName: 'nope' }, 404, 'ResourceNotFoundException', 'The requested channel is not found or not active.');
-  await rawError('deleteSignalingChannel', { ChannelARN, CurrentVersion: info.Version }, 400, 'VersionMismatchException', `The version ${info.Version} does not match the current version ${updated.Version}.`);
+  await rawError('deleteSignalingChannel', { ChannelARN, CurrentVersion: info.Version }, 400, 'VersionMismatchException', STALE_CHANNEL);
   await kvs.send(new DeleteSignalingChannelCommand({ ChannelARN }));
   await rawError('describeSignalingChannel', { ChannelARN }, 404, 'ResourceNotFoundException', 'The requested channel is not found or not active.');
   await rawError('getSignalingChannelEndpoint', { ChannelARN }, 404, 'ResourceNotFoundException', 'The requested channel is not found or not active.');
@@ -595,7 +598,7 @@ test('the AWS CLI creates, describes, updates, tags and deletes a video stream a
   assert.deepEqual((await aws('list-tags-for-stream', '--stream-name', 'cli-cam')).json.Tags, { owner: 'cli' });
   const stale = await aws('update-stream', '--stream-name', 'cli-cam', '--current-version', described.json.StreamInfo.Version, '--device-name', 'x');
   assert.notEqual(stale.code, 0);
-  assert.match(stale.stderr, /An error occurred \(VersionMismatchException\) when calling the UpdateStream operation: The version \w{20} does not match the current version \w{20}\./);
+  assert.match(stale.stderr, /An error occurred \(VersionMismatchException\) when calling the UpdateStream operation: The stream version that you specified is not the latest version\. To get the latest version, use the DescribeStream API\./);
   const missing = await aws('describe-stream', '--stream-name', 'cli-missing');
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /An error occurred \(ResourceNotFoundException\) when calling the DescribeStream operation: The requested stream is not found or not active\./);
@@ -664,8 +667,7 @@ test('boto3: streams, tags, updates, channels, configurations and errors', async
   assert.equal(out.endpoint, server.endpoint);
   assert.deepEqual(out.tags, { team: 'video', env: 'test' });
   assert.equal(out.media_type, 'video/h264');
-  assert.equal(out.stale[0], 'VersionMismatchException');
-  assert.equal(out.stale[2], 400);
+  assert.deepEqual(out.stale, ['VersionMismatchException', STALE, 400]);
   assert.deepEqual(out.missing, ['ResourceNotFoundException', NOT_FOUND, 404]);
   assert.deepEqual(out.exists, ['ResourceInUseException', 'The stream boto-cam already exists.', 400]);
   assert.deepEqual(out.invalid, ['InvalidArgumentException', 'Either StreamName or StreamARN must be specified.', 400]);

@@ -34,9 +34,14 @@ export const CHANNEL_NAME_ARN_MISMATCH = 'ChannelName and ChannelARN do not refe
 
 export const invalidArgument = (message: string) => new AwsError('InvalidArgumentException', message);
 
-/** UNVERIFIED: CurrentVersion is not the resource's Version. */
-export const versionMismatch = (given: string, current: string) =>
-  new AwsError('VersionMismatchException', `The version ${given} does not match the current version ${current}.`);
+/**
+ * CurrentVersion is not the resource's Version: the model's description of the exception (what
+ * AWS sends is UNVERIFIED), with DescribeSignalingChannel named for channels.
+ */
+export const STREAM_VERSION_MISMATCH = 'The stream version that you specified is not the latest version. To get the latest version, use the DescribeStream API.';
+export const CHANNEL_VERSION_MISMATCH = 'The channel version that you specified is not the latest version. To get the latest version, use the DescribeSignalingChannel API.';
+export const versionMismatch = () => new AwsError('VersionMismatchException', STREAM_VERSION_MISMATCH);
+export const channelVersionMismatch = () => new AwsError('VersionMismatchException', CHANNEL_VERSION_MISMATCH);
 
 /** UNVERIFIED: an update or delete of a stream that is not ACTIVE (CREATING, UPDATING, DELETING). */
 export const streamNotActive = (name: string, status: string) =>
@@ -52,22 +57,23 @@ export const retentionOutOfRange = (resulting: number, max: number) =>
 export const NO_DATA_RETENTION = 'The Stream data retention in hours is equal to zero.';
 export const noDataRetention = () => new AwsError('NoDataRetentionException', NO_DATA_RETENTION);
 
-/** UNVERIFIED text: more than 50 tags on a resource (§2.3). */
-export const tagsExceeded = (max: number) =>
-  new AwsError('TagsPerResourceExceededLimitException', `The resource can have at most ${max} tags.`);
+/** More than 50 tags on a resource (§2.3): the model's description of the exception (AWS's message UNVERIFIED). */
+export const TAGS_EXCEEDED = 'You have exceeded the limit of tags that you can associate with the resource. A Kinesis video stream can support up to 50 tags.';
+export const tagsExceeded = () => new AwsError('TagsPerResourceExceededLimitException', TAGS_EXCEEDED);
 
-/** UNVERIFIED text: a ResourceARN that parses but names no kind of resource Millrace has. */
-export const invalidResourceFormat = (arn: string) => new AwsError('InvalidResourceFormatException', `The resource ARN ${arn} is not valid.`);
+/** A stream tag API given an ARN that is no stream's: the model's description of the exception (AWS's message UNVERIFIED). */
+export const INVALID_RESOURCE_FORMAT = 'The format of the StreamARN is invalid.';
+export const invalidResourceFormat = () => new AwsError('InvalidResourceFormatException', INVALID_RESOURCE_FORMAT);
 
-/** UNVERIFIED text: streams per account above the 10,000 quota (§2.4), with --enforce-limits. */
-export const accountStreamLimit = (max: number) =>
-  new AwsError('AccountStreamLimitExceededException', `The number of streams created for the account is too high (limit ${max}).`);
-/** UNVERIFIED text: signaling channels per account above the quota, with --enforce-limits. */
-export const accountChannelLimit = (max: number) =>
-  new AwsError('AccountChannelLimitExceededException', `The number of signaling channels created for the account is too high (limit ${max}).`);
+/** Streams per account above the 10,000 quota (§2.4), with --enforce-limits: the model's description (AWS's message UNVERIFIED). */
+export const accountStreamLimit = () => new AwsError('AccountStreamLimitExceededException', 'The number of streams created for the account is too high.');
+/** Signaling channels per account above the quota, with --enforce-limits: the model's description (AWS's message UNVERIFIED). */
+export const accountChannelLimit = () =>
+  new AwsError('AccountChannelLimitExceededException', 'You have reached the maximum limit of active signaling channels for this Amazon Web Services account in this region.');
 
-/** UNVERIFIED text: a control-plane call over its TPS (§2.4), with --enforce-limits. */
-export const clientLimitExceeded = () => new AwsError('ClientLimitExceededException', 'Rate exceeded. Try making the call later.');
+/** A control-plane call over its TPS (§2.4), with --enforce-limits: the model's description (AWS's message UNVERIFIED). */
+export const CLIENT_LIMIT_EXCEEDED = 'Kinesis Video Streams has throttled the request because you have exceeded the limit of allowed client calls. Try making the call later.';
+export const clientLimitExceeded = () => new AwsError('ClientLimitExceededException', CLIENT_LIMIT_EXCEEDED);
 
 /** UNVERIFIED text: a NextToken Millrace did not issue. */
 export const INVALID_NEXT_TOKEN = 'The NextToken is not valid.';

@@ -8,7 +8,7 @@ import type { VideoStreamDoc } from './video-stream.js';
  * be ACTIVE; the change gets a new Version and the stream is UPDATING for `delayMs`.
  */
 export function asyncUpdate(stream: VideoStreamDoc, currentVersion: string, delayMs: number, change: Partial<VideoStreamDoc>): VideoStreamDoc {
-  if (currentVersion !== stream.Version) throw versionMismatch(currentVersion, stream.Version);
+  if (currentVersion !== stream.Version) throw versionMismatch();
   if (stream.Status !== 'ACTIVE') throw streamNotActive(stream.StreamName, stream.Status);
   return { ...stream, ...change, Version: newVersion(), Status: 'UPDATING', pendingUntil: Date.now() + delayMs };
 }

@@ -7,7 +7,7 @@ import type { StreamRef } from './video-streams.js';
  * another kind of resource (a channel) is InvalidResourceFormatException, as their error lists say.
  */
 export function resolveStreamRef(ref: StreamRef): StreamRef {
-  if (ref.StreamARN !== undefined && parseResourceArn(ref.StreamARN)?.kind !== 'stream') throw invalidResourceFormat(ref.StreamARN);
+  if (ref.StreamARN !== undefined && parseResourceArn(ref.StreamARN)?.kind !== 'stream') throw invalidResourceFormat();
   return { StreamName: ref.StreamName, StreamARN: ref.StreamARN };
 }
 

@@ -9,7 +9,7 @@ export const tagMap = (tags: TagList | undefined): Record<string, string> => Obj
 /** §2.3: a tag that exists is replaced; more than 50 in all is TagsPerResourceExceededLimitException. */
 export function withTags(current: Record<string, string>, added: Record<string, string>): Record<string, string> {
   const next = { ...current, ...added };
-  if (Object.keys(next).length > MAX_TAGS_PER_RESOURCE) throw tagsExceeded(MAX_TAGS_PER_RESOURCE);
+  if (Object.keys(next).length > MAX_TAGS_PER_RESOURCE) throw tagsExceeded();
   return next;
 }
 

@@ -15,7 +15,7 @@ interface Input {
 /** §2.3: asynchronous like CreateStream (CREATING for --create-video-stream-ms); SINGLE_MASTER with a 60 s message TTL by default. */
 export default async function createSignalingChannel(input: Input, context: VideoRequestContext) {
   const { video, account, region } = context;
-  if (video.config.enforceLimits && (await video.channels.count(account, region)) >= MAX_CHANNELS_PER_ACCOUNT) throw accountChannelLimit(MAX_CHANNELS_PER_ACCOUNT);
+  if (video.config.enforceLimits && (await video.channels.count(account, region)) >= MAX_CHANNELS_PER_ACCOUNT) throw accountChannelLimit();
   const now = Date.now();
   const channel: SignalingChannelDoc = {
     account,

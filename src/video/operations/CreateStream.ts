@@ -23,7 +23,7 @@ export default async function createStream(input: Input, context: VideoRequestCo
   const { video, account, region } = context;
   const retention = input.DataRetentionInHours ?? 0;
   if (retention > MAX_DATA_RETENTION_HOURS) throw retentionTooLong(retention);
-  if (video.config.enforceLimits && (await video.streams.count(account, region)) >= MAX_STREAMS_PER_ACCOUNT) throw accountStreamLimit(MAX_STREAMS_PER_ACCOUNT);
+  if (video.config.enforceLimits && (await video.streams.count(account, region)) >= MAX_STREAMS_PER_ACCOUNT) throw accountStreamLimit();
   const now = Date.now();
   const delay = video.config.createVideoStreamMs;
   const stream: VideoStreamDoc = {

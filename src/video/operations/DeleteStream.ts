@@ -8,7 +8,7 @@ import { streamNotActive, versionMismatch } from '../errors.js';
 export default async function deleteStream(input: { StreamARN: string; CurrentVersion?: string }, context: VideoRequestContext) {
   const { video, account, region } = context;
   await video.streams.update(account, region, { StreamARN: input.StreamARN }, (stream) => {
-    if (input.CurrentVersion !== undefined && input.CurrentVersion !== stream.Version) throw versionMismatch(input.CurrentVersion, stream.Version);
+    if (input.CurrentVersion !== undefined && input.CurrentVersion !== stream.Version) throw versionMismatch();
     if (stream.Status !== 'ACTIVE') throw streamNotActive(stream.StreamName, stream.Status);
     return { ...stream, Status: 'DELETING', pendingUntil: Date.now() + video.config.deleteVideoStreamMs };
   });

@@ -1,6 +1,6 @@
 import type { VideoRequestContext } from '../context.js';
 import { newVersion } from '../domain/version.js';
-import { channelNotActive, versionMismatch } from '../errors.js';
+import { channelNotActive, channelVersionMismatch } from '../errors.js';
 
 interface Input {
   ChannelARN: string;
@@ -12,7 +12,7 @@ interface Input {
 export default async function updateSignalingChannel(input: Input, context: VideoRequestContext) {
   const { video, account, region } = context;
   await video.channels.update(account, region, { ChannelARN: input.ChannelARN }, (channel) => {
-    if (input.CurrentVersion !== channel.Version) throw versionMismatch(input.CurrentVersion, channel.Version);
+    if (input.CurrentVersion !== channel.Version) throw channelVersionMismatch();
     if (channel.ChannelStatus !== 'ACTIVE') throw channelNotActive(channel.ChannelName, channel.ChannelStatus);
     const ttl = input.SingleMasterConfiguration?.MessageTtlSeconds ?? channel.SingleMasterConfiguration.MessageTtlSeconds;
     return {
