@@ -192,6 +192,28 @@ test('GetDataEndpoint answers https:// to a TLS client and the :authority of an 
   assert.deepEqual(await dataEndpointOverHttp2(server.endpoint), { DataEndpoint: server.endpoint });
 });
 
+test("the producer SDK's flow with its own request bodies: DescribeStream (404), CreateStream, poll ACTIVE, GetDataEndpoint", async () => {
+  // producer-c's JSON templates (CurlApiCallbacks.c), whitespace included.
+  const describeBody = '{\n\t"StreamName": "kvs-producer"\n}';
+  const first = await raw('describeStream', undefined, { rawBody: describeBody });
+  assert.deepEqual(first, { status: 404, type: `ResourceNotFoundException${SUFFIX}`, body: { Message: NOT_FOUND } });
+  const create = await raw('createStream', undefined, {
+    rawBody: '{\n\t"DeviceName": "Kinesis_Video_Device",\n\t"StreamName": "kvs-producer",\n\t"MediaType": "video/h264,audio/aac",\n\t"DataRetentionInHours": 2\n}',
+  });
+  assert.equal(create.status, 200);
+  assert.match(create.body.StreamARN, /^arn:aws:kinesisvideo:us-east-1:000000000000:stream\/kvs-producer\/\d{13}$/);
+  const described = await raw('describeStream', undefined, { rawBody: describeBody });
+  assert.equal(described.status, 200);
+  const info = described.body.StreamInfo;
+  assert.deepEqual(Object.keys(info).sort(), ['CreationTime', 'DataRetentionInHours', 'DeviceName', 'KmsKeyId', 'MediaType', 'Status', 'StreamARN', 'StreamName', 'Version']);
+  // producer-c reads DataRetentionInHours with STRTOUI64: a JSON integer; CreationTime is epoch seconds.
+  assert.ok(Number.isInteger(info.DataRetentionInHours) && info.DataRetentionInHours === 2);
+  assert.equal(info.CreationTime, Number(create.body.StreamARN.split('/').pop()) / 1000);
+  assert.deepEqual([info.Status, info.DeviceName, info.MediaType], ['ACTIVE', 'Kinesis_Video_Device', 'video/h264,audio/aac']);
+  const endpoint = await raw('getDataEndpoint', undefined, { rawBody: '{"StreamName": "kvs-producer","APIName":"PUT_MEDIA"}' });
+  assert.deepEqual(endpoint, { status: 200, type: null, body: { DataEndpoint: server.endpoint } });
+});
+
 test('CreateStream errors: duplicate name, retention above 87,600 hours, model constraints', async () => {
   await kvs.send(new CreateStreamCommand({ StreamName: 'dup' }));
   await rawError('createStream', { StreamName: 'dup' }, 400, 'ResourceInUseException', 'The stream dup already exists.');
