@@ -76,8 +76,12 @@ test('a stream is CREATING, then ACTIVE; it cannot be updated or deleted until t
     type: `ResourceInUseException${SUFFIX}`,
     body: { Message: 'The stream slow is in CREATING status; it must be ACTIVE.' },
   });
-  // A producer polls DescribeStream until ACTIVE (producer-c), and may ask for the endpoint meanwhile.
-  assert.equal((await raw('getDataEndpoint', { StreamName: 'slow', APIName: 'PUT_MEDIA' })).status, 200);
+  // A producer polls DescribeStream until ACTIVE (producer-c); until then the stream has no endpoint.
+  assert.deepEqual(await raw('getDataEndpoint', { StreamName: 'slow', APIName: 'PUT_MEDIA' }), {
+    status: 404,
+    type: `ResourceNotFoundException${SUFFIX}`,
+    body: { Message: 'The requested stream is not found or not active.' },
+  });
   const active = await waitFor(() => status('slow'), (info) => info.Status !== 'CREATING');
   assert.equal(active.Status, 'ACTIVE');
   assert.equal(active.Version, creating.Version);
@@ -100,6 +104,8 @@ test('UpdateStream and UpdateDataRetention leave the stream UPDATING with its ne
   assert.equal(active.Status, 'ACTIVE');
   await kvs.send(new UpdateDataRetentionCommand({ StreamName: 'upd', CurrentVersion: active.Version, Operation: 'INCREASE_DATA_RETENTION', DataRetentionChangeInHours: 3 }));
   assert.deepEqual([(await status('upd')).Status, (await status('upd')).DataRetentionInHours], ['UPDATING', 3]);
+  // An UPDATING stream keeps its data endpoint: media keeps flowing while metadata changes.
+  assert.equal((await raw('getDataEndpoint', { StreamName: 'upd', APIName: 'PUT_MEDIA' })).status, 200);
 });
 
 test('a deleted stream is DELETING (described and listed, no endpoint, name taken), then purged by the sweep', async () => {
@@ -137,6 +143,18 @@ test('signaling channels are CREATING, then ACTIVE, and DELETING before they go'
   await kvs.send(new DeleteSignalingChannelCommand({ ChannelARN }));
   assert.equal((await describe()).ChannelStatus, 'DELETING');
   await waitFor(() => raw('describeSignalingChannel', { ChannelARN }), (res) => res.status === 404);
+});
+
+test('media storage needs an ACTIVE stream (ResourceInUseException while it is CREATING)', async () => {
+  const { ChannelARN } = await kvs.send(new CreateSignalingChannelCommand({ ChannelName: 'storage-channel' }));
+  const { StreamARN } = await kvs.send(new CreateStreamCommand({ StreamName: 'storage-stream', DataRetentionInHours: 1 }));
+  assert.deepEqual(await raw('updateMediaStorageConfiguration', { ChannelARN, MediaStorageConfiguration: { Status: 'ENABLED', StreamARN } }), {
+    status: 400,
+    type: `ResourceInUseException${SUFFIX}`,
+    body: { Message: 'The stream storage-stream is in CREATING status; it must be ACTIVE.' },
+  });
+  await waitFor(() => status('storage-stream'), (info) => info.Status === 'ACTIVE');
+  await waitFor(() => raw('updateMediaStorageConfiguration', { ChannelARN, MediaStorageConfiguration: { Status: 'ENABLED', StreamARN } }), (res) => res.status === 200);
 });
 
 test('a purge listener runs before the document goes; one that fails leaves the stream DELETING to be retried', async () => {

@@ -1,5 +1,5 @@
 import type { VideoRequestContext } from '../context.js';
-import { channelNotActive, invalidArgument, MEDIA_STORAGE_STREAM_REQUIRED, noDataRetention, streamAlreadyMapped, streamNotFound } from '../errors.js';
+import { channelNotActive, invalidArgument, MEDIA_STORAGE_STREAM_REQUIRED, noDataRetention, streamAlreadyMapped, streamNotActive, streamNotFound } from '../errors.js';
 
 interface Input {
   ChannelARN: string;
@@ -9,7 +9,7 @@ interface Input {
 /**
  * Maps a channel to the stream its WebRTC ingestion would store into (the SDK's documentation):
  * ENABLED needs a StreamARN of a stream that retains data (NoDataRetentionException) and that no
- * other channel is mapped to (ResourceInUseException). Stored and described; Millrace ingests no WebRTC.
+ * other channel is mapped to (ResourceInUseException), both ACTIVE. Stored and described; Millrace ingests no WebRTC.
  */
 export default async function updateMediaStorageConfiguration(input: Input, context: VideoRequestContext) {
   const { video, account, region } = context;
@@ -18,7 +18,9 @@ export default async function updateMediaStorageConfiguration(input: Input, cont
   if (config.Status === 'ENABLED') {
     if (config.StreamARN === undefined) throw invalidArgument(MEDIA_STORAGE_STREAM_REQUIRED);
     const stream = await video.streams.lookUp(account, region, { StreamARN: config.StreamARN });
-    if (!stream || stream.Status === 'DELETING') throw streamNotFound();
+    if (!stream) throw streamNotFound();
+    // The SDK's documentation of its ResourceInUseException: the stream must be ACTIVE.
+    if (stream.Status !== 'ACTIVE') throw streamNotActive(stream.StreamName, stream.Status);
     if (stream.DataRetentionInHours === 0) throw noDataRetention();
     const other = (await video.channels.list(account, region)).find(
       (c) => c.ChannelARN !== channel.ChannelARN && c.mediaStorage.Status === 'ENABLED' && c.mediaStorage.StreamARN === config.StreamARN,
