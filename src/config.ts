@@ -32,6 +32,10 @@ export interface Config {
   /** Time a Firehose delivery stream spends CREATING / DELETING (FIREHOSE-SPEC §3). */
   createDeliveryStreamMs: number;
   deleteDeliveryStreamMs: number;
+  /** Time a Kinesis video stream spends CREATING / UPDATING / DELETING (VIDEO-SPEC §2.3). */
+  createVideoStreamMs: number;
+  updateVideoStreamMs: number;
+  deleteVideoStreamMs: number;
   /** On-demand streams split a shard whose writes exceed either rate, averaged over the window (§5.3). */
   onDemandScaleRecords: number;
   onDemandScaleBytes: number;
@@ -123,6 +127,9 @@ export const SETTINGS: Setting[] = [
   { key: 'updateStreamMs', flag: 'update-stream-ms', env: 'MILLRACE_UPDATE_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a stream spends UPDATING' },
   { key: 'createDeliveryStreamMs', flag: 'create-delivery-stream-ms', env: 'MILLRACE_CREATE_DELIVERY_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a Firehose delivery stream spends CREATING' },
   { key: 'deleteDeliveryStreamMs', flag: 'delete-delivery-stream-ms', env: 'MILLRACE_DELETE_DELIVERY_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a Firehose delivery stream spends DELETING' },
+  { key: 'createVideoStreamMs', flag: 'create-video-stream-ms', env: 'MILLRACE_CREATE_VIDEO_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a Kinesis video stream or signaling channel spends CREATING' },
+  { key: 'updateVideoStreamMs', flag: 'update-video-stream-ms', env: 'MILLRACE_UPDATE_VIDEO_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a Kinesis video stream or signaling channel spends UPDATING' },
+  { key: 'deleteVideoStreamMs', flag: 'delete-video-stream-ms', env: 'MILLRACE_DELETE_VIDEO_STREAM_MS', kind: 'integer', value: 'MS', fallback: 0, help: 'time a Kinesis video stream or signaling channel spends DELETING' },
   { key: 'onDemandScaleRecords', flag: 'on-demand-scale-records', env: 'MILLRACE_ON_DEMAND_SCALE_RECORDS', kind: 'integer', value: 'N', fallback: 1000, help: 'records/s per shard above which an on-demand stream splits it' },
   { key: 'onDemandScaleBytes', flag: 'on-demand-scale-bytes', env: 'MILLRACE_ON_DEMAND_SCALE_BYTES', kind: 'integer', value: 'N', fallback: 1_048_576, help: 'bytes/s per shard above which an on-demand stream splits it' },
   { key: 'onDemandScaleSeconds', flag: 'on-demand-scale-seconds', env: 'MILLRACE_ON_DEMAND_SCALE_SECONDS', kind: 'integer', value: 'S', fallback: 30, help: 'seconds a shard must stay above those rates' },

@@ -24,6 +24,8 @@ import { endSubscriptions } from './kinesis/domain/subscriptions.js';
 import { openFunctionInvoker } from './functions/open.js';
 import type { FunctionInvoker } from './functions/invoker.js';
 import { createLambdaService } from './lambda/service.js';
+import { startVideoLifecycleSweep } from './video/background.js';
+import { createVideoContext, createVideoService } from './video/service.js';
 import { openObjectStore } from './objects/open.js';
 import type { ObjectStore } from './objects/object-store.js';
 import { createS3Service } from './s3/service.js';
@@ -114,6 +116,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     const authenticator = createAuthenticator(config);
     kinesis = { config, store, streams: new Streams(store, config) };
     firehose = { config, store, kinesis, streams: new DeliveryStreams(store), throughput: new PutThroughput(config.enforceLimits) };
+    const video = createVideoContext(config, store, log);
     const jsonServices = [
       await createKinesisService(kinesis, authenticator),
       await createFirehoseService(firehose, authenticator),
@@ -124,6 +127,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     const restServices: HttpService[] = [
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
+      await createVideoService(video, authenticator),
     ];
     const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
     // Over an embedded store this process is the only node: it takes every lease at once.
@@ -135,6 +139,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     ]);
     startBackgroundWork(kinesis, log, leases);
     startLifecycleSweep(firehose, log, leases);
+    startVideoLifecycleSweep(video, log, leases);
     leases.start();
     delivery = startDelivery({ store, objects, functions, leases, log, kinesis, glue: storeGlueCatalog(store), config });
     opened.push(() => delivery.stop());
