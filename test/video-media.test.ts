@@ -111,9 +111,11 @@ function producerPutMedia(stream: string, pieces: Buffer[], options: { gapMs?: n
       res.on('end', () => resolve({ status: res.statusCode!, acks, body }));
       res.on('error', reject);
     });
-    req.on('error', reject);
+    // After an ERROR ack the server closes the connection while the producer may still be writing.
+    req.on('error', (error) => setTimeout(() => reject(error), 200));
     void (async () => {
       for (const piece of pieces) {
+        if (req.destroyed) return;
         req.write(piece);
         written++;
         await new Promise((r) => setTimeout(r, options.gapMs ?? 30));
