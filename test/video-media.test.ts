@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ import { decodeEbml, ffmpegMkv, producerStream, readMedia, testVideo, ebmlHeader
  * the `ebml` package and read back by ffprobe with the same packet count as the input.
  */
 
+const HAS_FFMPEG = spawnSync('ffmpeg', ['-version']).status === 0;
+const needsFfmpeg = { skip: HAS_FFMPEG ? false : 'ffmpeg is not installed (.ci/run installs it)' };
 let server: TestServer;
 let endpoint: string;
 let kvs: KinesisVideoClient;
@@ -37,6 +39,7 @@ before(async () => {
   endpoint = DataEndpoint!;
   mediaClient = new KinesisVideoMediaClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   archived = new KinesisVideoArchivedMediaClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+  if (!HAS_FFMPEG) return;
   video = testVideo(6, 25);
   media = await readMedia(video);
 });
@@ -155,7 +158,7 @@ function ffprobePackets(file: string): number {
 
 let curlAcks: AckLine[] = [];
 
-test('PutMedia through curl --aws-sigv4: BUFFERING, RECEIVED, PERSISTED per fragment, echoing the Cluster timecode', async () => {
+test('PutMedia through curl --aws-sigv4: BUFFERING, RECEIVED, PERSISTED per fragment, echoing the Cluster timecode', needsFfmpeg, async () => {
   const { acks, code } = await curlPutMedia('cam', video);
   assert.equal(code, 0);
   curlAcks = acks;
@@ -173,7 +176,7 @@ test('PutMedia through curl --aws-sigv4: BUFFERING, RECEIVED, PERSISTED per frag
   assert.deepEqual(fragments, [...fragments].sort(), 'fragment numbers grow');
 });
 
-test('ListFragments: every fragment with sizes, timestamps and lengths; paging with NextToken', async () => {
+test('ListFragments: every fragment with sizes, timestamps and lengths; paging with NextToken', needsFfmpeg, async () => {
   const all = await archived.send(new ListFragmentsCommand({ StreamName: 'cam' }));
   assert.equal(all.Fragments!.length, 6);
   assert.deepEqual(all.Fragments!.map((f) => f.FragmentNumber), [...new Set(curlAcks.map((a) => a.FragmentNumber))]);
@@ -203,7 +206,7 @@ test('ListFragments: every fragment with sizes, timestamps and lengths; paging w
   assert.equal(bad.message, 'The NextToken is not valid.');
 });
 
-test('GetMedia EARLIEST: AWS layout per fragment, and ffprobe reads as many packets as were put', async () => {
+test('GetMedia EARLIEST: AWS layout per fragment, and ffprobe reads as many packets as were put', needsFfmpeg, async () => {
   const out = await mediaClient.send(new GetMediaCommand({ StreamName: 'cam', StartSelector: { StartSelectorType: 'EARLIEST' } }));
   assert.equal(out.ContentType, 'video/webm');
   const bytes = await readPayload(out.Payload);
@@ -224,7 +227,7 @@ test('GetMedia EARLIEST: AWS layout per fragment, and ffprobe reads as many pack
   assert.equal(ffprobePackets(file), media.frames.length);
 });
 
-test('GetMedia selectors: FRAGMENT_NUMBER, CONTINUATION_TOKEN, SERVER_TIMESTAMP, PRODUCER_TIMESTAMP', async () => {
+test('GetMedia selectors: FRAGMENT_NUMBER, CONTINUATION_TOKEN, SERVER_TIMESTAMP, PRODUCER_TIMESTAMP', needsFfmpeg, async () => {
   // A producer paced so that fragments arrive apart in server time.
   await kvs.send(new CreateStreamCommand({ StreamName: 'paced', DataRetentionInHours: 1 }));
   const put = await producerPutMedia('paced', producerStream(media), { gapMs: 120 });
@@ -259,7 +262,7 @@ test('GetMedia selectors: FRAGMENT_NUMBER, CONTINUATION_TOKEN, SERVER_TIMESTAMP,
   assert.equal(missing.message, 'AfterFragmentNumber is required for StartSelectorType FRAGMENT_NUMBER.');
 });
 
-test('GetMedia NOW: a live reader receives fragments put after it started, from the TypeScript producer with metadata tags', async () => {
+test('GetMedia NOW: a live reader receives fragments put after it started, from the TypeScript producer with metadata tags', needsFfmpeg, async () => {
   await kvs.send(new CreateStreamCommand({ StreamName: 'live', DataRetentionInHours: 1 }));
   const out = await mediaClient.send(new GetMediaCommand({ StreamName: 'live', StartSelector: { StartSelectorType: 'NOW' } }));
   const reading = readPayload(out.Payload);
@@ -282,7 +285,7 @@ test('GetMedia NOW: a live reader receives fragments put after it started, from 
   assert.equal(ffprobePackets(file), media.frames.length);
 });
 
-test('GetMediaForFragmentList: the fragments named, in the order given; a missing one gets the failure tags', async () => {
+test('GetMediaForFragmentList: the fragments named, in the order given; a missing one gets the failure tags', needsFfmpeg, async () => {
   const { Fragments } = await archived.send(new ListFragmentsCommand({ StreamName: 'cam' }));
   const numbers = Fragments!.map((f) => f.FragmentNumber!);
   const absent = `${numbers[0].slice(0, 40)}0000000`;
@@ -299,7 +302,7 @@ test('GetMediaForFragmentList: the fragments named, in the order given; a missin
   assert.ok(names.includes(numbers[1]));
 });
 
-test('bad input: not MKV, timecodes going backwards, a fourth track, a track not declared — exact ERROR acks', async () => {
+test('bad input: not MKV, timecodes going backwards, a fourth track, a track not declared — exact ERROR acks', needsFfmpeg, async () => {
   await kvs.send(new CreateStreamCommand({ StreamName: 'bad', DataRetentionInHours: 1 }));
   const notMkv = await curlPutMedia('bad', Buffer.from('GIF89a this is not matroska'));
   assert.equal(notMkv.raw, '{"EventType":"ERROR","ErrorCode":"INVALID_MKV_DATA","ErrorId":4006}\n');
@@ -323,7 +326,7 @@ test('bad input: not MKV, timecodes going backwards, a fourth track, a track not
   assert.equal(Fragments!.length, 1);
 });
 
-test('request-level errors: unknown stream, missing stream header, a second concurrent PutMedia', async () => {
+test('request-level errors: unknown stream, missing stream header, a second concurrent PutMedia', needsFfmpeg, async () => {
   const unknown = await fetch(`${endpoint}/putMedia`, { method: 'POST', headers: { ...signedHeaders(), 'x-amzn-stream-name': 'nope' }, body: 'x' });
   assert.equal(unknown.status, 404);
   assert.match(unknown.headers.get('x-amzn-errortype')!, /^ResourceNotFoundException/);
@@ -346,7 +349,7 @@ test('request-level errors: unknown stream, missing stream header, a second conc
   assert.equal(third.acks.filter((a) => a.EventType === 'PERSISTED').length, 6);
 });
 
-test('DeleteStream drops the fragments; an incarnation of the same name starts empty', async () => {
+test('DeleteStream drops the fragments; an incarnation of the same name starts empty', needsFfmpeg, async () => {
   await kvs.send(new CreateStreamCommand({ StreamName: 'gone', DataRetentionInHours: 1 }));
   const put = await producerPutMedia('gone', producerStream(media), { gapMs: 0 });
   assert.equal(put.acks.filter((a) => a.EventType === 'PERSISTED').length, 6);
@@ -362,7 +365,7 @@ test('DeleteStream drops the fragments; an incarnation of the same name starts e
   assert.equal(Fragments!.length, 0);
 });
 
-test('ffmpeg with audio: the last audio-only Cluster is refused as AWS refuses it (4011)', async () => {
+test('ffmpeg with audio: the last audio-only Cluster is refused as AWS refuses it (4011)', needsFfmpeg, async () => {
   await kvs.send(new CreateStreamCommand({ StreamName: 'av', DataRetentionInHours: 1 }));
   const av = ffmpegMkv(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '3',
     '-c:v', 'libx264', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-bf', '0', '-c:a', 'aac', '-b:a', '64k']);

@@ -6,6 +6,7 @@ import { connectionKey } from './connections.js';
 import { streamLogs } from './fragment-store.js';
 import { getMedia } from './get-media.js';
 import { putMedia } from './put-media.js';
+import { putMediaAuthenticator } from './put-media-auth.js';
 import { MediaRuntime } from './runtime.js';
 
 /**
@@ -22,6 +23,8 @@ export function createVideoMediaRoutes(video: Pick<VideoContext, 'store' | 'conf
       GetMediaForFragmentList: (input, context) => getMediaForFragmentList(runtime, input, context),
     },
     putMedia: (req, res, context) => putMedia(runtime, req, res, context),
+    // With --credentials, signatures are checked with PutMedia's own payload-hash rule.
+    ...(video.config.credentials ? { authenticatePutMedia: putMediaAuthenticator(video.config.credentials, video.config.region) } : {}),
     async onStreamDeleted(stream: VideoStreamDoc) {
       // Uploads on this node end with STREAM_NOT_ACTIVE; on other nodes their lease renewal fails.
       for (const end of runtime.putSessions.get(stream.StreamARN) ?? []) end('STREAM_NOT_ACTIVE');
