@@ -72,6 +72,7 @@ export class MediaIngest implements MkvHandler {
   private lastClusterTimecode?: number;
   private lastFrameNs?: number;
   private commitChain: Promise<void> = Promise.resolve();
+  private persistChain: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<unknown>>();
   private inFlightBytes = 0;
   private failure?: AckError;
@@ -125,6 +126,7 @@ export class MediaIngest implements MkvHandler {
   /** Waits for the fragments already closed to be committed (or to fail), whatever happens next. */
   async settle(): Promise<void> {
     await this.commitChain.catch(() => undefined);
+    await this.persistChain.catch(() => undefined);
   }
 
   /** A fragment that was open is discarded (its chunks stay unreferenced). */
@@ -294,22 +296,34 @@ export class MediaIngest implements MkvHandler {
     const headerHash = this.headerHash!;
     const ebml = this.ebmlLength;
     const chunkWrites = fragment.chunkWrites;
+    // Commits are issued in fragment order (the log assigns indexes in call order) as soon as a
+    // fragment's chunks are durable, without waiting for the previous commit to be flushed: the
+    // store shares one flush among them. PERSISTED acks follow in order as each resolves.
     this.commitChain = this.commitChain.then(async () => {
       // A fragment closed before a parse error is still committed; after a store failure nothing is.
       if (this.failure?.code === 'ARCHIVAL_ERROR') return;
+      let commit: Promise<unknown>;
       try {
         const chunks = mergeRanges(await Promise.all(chunkWrites));
         const header = await headerHash;
-        await this.fragments.commit(this.logs, {
+        commit = this.fragments.commit(this.logs, {
           fn: fragment.fn, st: fragment.serverMs, pt: producerMs, tc: fragment.timecode!, len: lengthMs, size: fragment.size, chunks, header, ebml,
           tags: fragment.tags.length ? Buffer.concat(fragment.tags).toString('base64') : undefined,
         });
       } catch {
-        this.failure ??= new AckError('ARCHIVAL_ERROR', 'the fragment could not be stored', ref);
-        return;
+        commit = Promise.reject(new Error('chunks not stored'));
       }
-      this.committed.push({ fn: fragment.fn, size: fragment.size, serverMs: fragment.serverMs });
-      if (this.options.persistedAcks) this.send({ EventType: 'PERSISTED', FragmentTimecode: fragment.timecode, FragmentNumber: fragment.fn });
+      commit.catch(() => undefined);
+      this.persistChain = this.persistChain.then(async () => {
+        try {
+          await commit;
+        } catch {
+          this.failure ??= new AckError('ARCHIVAL_ERROR', 'the fragment could not be stored', ref);
+          return;
+        }
+        this.committed.push({ fn: fragment.fn, size: fragment.size, serverMs: fragment.serverMs });
+        if (this.options.persistedAcks) this.send({ EventType: 'PERSISTED', FragmentTimecode: fragment.timecode, FragmentNumber: fragment.fn });
+      });
     });
   }
 
