@@ -26,6 +26,7 @@ import type { FunctionInvoker } from './functions/invoker.js';
 import { createLambdaService } from './lambda/service.js';
 import { startVideoLifecycleSweep } from './video/background.js';
 import { createVideoContext, createVideoService } from './video/service.js';
+import { createVideoMediaRoutes } from './video/media/routes.js';
 import { openObjectStore } from './objects/open.js';
 import type { ObjectStore } from './objects/object-store.js';
 import { createS3Service } from './s3/service.js';
@@ -127,7 +128,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     const restServices: HttpService[] = [
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
-      await createVideoService(video, authenticator),
+      await createVideoService(video, authenticator, createVideoMediaRoutes(video)),
     ];
     const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
     // Over an embedded store this process is the only node: it takes every lease at once.

@@ -342,6 +342,8 @@ async function sendOutput(res: ServerResponse, model: RestJsonModel, operation: 
     if (payload instanceof Readable) {
       if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'application/octet-stream');
       res.writeHead(status);
+      // A live stream (GetMedia NOW) may have nothing to send yet: the client must get its headers now.
+      (res as { flushHeaders?: () => void }).flushHeaders?.();
       payload.on('error', () => res.destroy());
       payload.pipe(res as NodeJS.WritableStream);
       return;

@@ -102,8 +102,12 @@ export class SignatureVerifier {
     this.keys = new Map(entries.map((entry) => [entry.accessKeyId, entry]));
   }
 
-  /** Resolves to the caller's account, or throws AWS's error for the request. */
-  async verify(req: ServerRequest, body: Buffer, credentials: Credentials): Promise<{ account: string; region: string | undefined }> {
+  /**
+   * Resolves to the caller's account, or throws AWS's error for the request. `payloadHash`, when
+   * given, is what the canonical request's last line holds instead of the body's hash (PutMedia's
+   * streamed bodies, VIDEO-SPEC §3.1).
+   */
+  async verify(req: ServerRequest, body: Buffer, credentials: Credentials, payloadHash?: string): Promise<{ account: string; region: string | undefined }> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const headers = req.headers as Record<string, string | string[] | undefined>;
     const signed = credentials.form === 'header' ? fromHeader(headers) : fromQuery(url.searchParams);
@@ -154,10 +158,10 @@ export class SignatureVerifier {
       protocol: 'http:',
       hostname: '',
     } as HttpRequest;
-    const payloadHash = s3
+    const hash = payloadHash ?? (s3
       ? (header(headers, 'x-amz-content-sha256') ?? url.searchParams.get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD')
-      : createHash('sha256').update(body).digest('hex');
-    const canonical = (s3 ? this.s3Signer : this.signer).canonicalRequest(request, canonicalHeaders, payloadHash);
+      : createHash('sha256').update(body).digest('hex'));
+    const canonical = (s3 ? this.s3Signer : this.signer).canonicalRequest(request, canonicalHeaders, hash);
     const stringToSign = await this.signer.stringToSign(signed.longDate, signed.scope, canonical);
     const [shortDate, region, service, terminator] = signed.scope.split('/');
     let key: Buffer = Buffer.from(`AWS4${entry.secretAccessKey}`);

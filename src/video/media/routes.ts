@@ -1,0 +1,37 @@
+import type { VideoContext, VideoMediaRoutes } from '../context.js';
+import type { VideoStreamDoc } from '../domain/video-stream.js';
+import { getMediaForFragmentList } from '../archived/get-media-for-fragment-list.js';
+import { listFragments } from '../archived/list-fragments.js';
+import { connectionKey } from './connections.js';
+import { streamLogs } from './fragment-store.js';
+import { getMedia } from './get-media.js';
+import { putMedia } from './put-media.js';
+import { putMediaAuthenticator } from './put-media-auth.js';
+import { MediaRuntime } from './runtime.js';
+
+/**
+ * The media side of Kinesis Video Streams (issue 16 §2–§7) as the service shell takes it
+ * (context.ts VideoMediaRoutes): PutMedia's raw route, GetMedia, ListFragments and
+ * GetMediaForFragmentList, and what a deleted stream leaves behind.
+ */
+export function createVideoMediaRoutes(video: Pick<VideoContext, 'store' | 'config'>): VideoMediaRoutes {
+  const runtime = new MediaRuntime(video.store, video.config.enforceLimits);
+  return {
+    operations: {
+      GetMedia: (input, context) => getMedia(runtime, input, context),
+      ListFragments: (input, context) => listFragments(runtime, input, context),
+      GetMediaForFragmentList: (input, context) => getMediaForFragmentList(runtime, input, context),
+    },
+    putMedia: (req, res, context) => putMedia(runtime, req, res, context),
+    // With --credentials, signatures are checked with PutMedia's own payload-hash rule.
+    ...(video.config.credentials ? { authenticatePutMedia: putMediaAuthenticator(video.config.credentials, video.config.region) } : {}),
+    async onStreamDeleted(stream: VideoStreamDoc) {
+      // Uploads on this node end with STREAM_NOT_ACTIVE; on other nodes their lease renewal fails.
+      for (const end of runtime.putSessions.get(stream.StreamARN) ?? []) end('STREAM_NOT_ACTIVE');
+      const logs = streamLogs(stream.StreamARN);
+      const lease = await video.store.meta.get(connectionKey(logs.fragments));
+      if (lease) await video.store.meta.delete(lease.key, lease.revision);
+      await runtime.fragments.drop(logs);
+    },
+  };
+}
