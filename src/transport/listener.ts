@@ -130,7 +130,7 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
         sessions.delete(session);
       });
       if (connections) {
-        const protocol = 'encrypted' in session.socket ? 'tls-h2' : 'h2c';
+        const protocol = session.encrypted ? 'tls-h2' : 'h2c';
         connections.opened(protocol);
         session.once('close', () => connections.closed(protocol));
       }
