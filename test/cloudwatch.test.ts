@@ -504,21 +504,22 @@ async function exerciseStore(store: Store): Promise<void> {
   const metrics = new MetricStore(store);
   const scope = { account: ACCOUNT, region: REGION };
   const minute = Math.floor(Date.now() / 60_000) * 60_000;
-  const metric = { namespace: 'Store', metricName: 'Lag', dimensions: [{ Name: 'Shard', Value: '1' }] };
+  // Characters a key must survive on every store: slashes, spaces, percent signs, colons.
+  const metric = { namespace: 'Store/app 1%', metricName: 'Lag: p/s', dimensions: [{ Name: 'Shard', Value: 'a b/c' }] };
   // Two writers at once (two nodes): compare-and-set merges both.
   await Promise.all([
     metrics.put(scope, [{ metric, timestamp: minute + 1000, unit: 'Milliseconds', sample: { kind: 'values', values: [5, 7], counts: [1, 1] } }]),
     metrics.put(scope, [{ metric, timestamp: minute + 2000, unit: 'Milliseconds', sample: { kind: 'set', sampleCount: 3, sum: 30, min: 1, max: 20 } }]),
     metrics.put(scope, [{ metric, timestamp: minute - 3 * 60_000, unit: 'Milliseconds', sample: { kind: 'values', values: [100], counts: [1] } }]),
   ]);
-  const query = { ...scope, namespace: 'Store', metricName: 'Lag', dimensions: metric.dimensions, start: minute - 10 * 60_000, end: minute + 60_000, period: 60 };
+  const query = { ...scope, namespace: metric.namespace, metricName: metric.metricName, dimensions: metric.dimensions, start: minute - 10 * 60_000, end: minute + 60_000, period: 60 };
   assert.deepEqual(await queryMetric(store, { ...query, stat: 'Sum' }), { timestamps: [minute - 3 * 60_000, minute], values: [100, 42], unit: 'Milliseconds' });
   assert.deepEqual((await queryMetric(store, { ...query, stat: 'Maximum' })).values, [100, 20]);
   assert.deepEqual((await queryMetric(store, { ...query, stat: 'SampleCount', period: 3600 })).values, [6]);
   assert.deepEqual((await queryMetric(store, { ...query, stat: 'Average', unit: 'Seconds' })).values, []);
   assert.deepEqual(
     (await listMetrics(store, scope)).map((m) => [m.namespace, m.metricName, m.dimensions]),
-    [['Store', 'Lag', [{ Name: 'Shard', Value: '1' }]]],
+    [[metric.namespace, metric.metricName, metric.dimensions]],
   );
   // Past the retention everything goes: data first, then the metric itself.
   const hours = new Set([minute - 3 * 60_000, minute].map((t) => Math.floor(t / 3600_000))).size;
