@@ -15,8 +15,9 @@ export function banner(config: Config, server: Pick<Millrace, 'port' | 'secureEn
   // The certificate names localhost, 127.0.0.1 and ::1; another certificate names what it names.
   if (server.secureEndpoint) row('https', `${server.certificateFile ? `https://localhost:${port}  ` : ''}${urls('https').join('  ')} (same port)`);
   row('console', `${http[0]}/_millrace/`);
+  row('metrics', `${http[0]}/_millrace/metrics (Prometheus; also /metrics)`);
   // The services server.ts routes to on this port.
-  row('services', 'Kinesis Data Streams, Data Firehose, S3 (objects), Lambda Invoke (functions)');
+  row('services', 'Kinesis Data Streams, Data Firehose, S3 (objects), Lambda Invoke (functions), CloudWatch metrics');
   row('data', config.store ? `NATS JetStream at ${config.store}` : config.memory || !config.dataDir ? 'in memory (gone when it stops)' : resolve(config.dataDir));
   if (server.certificateFile) row('certificate', `${server.certificateFile} (self-signed for localhost, 127.0.0.1, ::1)`);
   const declared = config.streams ?? [];

@@ -38,6 +38,7 @@ import type { Firehose } from './firehose/context.js';
 import { DeliveryStreams } from './firehose/domain/delivery-streams.js';
 import { PutThroughput } from './firehose/domain/throughput.js';
 import { startLifecycleSweep } from './firehose/background.js';
+import { startMetrics, type Metrics } from './metrics/wiring.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -108,6 +109,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let firehose: Firehose;
   let listener: Listener;
   let endpoint = '';
+  let metrics: Metrics;
   let certificateFile: string | undefined;
   try {
     functions = await openFunctionInvoker(config, log);
@@ -115,7 +117,10 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     objects = await openObjectStore({ config, store, log });
     opened.push(() => objects.close());
     const authenticator = createAuthenticator(config);
-    kinesis = { config, store, streams: new Streams(store, config) };
+    metrics = startMetrics({ store, authenticator, log, config, delivery: () => delivery });
+    opened.push(() => metrics.stop());
+    kinesis = { config, store, streams: new Streams(store, config), metrics: metrics.counters.kinesis };
+    metrics.bind(kinesis, () => firehose);
     firehose = { config, store, kinesis, streams: new DeliveryStreams(store), throughput: new PutThroughput(config.enforceLimits) };
     const video = createVideoContext(config, store, log);
     const jsonServices = [
@@ -129,6 +134,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
       await createVideoService(video, authenticator, createVideoMediaRoutes(video)),
+      metrics.cloudwatch,
     ];
     const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
     // Over an embedded store this process is the only node: it takes every lease at once.
@@ -137,6 +143,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     const pages = new Map<string, Page>([
       ['/', indexPage({ store, services: served }, () => endpoint)],
       ['/health', healthPage({ store, services: served, leases })],
+      ['/metrics', metrics.page],
     ]);
     startBackgroundWork(kinesis, log, leases);
     startLifecycleSweep(firehose, log, leases);
@@ -158,10 +165,13 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
         host: config.host,
         port: config.port,
         headersTimeoutMs: config.headersTimeoutMs,
+        connections: metrics.counters.connections,
         tls,
       },
       createRouter({
-        json: createPipeline(jsonServices, log, { bodyIdleTimeoutMs: config.bodyTimeoutMs }),
+        json: createPipeline(jsonServices, log, { bodyIdleTimeoutMs: config.bodyTimeoutMs, observer: metrics.counters.requests }),
+        targets: [metrics.cloudwatch],
+        metrics: metrics.handler,
         jsonSigningNames,
         rest: restServices,
         builtin: createBuiltinPages(pages, (err) => log.error({ err }, 'built-in page failed')),
@@ -192,6 +202,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       const { cut } = await listener.close({ drained: () => void endSubscriptions(kinesis) });
       if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
       await delivery.stop(); // what is buffered stays in the ingest logs
+      await metrics.stop(); // the last counts, into the store before it closes
       await leases.stop(); // hands every lease over while the store is still open
       await functions.close();
       await objects.close();
