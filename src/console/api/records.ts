@@ -8,6 +8,7 @@ import type { StoredRecord } from '../../store/store.js';
 import type { ConsoleDeps } from '../deps.js';
 import { badParameter, notFound } from './errors.js';
 import { choice, integer, text, type ConsoleScope } from './params.js';
+import { deaggregateKpl } from '../../firehose/processing/kpl-aggregation.js';
 import { requireStream } from './streams.js';
 
 /**
@@ -49,6 +50,8 @@ export interface RecordView {
   data: string;
   size: number;
   encrypted: boolean;
+  /** Set when the record is a KPL aggregate: its sub-records (base64 data), in sub-sequence order. */
+  kpl?: Array<{ subSequenceNumber: number; partitionKey: string; explicitHashKey?: string; data: string }>;
 }
 
 interface ShardPage {
@@ -203,6 +206,12 @@ export async function browseRecords(deps: ConsoleDeps, scope: ConsoleScope, name
         data: record.data.toString('base64'),
         size: record.data.length,
         encrypted: record.keyRef !== undefined,
+        kpl: deaggregateKpl(record.data)?.map((sub, subSequenceNumber) => ({
+          subSequenceNumber,
+          partitionKey: sub.partitionKey,
+          explicitHashKey: sub.explicitHashKey,
+          data: sub.data.toString('base64'),
+        })),
       }),
     ),
     /** Continue with `?cursor=` (same order); absent when newest-first has reached the oldest record. */

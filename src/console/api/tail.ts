@@ -74,6 +74,7 @@ class Tail {
   private ended = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly deps: ConsoleDeps,
@@ -100,7 +101,8 @@ class Tail {
     for (const shard of stream.shards) {
       if (this.positions.has(shard.index)) continue;
       if (this.shardIndex !== undefined && shard.index !== this.shardIndex && !this.descends(stream, shard)) continue;
-      if (atStart && shard.closedAt !== undefined) continue;
+      // At the start the open shards; later only shards created since (a reshard's children).
+      if (atStart ? shard.closedAt !== undefined : shard.createdAt < this.startedAt) continue;
       const log = shardLogName(stream, shard);
       this.positions.set(shard.index, atStart ? await this.deps.kinesis.store.records.tip(log) : 0);
       this.sequences.set(shard.index, new ShardSequences(shard));
