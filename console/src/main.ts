@@ -91,4 +91,6 @@ function App(): Node {
     <main id="main">${page}</main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.replaceChildren(); // the loading note; Preact renders beside what is there
+render(html`<${App} />`, root);
