@@ -36,6 +36,7 @@ import { DeliveryStreams } from './firehose/domain/delivery-streams.js';
 import { PutThroughput } from './firehose/domain/throughput.js';
 import { startLifecycleSweep } from './firehose/background.js';
 import { createConsole, type Console } from './console/console.js';
+import { startMetrics, type Metrics } from './metrics/wiring.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -107,6 +108,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let listener: Listener;
   let webConsole: Console;
   let endpoint = '';
+  let metrics: Metrics;
   let certificateFile: string | undefined;
   try {
     functions = await openFunctionInvoker(config, log);
@@ -114,7 +116,10 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     objects = await openObjectStore({ config, store, log });
     opened.push(() => objects.close());
     const authenticator = createAuthenticator(config);
-    kinesis = { config, store, streams: new Streams(store, config) };
+    metrics = startMetrics({ store, authenticator, log, config, delivery: () => delivery });
+    opened.push(() => metrics.stop());
+    kinesis = { config, store, streams: new Streams(store, config), metrics: metrics.counters.kinesis };
+    metrics.bind(kinesis, () => firehose);
     firehose = { config, store, kinesis, streams: new DeliveryStreams(store), throughput: new PutThroughput(config.enforceLimits) };
     const jsonServices = [
       await createKinesisService(kinesis, authenticator),
@@ -126,6 +131,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     const restServices: HttpService[] = [
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
+      metrics.cloudwatch,
     ];
     const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];
     // Over an embedded store this process is the only node: it takes every lease at once.
@@ -134,6 +140,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     const pages = new Map<string, Page>([
       ['/', indexPage({ store, services: served }, () => endpoint)],
       ['/health', healthPage({ store, services: served, leases })],
+      ['/metrics', metrics.page],
     ]);
     startBackgroundWork(kinesis, log, leases);
     startLifecycleSweep(firehose, log, leases);
@@ -154,10 +161,13 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
         host: config.host,
         port: config.port,
         headersTimeoutMs: config.headersTimeoutMs,
+        connections: metrics.counters.connections,
         tls,
       },
       createRouter({
-        json: createPipeline(jsonServices, log, { bodyIdleTimeoutMs: config.bodyTimeoutMs }),
+        json: createPipeline(jsonServices, log, { bodyIdleTimeoutMs: config.bodyTimeoutMs, observer: metrics.counters.requests }),
+        targets: [metrics.cloudwatch],
+        metrics: metrics.handler,
         jsonSigningNames,
         rest: restServices,
         builtin: (webConsole = createConsole(
@@ -196,6 +206,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       });
       if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
       await delivery.stop(); // what is buffered stays in the ingest logs
+      await metrics.stop(); // the last counts, into the store before it closes
       await leases.stop(); // hands every lease over while the store is still open
       await functions.close();
       await objects.close();

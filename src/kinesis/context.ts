@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { RequestContext } from '../protocol/pipeline.js';
 import type { Store } from '../store/store.js';
 import type { Streams } from './domain/streams.js';
+import type { KinesisMetrics } from '../metrics/kinesis-metrics.js';
 
 /**
  * What Kinesis operations and the domain work with. Its own module, below both the service that
@@ -13,6 +14,8 @@ export interface Kinesis {
   config: Config;
   store: Store;
   streams: Streams;
+  /** Counters for AWS/Kinesis and Prometheus (metrics/kinesis-metrics.ts), when metrics are on. */
+  metrics?: KinesisMetrics;
 }
 
 export interface KinesisContext extends RequestContext {

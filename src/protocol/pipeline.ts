@@ -63,6 +63,17 @@ const ACCESS_DENIED_XML =
 export interface PipelineOptions {
   /** A request whose body stalls (no bytes arrive) this long is dropped: slow-body clients hold no resources. */
   bodyIdleTimeoutMs: number;
+  /** Told of every answered request (metrics/request-metrics.ts); must not allocate. */
+  observer?: RequestObserver;
+}
+
+/**
+ * Sees each request once it is answered: its service and operation (`undefined` for a target
+ * no service has, so that made-up names never become metric labels), status, error type and
+ * duration.
+ */
+export interface RequestObserver {
+  answered(service: string | undefined, operation: string | undefined, status: number, errorType: string | undefined, durationMs: number): void;
 }
 
 /**
@@ -87,6 +98,7 @@ export function createPipeline(services: Service[], log: Logger, options: Pipeli
     services: byPrefix,
     log,
     options,
+    observer: options.observer,
     get debug() {
       return log.levelVal <= debugLevel;
     },
@@ -101,6 +113,7 @@ interface Pipeline {
   services: Map<string, Service>;
   log: Logger;
   options: PipelineOptions;
+  observer: RequestObserver | undefined;
   /** Whether requests are logged one line each: the logger's level as it is now (tests change it). */
   readonly debug: boolean;
 }
@@ -122,6 +135,8 @@ class Exchange {
   operation = '';
   stream: string | undefined;
   bytesIn = 0;
+  /** Whether the target names a service and an operation it has. */
+  known = false;
   /** Set when an answer was written (or the request dropped). */
   answered = false;
 
@@ -130,7 +145,7 @@ class Exchange {
     readonly req: ServerRequest,
     readonly res: ServerResponse,
   ) {
-    this.started = pipeline.debug ? performance.now() : 0;
+    this.started = pipeline.observer !== undefined || pipeline.debug ? performance.now() : 0;
     this.headers = ['x-amzn-RequestId', this.requestId];
     if (req.headers.origin !== undefined) {
       this.headers.push('Access-Control-Allow-Origin', '*');
@@ -163,7 +178,10 @@ class Exchange {
   /** The request's one log line: at debug, or at warn for a 5xx answer. */
   logged(status: number, bytesOut: number, errorType?: string, err?: unknown): void {
     this.answered = true;
-    const { debug, log } = this.pipeline;
+    const { debug, log, observer } = this.pipeline;
+    if (observer !== undefined) {
+      observer.answered(this.known ? this.service : undefined, this.known ? this.operation : undefined, status, errorType, performance.now() - this.started);
+    }
     if (status < 500 && !debug) return;
     const line = {
       requestId: this.requestId,
@@ -260,6 +278,7 @@ async function handle(exchange: Exchange): Promise<void> {
   exchange.operation = operation;
   const service = pipeline.services.get(targetService);
   const knownOperation = service !== undefined && service.hasOperation(operation);
+  exchange.known = knownOperation;
   const encoding = encodingOf(req.headers['content-type']);
 
   if (body.length === 0) {

@@ -4,7 +4,8 @@ import { drain, sendRaw, type ServerRequest, type ServerResponse } from './http-
 /**
  * One port for the whole family, separated the way AWS's own endpoints separate services
  * (DESIGN.md "The family on one endpoint"), before any service code runs:
- * 1. `/_millrace…` paths are Millrace's own pages (health, later the console and metrics);
+ * 1. `/_millrace…` paths are Millrace's own pages (health, the console, metrics), and `GET /metrics`
+ *    is the Prometheus page as well;
  * 2. an `X-Amz-Target` header is a JSON-protocol call: the JSON pipeline finds the service by the
  *    target's prefix (`Kinesis_20131202`, `Firehose_20150804`, …) and answers unknown ones;
  * 3. otherwise the SigV4 credential scope names the service (`s3`, `kinesisvideo`, …), from the
@@ -31,10 +32,16 @@ export interface RouterOptions {
   rest: readonly HttpService[];
   /** Millrace's own pages under BUILTIN_PREFIX. */
   builtin: RequestHandler;
+  /** JSON-protocol services outside the JSON pipeline, by X-Amz-Target prefix (CloudWatch's JSON 1.0). */
+  targets?: readonly { targetPrefix: string; handle: RequestHandler }[];
+  /** `GET /metrics`: the Prometheus page, where scrapers look by default (also at `/_millrace/metrics`). */
+  metrics?: RequestHandler;
 }
 
 /** Where Millrace's own pages live; nothing AWS serves starts with an underscore path segment. */
 export const BUILTIN_PREFIX = '/_millrace';
+/** Prometheus's default scrape path, served outside the prefix too. */
+export const METRICS_PATH = '/metrics';
 /** Where a browser that opens the endpoint is sent. */
 export const CONSOLE_PATH = `${BUILTIN_PREFIX}/`;
 
@@ -48,13 +55,19 @@ export function createRouter(options: RouterOptions): RequestHandler {
     }
   }
   const anonymous = options.rest.filter((service) => service.claimsAnonymous);
-  const { json, builtin } = options;
+  const { json, builtin, metrics } = options;
+  const targets = options.targets ?? [];
 
   return (req, res) => {
-    // The hot path (every Kinesis call) is one header look-up.
-    if (req.headers['x-amz-target'] !== undefined) return json(req, res);
+    // The hot path (every Kinesis call) is one header look-up, and a prefix test per target service.
+    const target = req.headers['x-amz-target'] as string | undefined;
+    if (target !== undefined) {
+      for (let i = 0; i < targets.length; i++) if (target.startsWith(targets[i].targetPrefix)) return targets[i].handle(req, res);
+      return json(req, res);
+    }
     const url = req.url ?? '/';
     if (isBuiltin(url)) return builtin(req, res);
+    if (metrics && req.method === 'GET' && (url === METRICS_PATH || url.startsWith(`${METRICS_PATH}?`))) return metrics(req, res);
     const scope = signingName(req, url);
     if (scope !== undefined) {
       const handler = bySigningName.get(scope);

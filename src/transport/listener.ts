@@ -22,6 +22,8 @@ export interface ListenOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** How long a connection may take to send its first bytes or a request's headers. */
   headersTimeoutMs?: number;
+  /** Told of connections as HTTP/1.1 or HTTP/2 takes them and as they close (metrics/connections.ts). */
+  connections?: { opened(protocol: 'h1' | 'h2c' | 'tls-h1' | 'tls-h2'): void; closed(protocol: 'h1' | 'h2c' | 'tls-h1' | 'tls-h2'): void };
 }
 
 export interface Listener {
@@ -79,9 +81,15 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   // showed up in profiles.
   const h1Sockets = new Set<net.Socket>();
   let closing = false;
+  const { connections } = options;
   h1.prependListener('connection', (socket: net.Socket) => {
     h1Sockets.add(socket);
     socket.on('close', () => h1Sockets.delete(socket));
+    if (connections) {
+      const protocol = 'encrypted' in socket ? 'tls-h1' : 'h1';
+      connections.opened(protocol);
+      socket.once('close', () => connections.closed(protocol));
+    }
   });
   // Ahead of the handler, so that a response it sends at once already says Connection: close.
   h1.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -121,6 +129,11 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
         clearTimeout(firstRequest);
         sessions.delete(session);
       });
+      if (connections) {
+        const protocol = 'encrypted' in session.socket ? 'tls-h2' : 'h2c';
+        connections.opened(protocol);
+        session.once('close', () => connections.closed(protocol));
+      }
     });
   }
 

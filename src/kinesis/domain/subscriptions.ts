@@ -222,6 +222,7 @@ export class ShardSubscription extends StreamingResult {
   private close(): void {
     if (this.ended) return;
     this.ended = true;
+    this.kinesis.metrics?.unsubscribed(this.stream, this.consumer.name);
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     if (local.get(this.lease.key) === this) local.delete(this.lease.key);
     if (![...local.values()].some((other) => other.log === this.log)) {
@@ -359,6 +360,7 @@ export class ShardSubscription extends StreamingResult {
     });
     if (atTip) tails.set(key, { from, next: this.nextIndex, bytes, continuation: this.continuation, frame, builtAt: Date.now() });
     this.write(frame);
+    this.kinesis.metrics?.subscriptionEvent(this.stream, this.consumer.name, this.shard.index, records.length, bytes, this.millisBehind);
     return true;
   }
 
@@ -377,6 +379,7 @@ export class ShardSubscription extends StreamingResult {
     this.millisBehind = 0;
     this.allowance -= tail.bytes;
     this.write(tail.frame);
+    this.kinesis.metrics?.subscriptionEvent(this.stream, this.consumer.name, this.shard.index, tail.next - tail.from, tail.bytes, 0);
     return true;
   }
 
@@ -453,6 +456,7 @@ export class ShardSubscription extends StreamingResult {
    */
   private heartbeat(): void {
     this.millisBehind = 0;
+    this.kinesis.metrics?.subscriptionEvent(this.stream, this.consumer.name, this.shard.index, 0, 0, 0);
     this.write(
       eventFrame(this.encoding, 'SubscribeToShardEvent', {
         Records: [],

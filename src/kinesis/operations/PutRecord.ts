@@ -5,6 +5,7 @@ import { checkedHashKey, checkSequenceNumberForOrdering, maxRecordBytes, putReco
 import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
 import { admitRecord } from '../domain/throughput.js';
+import { routeHashKey } from '../domain/routing.js';
 import { JSON_BYTES, PLAIN_VALUE, type SelfEncoding } from '../../protocol/codec.js';
 
 interface Input {
@@ -18,6 +19,8 @@ interface Input {
 
 /** KINESIS-SPEC §3.9: answered once the record is durable. */
 export default async function putRecord(input: Input, context: KinesisContext) {
+  const metrics = context.kinesis.metrics;
+  const started = metrics ? performance.now() : 0;
   const target = streamTarget(input, context);
   const stream = await context.kinesis.streams.find(target, target.name);
   if (!stream || !isWritable(stream)) throw streamNotFound(target.name, target.account);
@@ -27,8 +30,14 @@ export default async function putRecord(input: Input, context: KinesisContext) {
   const hashKey = checkedHashKey(input.PartitionKey, input.ExplicitHashKey);
   if (input.SequenceNumberForOrdering !== undefined) checkSequenceNumberForOrdering(input.SequenceNumberForOrdering, stream);
   const entry = { data: input.Data, partitionKey: input.PartitionKey, hashKey };
-  admitRecord(context.kinesis, stream, entry); // §4.9, with --enforce-limits
+  try {
+    admitRecord(context.kinesis, stream, entry); // §4.9, with --enforce-limits
+  } catch (err) {
+    metrics?.putRecordThrottled(stream, routeHashKey(stream, hashKey)?.index);
+    throw err;
+  }
   const outcome = await appendRecord(context.kinesis, stream, entry);
+  metrics?.putRecord(stream, outcome.shard.index, input.Data.length + Buffer.byteLength(input.PartitionKey), performance.now() - started);
   return new PutRecordOutput(formatShardId(outcome.shard.index), outcome.sequenceNumber, stream.encryption.type === 'KMS');
 }
 

@@ -7,6 +7,8 @@ import { streamNotFound } from '../errors.js';
 import { checkedHashKey, maxRecordBytes, putRecordSize, recordTooLarge } from '../put-validation.js';
 import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
+import { routeHashKey } from '../domain/routing.js';
+import { writeSize } from '../domain/throughput.js';
 
 interface Input {
   StreamName?: string;
@@ -26,6 +28,8 @@ const requestLimitMiB = (stream: StreamMeta) =>
 
 /** KINESIS-SPEC §3.10: answered once every record is durable; results in request order. */
 export default async function putRecords(input: Input, context: KinesisContext) {
+  const metrics = context.kinesis.metrics;
+  const started = metrics ? performance.now() : 0;
   const target = streamTarget(input, context);
   const stream = await context.kinesis.streams.find(target, target.name);
   if (!stream || !isWritable(stream)) throw streamNotFound(target.name, target.account);
@@ -59,10 +63,28 @@ export default async function putRecords(input: Input, context: KinesisContext) 
       records[i] = { SequenceNumber: outcome.sequenceNumber, ShardId: formatShardId(outcome.shard.index) };
     }
   }
+  if (metrics) {
+    // Counters per call; per record only for streams that enabled shard-level metrics.
+    const m = metrics.putRecords(stream, outcomes.length, outcomes.length - failed, failed, failed === 0 ? total : storedBytes(entries, outcomes), performance.now() - started);
+    if (m.enhanced.length !== 0) {
+      for (let i = 0; i < outcomes.length; i++) {
+        const outcome = outcomes[i];
+        const shard = 'errorMessage' in outcome ? routeHashKey(stream, entries[i].hashKey) : outcome.shard;
+        if (shard) metrics.putRecordsEntry(m, shard.index, writeSize(entries[i]), 'errorMessage' in outcome);
+      }
+    }
+  }
   return {
     // §9.5: 0 on success, although the model's minimum is 1.
     FailedRecordCount: failed,
     Records: records,
     EncryptionType: stream.encryption.type === 'KMS' ? 'KMS' : undefined,
   };
+}
+
+/** Bytes of the entries that were stored (a call with throttled entries). */
+function storedBytes(entries: PutEntry[], outcomes: readonly object[]): number {
+  let bytes = 0;
+  for (let i = 0; i < entries.length; i++) if (!('errorMessage' in outcomes[i])) bytes += writeSize(entries[i]);
+  return bytes;
 }

@@ -35,14 +35,21 @@ export default async function subscribeToShard(input: Input, context: KinesisCon
   if (index === undefined) throw couldNotFindShard(input.ShardId, stream.name, stream.account);
   const shard = visibleShards(stream, now()).find((s) => s.index === index);
   if (!shard) throw shardDoesNotExist(formatShardId(index), stream.name, stream.account);
-  throughput(kinesis).admitSubscription(consumer.arn, formatShardId(index));
+  try {
+    throughput(kinesis).admitSubscription(consumer.arn, formatShardId(index));
+  } catch (err) {
+    kinesis.metrics?.subscribed(stream, consumer.name, false);
+    throw err;
+  }
   const position = input.StartingPosition;
   const start = await resolveStartingPosition(kinesis, stream, shard, {
     type: position.Type,
     sequenceNumber: position.SequenceNumber,
     timestamp: position.Timestamp,
   });
-  return subscribe(kinesis, stream, consumer, shard, { index: start, continuation: await positionBefore(kinesis, stream, shard, start) });
+  const subscription = await subscribe(kinesis, stream, consumer, shard, { index: start, continuation: await positionBefore(kinesis, stream, shard, start) });
+  kinesis.metrics?.subscribed(stream, consumer.name, true);
+  return subscription;
 }
 
 /**
