@@ -127,6 +127,30 @@ describe('console API', () => {
     assert.match(split.body.message, /^NewStartingHashKey 1 used in SplitShard\(\) on shard shardId-000000000000 in stream orders/);
   });
 
+  test('metric series: bad parameters, then the AWS/Kinesis metrics of puts', async () => {
+    const cases: Array<[string, string]> = [
+      ['metrics/series?metric=IncomingRecords', 'namespace and metric are required'],
+      ['metrics/series?namespace=AWS/Kinesis&metric=IncomingRecords&stat=Median', 'stat must be SampleCount, Average, Sum, Minimum, Maximum or a percentile such as p99, got "Median"'],
+      ['metrics/series?namespace=AWS/Kinesis&metric=IncomingRecords&period=90', 'period must be 1, 5, 10, 20, 30 or a multiple of 60 seconds, got 90'],
+      [`metrics/series?namespace=AWS/Kinesis&metric=IncomingRecords&from=${Date.now() - 30 * 86_400_000}&period=86400`, 'metrics are kept 14 days: from is older'],
+      [`metrics/series?namespace=AWS/Kinesis&metric=IncomingRecords&from=${Date.now() - 10 * 86_400_000}`, 'at most 1440 points a series: choose a longer period'],
+      ['metrics/series?namespace=AWS/Kinesis&metric=IncomingRecords&dimensions=StreamName', 'dimensions must be Name=Value pairs separated by commas, got "StreamName"'],
+    ];
+    for (const [path, message] of cases) assert.deepEqual(await api(path), { status: 400, body: { error: 'InvalidParameter', message } }, path);
+    await kinesis.send(new CreateStreamCommand({ StreamName: 'measured', ShardCount: 1 }));
+    await kinesis.send(new PutRecordsCommand({ StreamName: 'measured', Records: Array.from({ length: 7 }, (_, i) => ({ PartitionKey: `k${i}`, Data: Buffer.from('x') })) }));
+    let total = 0;
+    for (let i = 0; i < 150 && total < 7; i++) {
+      const series = await api(`metrics/series?namespace=AWS/Kinesis&metric=IncomingRecords&dimensions=StreamName=measured&stat=Sum&from=${Date.now() - 600_000}`);
+      assert.equal(series.status, 200);
+      total = series.body.values.reduce((a: number, b: number) => a + b, 0);
+      if (total < 7) await sleep(100);
+    }
+    assert.equal(total, 7);
+    const listed = await api('metrics?namespace=AWS/Kinesis');
+    assert.ok(listed.body.metrics.some((m: any) => m.metricName === 'IncomingRecords' && m.dimensions[0]?.Value === 'measured'));
+  });
+
   test('unknown paths and methods', async () => {
     assert.deepEqual(await api('nothing'), { status: 404, body: { error: 'NotFound', message: 'no API /_millrace/api/v1/nothing' } });
     const wrong = await api('streams', { method: 'DELETE' });
@@ -295,6 +319,9 @@ describe('console in a browser', { skip: haveChromium ? false : `no ${CHROMIUM}`
     await page.locator('.chart canvas').first().waitFor();
     await kinesis.send(new PutRecordCommand({ StreamName: 'orders', PartitionKey: 'm', Data: Buffer.from('m') }));
     await page.waitForFunction(() => Number(document.querySelector('.chart')?.getAttribute('data-points')) >= 2, undefined, { timeout: 15_000 });
+    // The stored one-minute AWS/Kinesis series: published every 10 s, charted once there.
+    const incoming = page.locator('.chart', { has: page.locator('.u-title', { hasText: 'IncomingRecords (Sum)' }) });
+    await page.waitForFunction((el) => Number(el?.getAttribute('data-points')) >= 1, await incoming.elementHandle(), { timeout: 25_000 });
     await shot('monitoring');
   });
 

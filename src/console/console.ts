@@ -9,6 +9,7 @@ import { deliveredObjects, describeDeliveryStream, downloadObject, listDeliveryS
 import { MAX_PARAM_CHARS, scopeOf, text } from './api/params.js';
 import { TipRates } from './api/rates.js';
 import { browseRecords } from './api/records.js';
+import { metricList, metricSeries } from './api/metrics.js';
 import { scopes, serverInfo } from './api/server-info.js';
 import { describeStream, listStreams } from './api/streams.js';
 import { OpenTails, startTail } from './api/tail.js';
@@ -79,6 +80,8 @@ export function createConsole(deps: ConsoleDeps, next: RequestHandler): Console 
     { method: 'POST', pattern: /^streams\/([^/]+)\/split$/, run: async (c, n) => split(deps, scope(c), name(n), await c.body()) },
     { method: 'POST', pattern: /^streams\/([^/]+)\/merge$/, run: async (c, n) => merge(deps, scope(c), name(n), await c.body()) },
     { method: 'POST', pattern: /^streams\/([^/]+)\/scale$/, run: async (c, n) => scale(deps, scope(c), name(n), await c.body()) },
+    { method: 'GET', pattern: /^metrics$/, run: async (c) => metricList(deps, scope(c), c.url) },
+    { method: 'GET', pattern: /^metrics\/series$/, run: async (c) => metricSeries(deps, scope(c), c.url) },
     { method: 'GET', pattern: /^firehose$/, run: async (c) => listDeliveryStreams(deps, scope(c)) },
     { method: 'GET', pattern: /^firehose\/([^/]+)$/, run: async (c, n) => describeDeliveryStream(deps, scope(c), name(n)) },
     { method: 'GET', pattern: /^firehose\/([^/]+)\/objects$/, run: async (c, n) => deliveredObjects(deps, scope(c), name(n), c.url) },

@@ -3,6 +3,7 @@ import { get, apiUrl, type ServerInfo } from '../api.js';
 import { fmtBytes, fmtTime } from '../format.js';
 import { href, scopeParams } from '../route.js';
 import { html, useApi, ErrorBox, Status, JsonTree, type Node } from '../ui.js';
+import { MetricCharts } from './metric-charts.js';
 
 interface DeliveryCounter {
   bytes: number;
@@ -104,6 +105,13 @@ function DeliveryStreamPage({ name }: { name: string }): Node {
     html`<table aria-label="delivered objects"><thead><tr><th>Key</th><th class="num">Size</th><th>Written</th></tr></thead>
       <tbody>${objects.data.objects.map((o) => html`<tr><td class="mono"><a href=${apiUrl('objects', { bucket: objects.data!.bucket, key: o.key })}>${o.key}</a></td><td class="num">${fmtBytes(o.size)}</td><td>${fmtTime(o.lastModified)}</td></tr>`)}</tbody></table>
       ${objects.data.truncated && html`<p class="muted">Showing the first 200.</p>`}`}
+    <h2>AWS/Firehose metrics</h2>
+    <${MetricCharts} charts=${[
+      ['IncomingRecords', 'Sum'],
+      ['IncomingBytes', 'Sum'],
+      [`DeliveryTo${d.destination === 'ExtendedS3' || d.destination === 'S3' ? 'S3' : d.destination}.Records`, 'Sum'],
+      [`DeliveryTo${d.destination === 'ExtendedS3' || d.destination === 'S3' ? 'S3' : d.destination}.DataFreshness`, 'Maximum'],
+    ].map(([metric, stat]) => ({ title: metric, namespace: 'AWS/Firehose', metric, dimensions: `DeliveryStreamName=${d.name}`, stat }))} />
     <h2>Destination</h2>
     <ul class="tree"><${JsonTree} value=${d.destinationDescription} open=${false} /></ul>`}`;
 }

@@ -5,6 +5,7 @@
 import type { StreamDetail } from '../api.js';
 import { html, type Node } from '../ui.js';
 import { Chart, type Series } from './chart.js';
+import { MetricCharts, type MetricChart } from './metric-charts.js';
 
 const MAX_POINTS = 300;
 
@@ -48,10 +49,23 @@ export function MonitoringTab({ stream }: { stream: StreamDetail }): Node {
   }
   const incoming: Series = { label: 'Incoming records/s (all shards)', x, ys: [{ label: 'records/s', values: total }], unit: 'records/s' };
   const shards: Series = { label: 'Incoming records/s by open shard', x, ys: [...perShard].map(([id, values]) => ({ label: id.replace('shardId-', ''), values })), unit: 'records/s' };
+  const dims = `StreamName=${stream.name}`;
+  const stored: MetricChart[] = [
+    { title: 'IncomingRecords', namespace: 'AWS/Kinesis', metric: 'IncomingRecords', dimensions: dims, stat: 'Sum' },
+    { title: 'IncomingBytes', namespace: 'AWS/Kinesis', metric: 'IncomingBytes', dimensions: dims, stat: 'Sum' },
+    { title: 'GetRecords.Records', namespace: 'AWS/Kinesis', metric: 'GetRecords.Records', dimensions: dims, stat: 'Sum' },
+    { title: 'GetRecords.IteratorAgeMilliseconds', namespace: 'AWS/Kinesis', metric: 'GetRecords.IteratorAgeMilliseconds', dimensions: dims, stat: 'Maximum' },
+    { title: 'PutRecords.Latency', namespace: 'AWS/Kinesis', metric: 'PutRecords.Latency', dimensions: dims, stat: 'Average' },
+    { title: 'WriteProvisionedThroughputExceeded', namespace: 'AWS/Kinesis', metric: 'WriteProvisionedThroughputExceeded', dimensions: dims, stat: 'Sum' },
+    { title: 'ReadProvisionedThroughputExceeded', namespace: 'AWS/Kinesis', metric: 'ReadProvisionedThroughputExceeded', dimensions: dims, stat: 'Sum' },
+  ];
   return html`
+    <h2>Live</h2>
     <p class="muted">Live: measured every 2 seconds while this page is open (${x.length} points).</p>
     <div class="grid">
       <div class="card"><${Chart} series=${incoming} /></div>
       <div class="card"><${Chart} series=${shards} /></div>
-    </div>`;
+    </div>
+    <h2>AWS/Kinesis metrics</h2>
+    <${MetricCharts} charts=${stored} />`;
 }
