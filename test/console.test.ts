@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
@@ -16,6 +17,7 @@ import { CreateDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand } fr
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, sleep, type TestServer } from './helpers.js';
 import { aggregateKpl } from '../src/firehose/processing/kpl-aggregation.js';
+import { STATIC_ROOT } from '../src/console/static-files.js';
 
 /**
  * The web console in a real browser (issue 18 tests): Debian's chromium driven by playwright-core,
@@ -62,6 +64,22 @@ const api = async (path: string, init?: RequestInit) => {
 };
 const write = (path: string, body: unknown) =>
   api(path, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Millrace-Console': '1' }, body: JSON.stringify(body) });
+
+/** Issue 18 §2: the whole console under 100 KB gzipped. */
+const MAX_CONSOLE_GZIP_BYTES = 100 * 1024;
+
+test('the whole console is under 100 KB gzipped, and served gzipped', async () => {
+  const files = readdirSync(STATIC_ROOT, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && !f.name.endsWith('.map'));
+  assert.ok(files.some((f) => f.name === 'main.js'), 'the console is built (npm run build:console)');
+  const total = files.reduce((sum, f) => sum + gzipSync(readFileSync(join(f.parentPath ?? f.path, f.name)), { level: 9 }).length, 0);
+  console.log(`console: ${files.length} files, ${total} bytes gzipped`);
+  assert.ok(total < MAX_CONSOLE_GZIP_BYTES, `${total} bytes gzipped`);
+  const response = await fetch(`${server.endpoint}/_millrace/ui/vendor/preact.mjs`, { headers: { 'Accept-Encoding': 'gzip' } });
+  assert.equal(response.headers.get('content-encoding'), 'gzip');
+  assert.equal(response.headers.get('content-type'), 'text/javascript; charset=utf-8');
+  assert.equal((await fetch(`${server.endpoint}/_millrace/ui/../../package.json`)).status, 404);
+  assert.equal((await fetch(`${server.endpoint}/_millrace/ui/%2e%2e/%2e%2e/package.json`)).status, 404);
+});
 
 describe('console API', () => {
   test('streams list and detail read the store', async () => {

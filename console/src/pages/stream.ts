@@ -8,6 +8,7 @@ import { DataTab } from './data.js';
 import { TailTab } from './tail.js';
 import { ProduceTab } from './produce.js';
 import { MonitoringTab } from './monitoring.js';
+import { MetricCharts } from './metric-charts.js';
 
 const TABS = [
   ['overview', 'Configuration'],
@@ -79,5 +80,11 @@ function Consumers({ stream }: { stream: StreamDetail }): Node {
         <td>${fmtTime(c.ConsumerCreationTimestamp)}</td>
         <td>${c.subscriptions.length === 0 ? html`<span class="muted">none</span>` : c.subscriptions.map((s) => html`<div><code>${s.shardId}</code> <span class="muted">${fmtTime(s.since)}</span></div>`)}</td></tr>`,
     )}</tbody>
-  </table>`;
+  </table>
+  <h2>Lag in time</h2>
+  <p class="muted">How far behind the newest record each consumer's subscriptions were (MillisBehindLatest), and what they received.</p>
+  <${MetricCharts} charts=${stream.consumers.flatMap((c) => [
+    { title: `${c.ConsumerName}: MillisBehindLatest`, namespace: 'AWS/Kinesis', metric: 'SubscribeToShardEvent.MillisBehindLatest', dimensions: `StreamName=${stream.name},ConsumerName=${c.ConsumerName}`, stat: 'Maximum' },
+    { title: `${c.ConsumerName}: records`, namespace: 'AWS/Kinesis', metric: 'SubscribeToShardEvent.Records', dimensions: `StreamName=${stream.name},ConsumerName=${c.ConsumerName}`, stat: 'Sum' },
+  ])} />`;
 }
