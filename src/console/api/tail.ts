@@ -18,6 +18,12 @@ import { requireStream } from './streams.js';
 
 /** Records held for a browser that does not keep up; older ones are dropped and counted. */
 export const TAIL_BUFFER_RECORDS = 1_000;
+/**
+ * Records sent to one page per second at most (a burst of this many passes at once): a stream
+ * written faster is sampled, the rest counted as `sampled`, so a browser tab stays responsive at
+ * any rate while its counts stay exact.
+ */
+export const TAIL_RECORDS_PER_SECOND = 1_000;
 /** Records sent in one event at most (the rest wait for the next). */
 const TAIL_EVENT_RECORDS = 500;
 /** Data bytes of one record sent in an event; the detail view reads the whole record. */
@@ -67,6 +73,10 @@ class Tail {
   private readonly unwatch = new Map<number, () => void>();
   private queue: object[] = [];
   private skipped = 0;
+  private sampled = 0;
+  /** Token bucket of TAIL_RECORDS_PER_SECOND. */
+  private tokens = TAIL_RECORDS_PER_SECOND;
+  private refilledAt = Date.now();
   private seen = 0;
   private filtered = 0;
   private pumping = false;
@@ -174,6 +184,10 @@ class Tail {
             continue;
           }
           this.seen++;
+          if (!this.take()) {
+            this.sampled++;
+            continue;
+          }
           const data = record.data.length > TAIL_DATA_BYTES ? record.data.subarray(0, TAIL_DATA_BYTES) : record.data;
           this.queue.push({
             shardId: formatShardId(index),
@@ -196,6 +210,15 @@ class Tail {
     }
   }
 
+  private take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(TAIL_RECORDS_PER_SECOND, this.tokens + ((now - this.refilledAt) * TAIL_RECORDS_PER_SECOND) / 1000);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
   private matches(partitionKey: string, data: Buffer): boolean {
     if (this.filter.keyPrefix !== undefined && !partitionKey.startsWith(this.filter.keyPrefix)) return false;
     if (this.filter.contains !== undefined && !this.decoder.decode(data).includes(this.filter.contains)) return false;
@@ -205,10 +228,11 @@ class Tail {
   /** Sends what is queued unless the connection is still full from the last event. */
   private flush(): void {
     if (this.ended || this.res.writableNeedDrain) return;
-    while (this.queue.length > 0 || this.skipped > 0) {
+    while (this.queue.length > 0 || this.skipped > 0 || this.sampled > 0) {
       const records = this.queue.splice(0, TAIL_EVENT_RECORDS);
-      const full = !this.write('records', { records, skipped: this.skipped, seen: this.seen, filtered: this.filtered });
+      const full = !this.write('records', { records, skipped: this.skipped, sampled: this.sampled, seen: this.seen, filtered: this.filtered });
       this.skipped = 0;
+      this.sampled = 0;
       if (full) return;
     }
   }
