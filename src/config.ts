@@ -80,6 +80,12 @@ export interface Config {
   tlsDir?: string;
   /** pretty (human) or json; unset: pretty when stderr is a terminal, JSON otherwise. */
   logFormat?: 'json' | 'pretty';
+  /** Secret the web console asks for; required to serve it on a non-loopback address (console/access.ts). */
+  consoleToken?: string;
+  /** Serve no web console at all. */
+  noConsole: boolean;
+  /** The console shows everything and changes nothing. */
+  consoleReadOnly: boolean;
 }
 
 /** A stream declared at start-up (`--stream NAME[:SHARDS]`, MILLRACE_STREAMS, the config file's `streams`). */
@@ -160,6 +166,9 @@ export const SETTINGS: Setting[] = [
   { key: 'functionTimeoutMs', flag: 'function-timeout-ms', env: 'MILLRACE_FUNCTION_TIMEOUT_MS', kind: 'integer', value: 'MS', fallback: 3000, help: 'timeout of a --functions invocation (Lambda default 3 s)' },
   { key: 'functionConcurrency', flag: 'function-concurrency', env: 'MILLRACE_FUNCTION_CONCURRENCY', kind: 'integer', value: 'N', fallback: 4, help: '--functions invocations running at once' },
   { key: 'destinationCa', flag: 'destination-ca', env: 'MILLRACE_DESTINATION_CA', kind: 'string', value: 'FILE', help: 'PEM CA file trusted, besides the public roots, by Firehose https destinations (HTTP endpoint, OpenSearch, Splunk)' },
+  { key: 'consoleToken', flag: 'console-token', env: 'MILLRACE_CONSOLE_TOKEN', kind: 'string', value: 'SECRET', help: 'secret the web console at /_millrace/ asks for; needed to serve it when --host is not a loopback address' },
+  { key: 'noConsole', flag: 'no-console', env: 'MILLRACE_NO_CONSOLE', kind: 'boolean', fallback: false, help: 'serve no web console (and no console API)' },
+  { key: 'consoleReadOnly', flag: 'console-read-only', env: 'MILLRACE_CONSOLE_READ_ONLY', kind: 'boolean', fallback: false, help: 'the web console shows everything and changes nothing (no put, reshard or other writes)' },
   { key: 'logLevel', flag: 'log-level', env: 'MILLRACE_LOG_LEVEL', kind: 'string', value: 'LEVEL', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], fallback: 'info', help: 'fatal, error, warn, info, debug (a line per request), trace or silent' },
   { key: 'logFormat', flag: 'log-format', env: 'MILLRACE_LOG_FORMAT', kind: 'string', value: 'FORMAT', choices: ['pretty', 'json'], help: 'pretty or json (default: pretty when stderr is a terminal, JSON otherwise)' },
 ];

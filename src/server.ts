@@ -38,6 +38,7 @@ import type { Firehose } from './firehose/context.js';
 import { DeliveryStreams } from './firehose/domain/delivery-streams.js';
 import { PutThroughput } from './firehose/domain/throughput.js';
 import { startLifecycleSweep } from './firehose/background.js';
+import { createConsole, type Console } from './console/console.js';
 import { startMetrics, type Metrics } from './metrics/wiring.js';
 
 export interface Millrace {
@@ -108,6 +109,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let delivery: DeliveryEngine;
   let firehose: Firehose;
   let listener: Listener;
+  let webConsole: Console;
   let endpoint = '';
   let metrics: Metrics;
   let certificateFile: string | undefined;
@@ -174,7 +176,10 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
         metrics: metrics.handler,
         jsonSigningNames,
         rest: restServices,
-        builtin: createBuiltinPages(pages, (err) => log.error({ err }, 'built-in page failed')),
+        builtin: (webConsole = createConsole(
+          { config, kinesis, firehose, delivery, objects, log, endpoint: () => endpoint, services: served },
+          createBuiltinPages(pages, (err) => log.error({ err }, 'built-in page failed')),
+        )).handler,
       }),
     );
   } catch (err) {
@@ -199,7 +204,12 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     async close() {
       // Drain (listener.ts): no new connections or streams, requests in flight answered,
       // subscriptions completed as event streams that end normally; then the leases, then the store.
-      const { cut } = await listener.close({ drained: () => void endSubscriptions(kinesis) });
+      const { cut } = await listener.close({
+        drained: () => {
+          void endSubscriptions(kinesis);
+          webConsole.close();
+        },
+      });
       if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
       await delivery.stop(); // what is buffered stays in the ingest logs
       await metrics.stop(); // the last counts, into the store before it closes

@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { extname, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import type { ServerRequest, ServerResponse } from '../protocol/http-exchange.js';
+
+/**
+ * The console's browser files, built into dist/console/ by `npm run build` (console/tsconfig.json
+ * and console/build.mjs): served as they are, gzipped once when the browser accepts it.
+ */
+export const STATIC_ROOT = fileURLToPath(new URL('../../console/', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json',
+  '.map': 'application/json',
+};
+
+interface Cached {
+  body: Buffer;
+  gzipped: Buffer;
+}
+
+export class StaticFiles {
+  private readonly cache = new Map<string, Promise<Cached | undefined>>();
+
+  constructor(private readonly root = STATIC_ROOT) {}
+
+  /** The file under the root at `path` (no `..`), or undefined. */
+  private load(path: string): Promise<Cached | undefined> {
+    let entry = this.cache.get(path);
+    if (!entry) {
+      entry = readFile(this.root + path).then(
+        (body) => ({ body, gzipped: gzipSync(body, { level: 9 }) }),
+        () => undefined,
+      );
+      this.cache.set(path, entry);
+      // A missing file is looked for again next time (the build may be running).
+      void entry.then((found) => found || this.cache.delete(path));
+    }
+    return entry;
+  }
+
+  /** Answers the file; false when there is none. */
+  async serve(req: ServerRequest, res: ServerResponse, path: string, headers: Record<string, string> = {}): Promise<boolean> {
+    const clean = normalize(path).replace(/^(\.\.(\/|$))+/, '');
+    if (clean.includes('..') || clean.startsWith('/') || !TYPES[extname(clean)]) return false;
+    const file = await this.load(clean);
+    if (!file) return false;
+    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const body = gzip ? file.gzipped : file.body;
+    res.writeHead(200, {
+      'Content-Type': TYPES[extname(clean)],
+      'Content-Length': String(body.length),
+      'Cache-Control': 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+      ...(gzip && { 'Content-Encoding': 'gzip' }),
+      Vary: 'Accept-Encoding',
+      ...headers,
+    });
+    if (req.method === 'HEAD') res.end();
+    else res.end(body);
+    return true;
+  }
+}
