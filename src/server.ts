@@ -35,6 +35,9 @@ import type { Firehose } from './firehose/context.js';
 import { DeliveryStreams } from './firehose/domain/delivery-streams.js';
 import { PutThroughput } from './firehose/domain/throughput.js';
 import { startLifecycleSweep } from './firehose/background.js';
+import { ANALYTICS_SIGNING_NAME, createAnalyticsServices } from './analytics/service.js';
+import { createAnalytics, type Analytics } from './analytics/open.js';
+import { startAnalyticsLifecycle } from './analytics/background.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -47,6 +50,8 @@ export interface Millrace {
   readonly kinesis: Kinesis;
   /** The Firehose control plane and ingest (firehose/); delivery reads the same store. */
   readonly firehose: Firehose;
+  /** Kinesis Data Analytics (analytics/): both control planes; `runner` runs the jobs. */
+  readonly analytics: Analytics;
   readonly store: Store;
   /** Background work that runs on one node at a time (Firehose delivery, Analytics, the Kinesis sweep). */
   readonly leases: Leases;
@@ -103,6 +108,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let kinesis: Kinesis;
   let delivery: DeliveryEngine;
   let firehose: Firehose;
+  let analytics: Analytics;
   let listener: Listener;
   let endpoint = '';
   let certificateFile: string | undefined;
@@ -119,8 +125,10 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       await createFirehoseService(firehose, authenticator),
       await createGlueService(store, authenticator),
     ];
+    analytics = createAnalytics({ config, store, objects });
+    jsonServices.push(...(await createAnalyticsServices(analytics, authenticator)));
     /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
-    const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME];
+    const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME, ANALYTICS_SIGNING_NAME];
     const restServices: HttpService[] = [
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
@@ -135,6 +143,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     ]);
     startBackgroundWork(kinesis, log, leases);
     startLifecycleSweep(firehose, log, leases);
+    analytics.wake = startAnalyticsLifecycle(analytics, log, leases).wake;
     leases.start();
     delivery = startDelivery({ store, objects, functions, leases, log, kinesis, glue: storeGlueCatalog(store), config });
     opened.push(() => delivery.stop());
@@ -175,6 +184,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     port: listener.port,
     kinesis,
     firehose,
+    analytics,
     store,
     leases,
     functions,
