@@ -60,7 +60,7 @@ export const MAX_OUTPUTS_TEXT = (max: number) => `Application can have at most $
 export const MAX_VPCS_TEXT = 'Application can have at most one VPC configuration.';
 export const INPUT_NEEDS_SOURCE = 'Input must have exactly one of KinesisStreamsInput or KinesisFirehoseInput.';
 export const OUTPUT_NEEDS_DESTINATION = 'Output must have exactly one of KinesisStreamsOutput, KinesisFirehoseOutput or LambdaOutput.';
-export const sqlOnly = (operation: string) => new AwsError('UnsupportedOperationException', `${operation} is only supported for SQL-1_0 applications.`);
+export const sqlOnly = (operation: string) => invalidArgument(`${operation} is only supported for SQL-1_0 applications.`);
 export const flinkOnly = (operation: string) => new AwsError('UnsupportedOperationException', `${operation} is only supported for Apache Flink applications.`);
 
 /** The SQL-1_0 runtime is retired by AWS (§1 fact 3) and not run by this server (issue 15 §2). */

@@ -143,3 +143,15 @@ export function prune<T>(value: T): T {
   }
   return value;
 }
+
+/** SnapshotDetails [m2]. */
+export function snapshotDetails(s: import('./snapshots.js').SnapshotDoc): Record<string, unknown> {
+  return prune({
+    SnapshotName: s.name,
+    SnapshotStatus: s.status,
+    ApplicationVersionId: s.versionId,
+    SnapshotCreationTimestamp: new Date(s.createMillis),
+    RuntimeEnvironment: s.runtime,
+    ApplicationEncryptionConfigurationDescription: s.encryption,
+  });
+}
