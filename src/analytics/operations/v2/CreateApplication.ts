@@ -30,7 +30,8 @@ export default async function CreateApplication(input: any, context: AnalyticsCo
 
   const now = analytics.now();
   const owner = { account, region, name, createMillis: now };
-  const ids = new IdAllocator(1);
+  // Each kind counts on its own: the recorded first input and first output are both `1.1` (§1 fact 6).
+  const ids = { input: new IdAllocator(1), output: new IdAllocator(1), reference: new IdAllocator(1), vpc: new IdAllocator(1), logging: new IdAllocator(1) };
   const config: ApplicationConfig = {
     description: input.ApplicationDescription,
     runtime,
@@ -58,14 +59,14 @@ export default async function CreateApplication(input: any, context: AnalyticsCo
   if (c.ApplicationEncryptionConfiguration) config.encryption = c.ApplicationEncryptionConfiguration;
   if (c.SqlApplicationConfiguration) {
     config.sql = emptySql();
-    for (const i of c.SqlApplicationConfiguration.Inputs ?? []) addInput(config.sql, i, ids);
-    for (const o of c.SqlApplicationConfiguration.Outputs ?? []) addOutput(config.sql, o, ids);
-    for (const r of c.SqlApplicationConfiguration.ReferenceDataSources ?? []) addReference(config.sql, r, ids);
+    for (const i of c.SqlApplicationConfiguration.Inputs ?? []) addInput(config.sql, i, ids.input);
+    for (const o of c.SqlApplicationConfiguration.Outputs ?? []) addOutput(config.sql, o, ids.output);
+    for (const r of c.SqlApplicationConfiguration.ReferenceDataSources ?? []) addReference(config.sql, r, ids.reference);
   }
-  for (const vpc of c.VpcConfigurations ?? []) config.vpcs.push(describeVpc(vpc, ids.next()));
+  for (const vpc of c.VpcConfigurations ?? []) config.vpcs.push(describeVpc(vpc, ids.vpc.next()));
   for (const option of input.CloudWatchLoggingOptions ?? []) {
     if (config.cloudWatch.some((o) => o.LogStreamARN === option.LogStreamARN)) throw logStreamExists(option.LogStreamARN);
-    config.cloudWatch.push({ CloudWatchLoggingOptionId: ids.next(), LogStreamARN: option.LogStreamARN });
+    config.cloudWatch.push({ CloudWatchLoggingOptionId: ids.logging.next(), LogStreamARN: option.LogStreamARN });
   }
   const doc: ApplicationDoc = {
     name,
