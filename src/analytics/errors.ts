@@ -90,4 +90,3 @@ export const invalidResourceArn = (arn: string) => invalidArgument(`Invalid Reso
 export const inputConfigurationMismatch = (id: string) => invalidArgument(`Input with id ${id} not found.`);
 /** UNVERIFIED text: a presigned URL for a URL type that does not fit the application. */
 export const urlTypeNotForRuntime = (urlType: string, runtime: string) => invalidArgument(`UrlType ${urlType} is not supported for RuntimeEnvironment ${runtime}.`);
-export const invalidMaintenanceWindow = (value: string) => invalidArgument(`Invalid ApplicationMaintenanceWindowStartTime ${value}: expected HH:MM.`);
