@@ -13,6 +13,19 @@ export type { Analytics, AnalyticsContext, Operation } from './context.js';
 
 /** v1, Kinesis Data Analytics for SQL (ANALYTICS-SPEC §2.1): target prefix KinesisAnalytics_20150814. */
 export const ANALYTICS_V1_MODEL = v1Model as unknown as ServiceModel;
+
+/**
+ * The v1 model as Millrace validates it: its KinesisAnalyticsARN pattern is Java's, with possessive
+ * quantifiers (`\d{1}+`, `\d{12}+`) that JavaScript's RegExp refuses; without backtracking into them
+ * they match exactly what the greedy `\d{1}`, `\d{12}` match.
+ */
+export const VALIDATED_V1_MODEL: ServiceModel = {
+  ...ANALYTICS_V1_MODEL,
+  shapes: {
+    ...ANALYTICS_V1_MODEL.shapes,
+    KinesisAnalyticsARN: { ...ANALYTICS_V1_MODEL.shapes.KinesisAnalyticsARN, pattern: ANALYTICS_V1_MODEL.shapes.KinesisAnalyticsARN.pattern!.replace(/\}\+/g, '}') },
+  },
+};
 /** v2, Managed Service for Apache Flink: target prefix KinesisAnalytics_20180523. */
 export const ANALYTICS_V2_MODEL = v2Model as unknown as ServiceModel;
 /** Both APIs' SigV4 service name (§1 fact 1). */
@@ -34,7 +47,7 @@ async function loadOperations(folder: 'v1' | 'v2', model: ServiceModel): Promise
 
 async function createService(analytics: Analytics, authenticator: Authenticator, api: ManagingApi): Promise<Service> {
   const v1 = api === 'kinesisanalytics';
-  const model = v1 ? ANALYTICS_V1_MODEL : ANALYTICS_V2_MODEL;
+  const model = v1 ? VALIDATED_V1_MODEL : ANALYTICS_V2_MODEL;
   const operations = await loadOperations(v1 ? 'v1' : 'v2', model);
   const validator = new ModelValidator(model, v1 ? 'com.amazonaws.kinesisanalytics.v20150814' : 'com.amazonaws.kinesisanalyticsv2.v20180523');
   return {
