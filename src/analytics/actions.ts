@@ -5,6 +5,7 @@ import {
   FORCE_STOPPABLE,
   isSqlRuntime,
   parseApplicationArn,
+  sameCreationTime,
   TAG_QUOTA,
   type ApplicationDoc,
   type PendingTransition,
@@ -34,7 +35,7 @@ async function cancelPending(context: AnalyticsContext, app: ApplicationDoc, pre
 export async function deleteApplication(context: AnalyticsContext, name: string, createTimestamp: Date): Promise<void> {
   let previous: PendingTransition | undefined;
   const app = await changeApplication(context, name, (doc) => {
-    if (Math.abs(createTimestamp.getTime() - doc.createMillis) >= 1) throw createTimestampMismatch(name);
+    if (!sameCreationTime(createTimestamp, doc.createMillis)) throw createTimestampMismatch(name);
     if (doc.status === 'DELETING') throw wrongStatus(name, doc.status, context.operation);
     previous = doc.pending;
     doc.status = 'DELETING';

@@ -159,3 +159,10 @@ export const MAX_VPC_CONFIGURATIONS = 1;
 export const FORCE_STOPPABLE: ReadonlySet<ApplicationStatus> = new Set(['STARTING', 'UPDATING', 'STOPPING', 'AUTOSCALING', 'RUNNING']);
 /** Statuses RollbackApplication may start from (apiv2 RollbackApplication, UNVERIFIED beyond the docs' list). */
 export const ROLLBACKABLE: ReadonlySet<ApplicationStatus> = new Set(['UPDATING', 'AUTOSCALING', 'RUNNING']);
+
+/**
+ * Whether a CreateTimestamp / SnapshotCreationTimestamp names the given creation time. Compared to
+ * the second: botocore sends JSON timestamps as whole epoch seconds (serialize.py, second precision
+ * by default), the JS SDK with milliseconds; AWS's own granularity is UNVERIFIED.
+ */
+export const sameCreationTime = (given: Date, createMillis: number) => Math.floor(given.getTime() / 1000) === Math.floor(createMillis / 1000);

@@ -1,5 +1,6 @@
 import { findApplication } from '../../access.js';
 import type { AnalyticsContext } from '../../context.js';
+import { sameCreationTime } from '../../domain/application.js';
 import { snapshotNotFound, snapshotTimestampMismatch } from '../../errors.js';
 import { runnable } from '../../lifecycle.js';
 
@@ -9,7 +10,7 @@ export default async function DeleteApplicationSnapshot(input: { ApplicationName
   const app = await findApplication(context, input.ApplicationName);
   const snapshot = await analytics.snapshots.get(app, input.SnapshotName);
   if (!snapshot) throw snapshotNotFound(app.name, input.SnapshotName);
-  if (Math.abs(input.SnapshotCreationTimestamp.getTime() - snapshot.createMillis) >= 1) throw snapshotTimestampMismatch(input.SnapshotName);
+  if (!sameCreationTime(input.SnapshotCreationTimestamp, snapshot.createMillis)) throw snapshotTimestampMismatch(input.SnapshotName);
   if (snapshot.state) await analytics.runner.dropSnapshot(runnable(analytics, app), { name: snapshot.name, state: snapshot.state });
   await analytics.snapshots.delete(app, input.SnapshotName);
   return {};
