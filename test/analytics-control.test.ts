@@ -703,3 +703,40 @@ test('DiscoverInputSchema from an object of the object store', async () => {
   );
   await fails(kda.send(new DiscoverInputSchemaCommand({ ServiceExecutionRole: ROLE })), 'InvalidArgumentException', 'Either ResourceARN or S3Configuration must be provided.');
 });
+
+test('system rollback: an update whose job does not start fails with a RollbackOperationId and the previous configuration runs again', async () => {
+  await kda.send(
+    new CreateApplicationCommand(
+      flinkApp('run-sys', {
+        ApplicationConfiguration: {
+          ApplicationCodeConfiguration: { CodeContentType: 'PLAINTEXT', CodeContent: { TextContent: 'SELECT 1' } },
+          ApplicationSystemRollbackConfiguration: { RollbackEnabled: true },
+          EnvironmentProperties: { PropertyGroups: [{ PropertyGroupId: 'g', PropertyMap: { v: 'good' } }] },
+        },
+      }),
+    ),
+  );
+  await kda.send(new StartApplicationCommand({ ApplicationName: 'run-sys' }));
+  await settles('run-sys', 'RUNNING');
+  scripted.failNextStart = 'java.lang.IllegalArgumentException: bad property';
+  const update = await kda.send(
+    new UpdateApplicationCommand({
+      ApplicationName: 'run-sys',
+      CurrentApplicationVersionId: 1,
+      ApplicationConfigurationUpdate: { EnvironmentPropertyUpdates: { PropertyGroups: [{ PropertyGroupId: 'g', PropertyMap: { v: 'bad' } }] } },
+    }),
+  );
+  const failed = await operation('run-sys', update.OperationId!);
+  assert.equal(failed.OperationStatus, 'FAILED');
+  assert.equal(failed.OperationFailureDetails!.ErrorInfo!.ErrorString, 'java.lang.IllegalArgumentException: bad property');
+  const rollbackId = failed.OperationFailureDetails!.RollbackOperationId!;
+  const rollback = await operation('run-sys', rollbackId);
+  assert.equal(rollback.Operation, 'RollbackApplication');
+  assert.equal(rollback.OperationStatus, 'SUCCESSFUL');
+  assert.deepEqual(rollback.ApplicationVersionChangeDetails, { ApplicationVersionUpdatedFrom: 2, ApplicationVersionUpdatedTo: 3 });
+  const d = await settles('run-sys', 'RUNNING');
+  assert.equal(d.ApplicationVersionId, 3);
+  assert.equal(d.ApplicationVersionRolledBackFrom, 2);
+  assert.equal(d.ApplicationVersionRolledBackTo, 1);
+  assert.deepEqual(scripted.running.get('run-sys'), { properties: [{ PropertyGroupId: 'g', PropertyMap: { v: 'good' } }], version: 3 });
+});

@@ -123,7 +123,52 @@ export class Lifecycle {
     } catch (err) {
       error = (err as Error).message;
     }
+    if (error !== undefined && pending.kind === 'update' && app.config.rollbackEnabled === true && pending.previousVersionId !== undefined) {
+      if (await this.rollBack(app, pending, error)) return;
+    }
     await this.settle(app, pending, error === undefined ? 'RUNNING' : 'READY', error);
+  }
+
+  /**
+   * System rollback (ApplicationSystemRollbackConfiguration): an update whose job does not start
+   * fails with a RollbackOperationId, and the application goes ROLLING_BACK to a new version with
+   * the configuration it ran before, which the next sweep starts.
+   */
+  private async rollBack(app: ApplicationDoc, pending: PendingTransition, error: string): Promise<boolean> {
+    const target = await this.analytics.applications.version(app, pending.previousVersionId!);
+    if (!target) return false;
+    const now = this.analytics.now();
+    const rollbackId = this.analytics.operations.newId();
+    let switched = false;
+    const doc = await this.analytics.applications
+      .update(
+        app.account,
+        app.region,
+        app.name,
+        (current) => {
+          if (current.createMillis !== app.createMillis || current.pending?.operationId !== pending.operationId) return current;
+          switched = true;
+          const from = current.versionId;
+          current.versionId += 1;
+          current.versionCreateMillis = now;
+          current.lastUpdateMillis = now;
+          current.versionUpdatedFrom = from;
+          current.rolledBackFrom = from;
+          current.rolledBackTo = target.versionId;
+          current.config = structuredClone(target.config);
+          current.status = 'ROLLING_BACK';
+          current.pending = { kind: 'rollback', operationId: rollbackId, previousVersionId: from, wasRunning: true };
+          return current;
+        },
+        () => new Error('gone'),
+      )
+      .catch(() => undefined);
+    if (!switched || !doc) return false;
+    this.log.warn({ application: app.name, error }, 'Analytics update failed; rolling back');
+    await recordOperation(this.analytics, doc, rollbackId, 'RollbackApplication', doc.versionUpdatedFrom, doc.versionId);
+    await this.analytics.operations.finish(app, pending.operationId!, 'FAILED', now, error, rollbackId);
+    this.analytics.wake();
+    return true;
   }
 
   private async delete(entry: Versioned<ApplicationDoc>): Promise<void> {
