@@ -125,7 +125,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       await createFirehoseService(firehose, authenticator),
       await createGlueService(store, authenticator),
     ];
-    analytics = createAnalytics({ config, store, objects });
+    analytics = createAnalytics({ config, store, objects, kinesis });
     jsonServices.push(...(await createAnalyticsServices(analytics, authenticator)));
     /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
     const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME, ANALYTICS_SIGNING_NAME];

@@ -308,6 +308,6 @@ test('DiscoverInputSchema (v1) from a CSV object', async () => {
   await fails(
     v1.send(new DiscoverInputSchemaCommand({ ResourceARN: STREAM_IN, RoleARN: ROLE, InputStartingPositionConfiguration: { InputStartingPosition: 'NOW' } })),
     'InvalidArgumentException',
-    'Millrace discovers schemas from S3Configuration objects only: put sample records in an object of the object store and give S3Configuration.',
+    `Stream ${STREAM_IN} not found.`,
   );
 });

@@ -34,6 +34,7 @@ import {
   type CreateApplicationCommandInput,
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { JAR_NEEDS_FLINK, SQL_ENGINE_NOT_WIRED, UnavailableRunner, type ApplicationRunner, type RestoreRequest, type RunnableApplication, type SnapshotRef, type RunState } from '../src/analytics/domain/runner.js';
 import { startTestServer, type TestServer } from './helpers.js';
 
@@ -702,6 +703,34 @@ test('DiscoverInputSchema from an object of the object store', async () => {
     'No records were found to detect a schema from.',
   );
   await fails(kda.send(new DiscoverInputSchemaCommand({ ServiceExecutionRole: ROLE })), 'InvalidArgumentException', 'Either ResourceARN or S3Configuration must be provided.');
+  await fails(
+    kda.send(new DiscoverInputSchemaCommand({ ServiceExecutionRole: ROLE, ResourceARN: 'arn:aws:firehose:us-east-1:000000000000:deliverystream/f' })),
+    'InvalidArgumentException',
+    'Millrace discovers schemas from Kinesis streams and S3Configuration objects: a Firehose delivery stream keeps no records to sample.',
+  );
+});
+
+test('DiscoverInputSchema from a Millrace Kinesis stream: the oldest records (TRIM_HORIZON) or the newest (NOW)', async () => {
+  const kinesis = server.client();
+  await kinesis.send(new CreateStreamCommand({ StreamName: 'ticks', ShardCount: 1 }));
+  for (let i = 0; i < 30; i++) {
+    const status = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'ticks' }))).StreamDescriptionSummary!.StreamStatus;
+    if (status === 'ACTIVE') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await kinesis.send(new PutRecordCommand({ StreamName: 'ticks', PartitionKey: 'a', Data: Buffer.from('{"sym":"A","n":1}') }));
+  for (let i = 0; i < 120; i++) await kinesis.send(new PutRecordCommand({ StreamName: 'ticks', PartitionKey: 'a', Data: Buffer.from(`{"sym":"LONGER","n":${i},"ok":true}`) }));
+  const arn = `arn:aws:kinesis:us-east-1:${ACCOUNT}:stream/ticks`;
+  const oldest = await kda.send(new DiscoverInputSchemaCommand({ ServiceExecutionRole: ROLE, ResourceARN: arn, InputStartingPositionConfiguration: { InputStartingPosition: 'TRIM_HORIZON' } }));
+  assert.equal(oldest.RawInputRecords![0], '{"sym":"A","n":1}');
+  assert.equal(oldest.RawInputRecords!.length, 100);
+  const newest = await kda.send(new DiscoverInputSchemaCommand({ ServiceExecutionRole: ROLE, ResourceARN: arn, InputStartingPositionConfiguration: { InputStartingPosition: 'NOW' } }));
+  assert.equal(newest.RawInputRecords!.at(-1), '{"sym":"LONGER","n":119,"ok":true}');
+  assert.deepEqual(newest.InputSchema!.RecordColumns, [
+    { Name: 'sym', Mapping: '$.sym', SqlType: 'VARCHAR(8)' },
+    { Name: 'n', Mapping: '$.n', SqlType: 'INTEGER' },
+    { Name: 'ok', Mapping: '$.ok', SqlType: 'BOOLEAN' },
+  ]);
 });
 
 test('system rollback: an update whose job does not start fails with a RollbackOperationId and the previous configuration runs again', async () => {

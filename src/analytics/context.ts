@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { Kinesis } from '../kinesis/context.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import type { RequestContext } from '../protocol/pipeline.js';
 import type { Store } from '../store/store.js';
@@ -14,6 +15,8 @@ export interface Analytics {
   config: Config;
   store: Store;
   objects: ObjectStore;
+  /** The Kinesis domain: DiscoverInputSchema samples its streams. */
+  kinesis?: Kinesis;
   applications: Applications;
   operations: OperationsLog;
   snapshots: Snapshots;
