@@ -5,6 +5,13 @@ import { zipSync, strToU8 } from 'fflate';
 import {
   KinesisAnalyticsV2Client,
   AddApplicationCloudWatchLoggingOptionCommand,
+  AddApplicationInputCommand,
+  AddApplicationInputProcessingConfigurationCommand,
+  AddApplicationOutputCommand,
+  AddApplicationReferenceDataSourceCommand,
+  DeleteApplicationInputProcessingConfigurationCommand,
+  DeleteApplicationOutputCommand,
+  DeleteApplicationReferenceDataSourceCommand,
   AddApplicationVpcConfigurationCommand,
   CreateApplicationCommand,
   CreateApplicationPresignedUrlCommand,
@@ -623,6 +630,56 @@ test('SQL-1_0 through v2: inputs with in-app stream names and 1.1 ids; start ref
   );
   await fails(kda.send(new StopApplicationCommand({ ApplicationName: 'sqlv2', Force: true })), 'InvalidArgumentException', 'Force stop is not supported for SQL-based application sqlv2.');
   await fails(kda.send(new CreateApplicationSnapshotCommand({ ApplicationName: 'sqlv2', SnapshotName: 's' })), 'UnsupportedOperationException', 'CreateApplicationSnapshot is only supported for Apache Flink applications.');
+
+  // The SQL sub-resources through v2, each a new version with ids <version>.1.
+  const lambda = 'arn:aws:lambda:us-east-1:000000000000:function:f';
+  const out = await kda.send(
+    new AddApplicationOutputCommand({ ApplicationName: 'sqlv2', CurrentApplicationVersionId: 1, Output: { Name: 'D2', LambdaOutput: { ResourceARN: lambda }, DestinationSchema: { RecordFormatType: 'CSV' } } }),
+  );
+  assert.equal(out.ApplicationVersionId, 2);
+  assert.deepEqual(out.OutputDescriptions!.map((o) => o.OutputId), ['1.1', '2.1']);
+  await kda.send(new DeleteApplicationOutputCommand({ ApplicationName: 'sqlv2', CurrentApplicationVersionId: 2, OutputId: '2.1' }));
+  const ref = await kda.send(
+    new AddApplicationReferenceDataSourceCommand({
+      ApplicationName: 'sqlv2',
+      CurrentApplicationVersionId: 3,
+      ReferenceDataSource: {
+        TableName: 'T',
+        S3ReferenceDataSource: { BucketARN: BUCKET_ARN, FileKey: 'ref.csv' },
+        ReferenceSchema: { RecordFormat: { RecordFormatType: 'CSV' }, RecordColumns: [{ Name: 'a', SqlType: 'INTEGER' }] },
+      },
+    }),
+  );
+  assert.equal(ref.ReferenceDataSourceDescriptions![0].ReferenceId, '4.1');
+  await kda.send(new DeleteApplicationReferenceDataSourceCommand({ ApplicationName: 'sqlv2', CurrentApplicationVersionId: 4, ReferenceId: '4.1' }));
+  const pre = await kda.send(
+    new AddApplicationInputProcessingConfigurationCommand({ ApplicationName: 'sqlv2', CurrentApplicationVersionId: 5, InputId: '1.1', InputProcessingConfiguration: { InputLambdaProcessor: { ResourceARN: lambda } } }),
+  );
+  assert.deepEqual(pre.InputProcessingConfigurationDescription, { InputLambdaProcessorDescription: { ResourceARN: lambda } });
+  await kda.send(new DeleteApplicationInputProcessingConfigurationCommand({ ApplicationName: 'sqlv2', CurrentApplicationVersionId: 6, InputId: '1.1' }));
+  await fails(
+    kda.send(new AddApplicationInputCommand({ ApplicationName: 'sqlv2', CurrentApplicationVersionId: 7, Input: { NamePrefix: 'X', KinesisStreamsInput: { ResourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/x' }, InputSchema: { RecordFormat: { RecordFormatType: 'JSON' }, RecordColumns: [{ Name: 'x', SqlType: 'INTEGER' }] } } })),
+    'InvalidArgumentException',
+    'Application can have at most one input.',
+  );
+  await fails(
+    kda.send(new AddApplicationInputCommand({ ApplicationName: 'subs', CurrentApplicationVersionId: 5, Input: { NamePrefix: 'X', KinesisStreamsInput: { ResourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/x' }, InputSchema: { RecordFormat: { RecordFormatType: 'JSON' }, RecordColumns: [{ Name: 'x', SqlType: 'INTEGER' }] } } })),
+    'InvalidArgumentException',
+    'AddApplicationInput is only supported for SQL-1_0 applications.',
+  );
+  const sqlUpdate = await kda.send(
+    new UpdateApplicationCommand({
+      ApplicationName: 'sqlv2',
+      CurrentApplicationVersionId: 7,
+      ApplicationConfigurationUpdate: { SqlApplicationConfigurationUpdate: { InputUpdates: [{ InputId: '1.1', NamePrefixUpdate: 'IN' }] } },
+    }),
+  );
+  assert.deepEqual(sqlUpdate.ApplicationDetail!.ApplicationConfigurationDescription!.SqlApplicationConfigurationDescription!.InputDescriptions![0].InAppStreamNames, ['IN_001', 'IN_002']);
+  await fails(
+    kda.send(new UpdateApplicationCommand({ ApplicationName: 'sqlv2', CurrentApplicationVersionId: 8, ApplicationConfigurationUpdate: { FlinkApplicationConfigurationUpdate: {} } })),
+    'InvalidArgumentException',
+    'FlinkApplicationConfigurationUpdate is not supported for RuntimeEnvironment SQL-1_0.',
+  );
 });
 
 test('tags, ListApplications paging, DeleteApplication with CreateTimestamp', async () => {

@@ -1,6 +1,6 @@
 import { invalidArgument } from '../protocol/errors.js';
 import type { AnalyticsContext } from './context.js';
-import { type ApplicationDoc, type ApplicationStatus, isSqlRuntime } from './domain/application.js';
+import type { ApplicationDoc, ApplicationStatus } from './domain/application.js';
 import { applicationNotFound, conditionalTokenMismatch, managedByV2, VERSION_AND_TOKEN, VERSION_OR_TOKEN_REQUIRED, versionMismatch, wrongStatus } from './errors.js';
 
 /** Request-side helpers every operation shares: finding an application, locking, changing it. */
@@ -85,4 +85,3 @@ export const sqlConfigOf = (app: ApplicationDoc) => {
   return app.config.sql;
 };
 
-export { isSqlRuntime };

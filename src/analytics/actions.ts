@@ -16,9 +16,9 @@ import {
   createTimestampMismatch,
   forceStopSql,
   invalidResourceArn,
-  managedByV2,
   SNAPSHOT_NAME_REQUIRED,
   snapshotNotFound,
+  startInputNotFound,
   sqlRuntimeNotRun,
   tooManyTags,
   wrongStatus,
@@ -59,7 +59,7 @@ export async function startApplication(context: AnalyticsContext, name: string, 
   const found = await findApplication(context, name);
   if (found.status !== 'READY') throw wrongStatus(name, found.status, context.operation);
   for (const id of request.inputIds ?? []) {
-    if (!found.config.sql?.inputs.some((i) => i.InputId === id)) throw invalidArgument(`Input with id ${id} not found.`);
+    if (!found.config.sql?.inputs.some((i) => i.InputId === id)) throw startInputNotFound(id);
   }
   if (isSqlRuntime(found.config.runtime)) {
     const refusal = sqlRuntimeNotRun(name);
@@ -132,4 +132,3 @@ export async function listTags(context: AnalyticsContext, arn: string): Promise<
   return Object.entries(app.tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
-export { managedByV2 };

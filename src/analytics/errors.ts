@@ -44,10 +44,11 @@ export const ONE_CODE_CONTENT = 'Exactly one of TextContent, ZipFileContent or S
 /** UNVERIFIED text: the code object named by S3ContentLocation cannot be read. */
 export const codeObjectMissing = (bucketArn: string, key: string, why: string) =>
   invalidArgument(`Unable to read application code from ${bucketArn}/${key}: ${why}.`);
-export const invalidBucketArn = (arn: string) => invalidArgument(`Invalid BucketARN ${arn}.`);
 
 /** UNVERIFIED texts for ids inside an application. */
 export const inputNotFound = (id: string) => resourceNotFound(`Input with id ${id} not found.`);
+/** UNVERIFIED text: a start's InputConfigurations / SqlRunConfigurations naming an input the application lacks. */
+export const startInputNotFound = (id: string) => invalidArgument(`Input with id ${id} not found.`);
 export const outputNotFound = (id: string) => resourceNotFound(`Output with id ${id} not found.`);
 export const referenceNotFound = (id: string) => resourceNotFound(`Reference data source with id ${id} not found.`);
 export const loggingOptionNotFound = (id: string) => resourceNotFound(`CloudWatch logging option with id ${id} not found.`);
@@ -77,8 +78,6 @@ export const snapshotExists = (name: string, snapshot: string) => invalidArgumen
 export const snapshotTimestampMismatch = (snapshot: string) => invalidArgument(`SnapshotCreationTimestamp provided does not match the creation timestamp of snapshot ${snapshot}.`);
 export const snapshotsDisabled = (name: string) =>
   new AwsError('InvalidApplicationConfigurationException', `Snapshots are not enabled for application ${name}.`);
-export const NO_SNAPSHOT_TO_RESTORE = (name: string) =>
-  new AwsError('InvalidApplicationConfigurationException', `No snapshot is available to restore application ${name} from.`);
 export const SNAPSHOT_NAME_REQUIRED = 'SnapshotName is required when ApplicationRestoreType is RESTORE_FROM_CUSTOM_SNAPSHOT.';
 export const snapshotQuota = (max: number) => limitExceeded(`An application can have at most ${max} snapshots.`);
 export const operationNotFound = (id: string) => resourceNotFound(`Operation ${id} not found.`);
@@ -87,6 +86,5 @@ export const noVersionToRollBackTo = (name: string) => invalidArgument(`Applicat
 export const appQuota = (max: number) => limitExceeded(`You have reached the limit of ${max} applications.`);
 export const tooManyTags = (max: number) => new AwsError('TooManyTagsException', `Application can have at most ${max} tags.`);
 export const invalidResourceArn = (arn: string) => invalidArgument(`Invalid ResourceARN ${arn}.`);
-export const inputConfigurationMismatch = (id: string) => invalidArgument(`Input with id ${id} not found.`);
 /** UNVERIFIED text: a presigned URL for a URL type that does not fit the application. */
 export const urlTypeNotForRuntime = (urlType: string, runtime: string) => invalidArgument(`UrlType ${urlType} is not supported for RuntimeEnvironment ${runtime}.`);

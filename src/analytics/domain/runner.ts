@@ -1,5 +1,5 @@
 import { isSqlRuntime, isZeppelinRuntime, type ApplicationDoc } from './application.js';
-import { classifyCode, type JobCode } from './code.js';
+import type { JobCode } from './code.js';
 
 /**
  * The interface between the control plane and whatever runs jobs (PLAN.md "analytics-control"):
@@ -99,4 +99,3 @@ export async function refusal(app: RunnableApplication): Promise<string> {
   }
 }
 
-export { classifyCode };

@@ -1,4 +1,3 @@
-import { invalidArgument } from '../../../protocol/errors.js';
 import type { AnalyticsContext } from '../../context.js';
 import {
   APPLICATION_QUOTA,
@@ -88,4 +87,3 @@ export default async function CreateApplication(input: any, context: AnalyticsCo
   return { ApplicationDetail: v2Detail(doc) };
 }
 
-export { invalidArgument };
