@@ -40,6 +40,9 @@ import { PutThroughput } from './firehose/domain/throughput.js';
 import { startLifecycleSweep } from './firehose/background.js';
 import { createConsole, type Console } from './console/console.js';
 import { startMetrics, type Metrics } from './metrics/wiring.js';
+import { ANALYTICS_SIGNING_NAME, createAnalyticsServices } from './analytics/service.js';
+import { createAnalytics, type Analytics } from './analytics/open.js';
+import { startAnalyticsLifecycle } from './analytics/background.js';
 
 export interface Millrace {
   /** `http://host:port` */
@@ -52,6 +55,8 @@ export interface Millrace {
   readonly kinesis: Kinesis;
   /** The Firehose control plane and ingest (firehose/); delivery reads the same store. */
   readonly firehose: Firehose;
+  /** Kinesis Data Analytics (analytics/): both control planes; `runner` runs the jobs. */
+  readonly analytics: Analytics;
   readonly store: Store;
   /** Background work that runs on one node at a time (Firehose delivery, Analytics, the Kinesis sweep). */
   readonly leases: Leases;
@@ -108,6 +113,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let kinesis: Kinesis;
   let delivery: DeliveryEngine;
   let firehose: Firehose;
+  let analytics: Analytics;
   let listener: Listener;
   let webConsole: Console;
   let endpoint = '';
@@ -130,8 +136,10 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       await createFirehoseService(firehose, authenticator),
       await createGlueService(store, authenticator),
     ];
+    analytics = createAnalytics({ config, store, objects, kinesis });
+    jsonServices.push(...(await createAnalyticsServices(analytics, authenticator)));
     /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
-    const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME];
+    const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME, ANALYTICS_SIGNING_NAME];
     const restServices: HttpService[] = [
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
@@ -150,6 +158,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     startBackgroundWork(kinesis, log, leases);
     startLifecycleSweep(firehose, log, leases);
     startVideoLifecycleSweep(video, log, leases);
+    analytics.wake = startAnalyticsLifecycle(analytics, log, leases).wake;
     leases.start();
     delivery = startDelivery({ store, objects, functions, leases, log, kinesis, glue: storeGlueCatalog(store), config });
     opened.push(() => delivery.stop());
@@ -196,6 +205,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     port: listener.port,
     kinesis,
     firehose,
+    analytics,
     store,
     leases,
     functions,
