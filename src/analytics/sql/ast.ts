@@ -95,7 +95,7 @@ export type Statement =
   | { kind: 'drop'; what: 'TABLE' | 'VIEW'; name: string; ifExists: boolean; span: Span }
   | { kind: 'set'; key?: string; value?: string; span: Span }
   | { kind: 'reset'; key?: string; span: Span }
-  | { kind: 'insert'; table: string; overwrite: boolean; columns: string[]; query: Query; span: Span }
+  | { kind: 'insert'; table: string; tableSpan: Span; overwrite: boolean; columns: string[]; query: Query; span: Span }
   | { kind: 'statementSet'; inserts: Extract<Statement, { kind: 'insert' }>[]; span: Span }
   | { kind: 'query'; query: Query; span: Span }
   | { kind: 'use'; name: string; span: Span };

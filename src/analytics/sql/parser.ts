@@ -429,7 +429,8 @@ class Parser {
     const start = this.next();
     const overwrite = this.acceptKw('OVERWRITE');
     if (!overwrite) this.expectKw('INTO');
-    const { name } = this.compoundName();
+    const { name, first, last } = this.compoundName();
+    const tableSpan = span(first, last);
     if (this.isKw('PARTITION')) {
       this.next();
       this.expectOp('(');
@@ -444,7 +445,7 @@ class Parser {
       this.expectOp(')');
     }
     const query = this.query();
-    return { kind: 'insert', table: name, overwrite, columns, query, span: span(start, this.prev()) };
+    return { kind: 'insert', table: name, tableSpan, overwrite, columns, query, span: span(start, this.prev()) };
   }
 
   // ---- queries ----
