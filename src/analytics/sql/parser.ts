@@ -641,10 +641,12 @@ class Parser {
       const from: FromItem = { kind: 'table', name, span: span(first, last) };
       const partitionBy: Expr[] = [];
       if (this.acceptKw('PARTITION', 'BY')) {
-        const paren = this.acceptOp('(');
-        do partitionBy.push(this.expr());
-        while (this.acceptOp(','));
-        if (paren) this.expectOp(')');
+        // PARTITION BY k (one column) or PARTITION BY (k1, k2): a bare comma ends the TABLE argument
+        if (this.acceptOp('(')) {
+          do partitionBy.push(this.expr());
+          while (this.acceptOp(','));
+          this.expectOp(')');
+        } else partitionBy.push(this.expr());
       }
       return { kind: 'tableArg', from, partitionBy, span: span(start, this.prev()) };
     }
