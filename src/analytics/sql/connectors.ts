@@ -98,7 +98,7 @@ export function validateOptions(spec: ConnectorSpec, options: Record<string, str
   if (missing.length > 0) {
     throw new TableError(`One or more required options are missing.\n\nMissing required options are:\n\n${missing.join('\n')}`);
   }
-  const format = options['format'] ?? options['value.format'];
+  const format = spec.needsFormat ? options['format'] ?? options['value.format'] : undefined;
   if (format !== undefined && !FORMAT_OPTIONS[format]) {
     if (['avro', 'avro-confluent', 'avro-glue', 'parquet', 'orc', 'debezium-json', 'canal-json', 'maxwell-json', 'protobuf'].includes(format)) {
       throw new TableError(`Could not find any factory for identifier '${format}' that implements 'org.apache.flink.table.factories.DeserializationFormatFactory' in the classpath (Millrace's Flink SQL engine reads and writes the json, csv and raw formats).`);

@@ -33,6 +33,13 @@ export class SqlParseError extends FlinkSqlError {
   }
 }
 
+/** Calcite's lexer error, e.g. an unterminated string literal. */
+export class SqlLexicalError extends FlinkSqlError {
+  constructor(line: number, column: number, after: string) {
+    super('org.apache.flink.table.api.SqlParserException', `SQL parse failed. Lexical error at line ${line}, column ${column}.  Encountered: <EOF> after : "${after}"`);
+  }
+}
+
 export class SqlValidationError extends FlinkSqlError {
   readonly span: Span | undefined;
   constructor(message: string, span?: Span) {

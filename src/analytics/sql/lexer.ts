@@ -1,5 +1,5 @@
 import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
-import { SqlParseError } from './errors.js';
+import { SqlLexicalError, SqlParseError } from './errors.js';
 
 /**
  * Flink SQL tokens (Calcite's lexical rules as Flink configures them: back-tick quoted identifiers, case-sensitive
@@ -49,6 +49,11 @@ export function tokenize(sql: string): Token[] {
   if (result.errors.length > 0) {
     const e = result.errors[0]!;
     const ch = sql.substr(e.offset, 1);
+    if (ch === "'" || ch === '`') {
+      // an unterminated literal or identifier runs to the end of the script
+      const lines = sql.split('\n');
+      throw new SqlLexicalError(lines.length, lines[lines.length - 1]!.length + 1, sql.slice(e.offset).replace(/"/g, '\\"'));
+    }
     throw new SqlParseError(`"${ch === '"' ? '\\"' : ch}"`, e.line ?? 1, e.column ?? 1);
   }
   const tokens: Token[] = result.tokens.map((t) => {
