@@ -22,6 +22,24 @@ export type SinkCallback = (records: SinkRecord[]) => void;
 
 const encoder = new TextEncoder();
 
+/** A sink record whose `row` object is built only when read (most callers only need `data`). */
+class EncodedRecord implements SinkRecord {
+  partitionKey?: string;
+  private cached: Record<string, unknown> | undefined;
+  constructor(readonly kind: RowKind, private readonly values: Row, private readonly columns: { name: string }[], readonly data: Uint8Array) {}
+  get row(): Record<string, unknown> {
+    if (!this.cached) {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < this.columns.length; i++) row[this.columns[i]!.name] = this.values[i];
+      this.cached = row;
+    }
+    return this.cached;
+  }
+  toJSON(): unknown {
+    return { kind: this.kind, row: this.row, data: new TextDecoder().decode(this.data), partitionKey: this.partitionKey };
+  }
+}
+
 /** Java's LocalDateTime.toString, which the print connector shows: seconds only when non-zero. */
 function javaLocalDateTime(ms: number): string {
   const d = new Date(ms);
@@ -87,14 +105,12 @@ export class SinkTable {
   private write(values: Row, kind: RowKind): void {
     this.ctx.metrics.rowsOut++;
     if (this.table.connector.name === 'blackhole') return;
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < this.columns.length; i++) row[this.columns[i]!.name] = values[i];
     let data: Uint8Array;
     if (this.table.connector.name === 'print') {
       const id = this.table.options['print-identifier'];
       data = encoder.encode(`${id ? `${id}> ` : ''}${kind}[${values.map((v, i) => printValue(v, this.columns[i]!.type)).join(', ')}]`);
     } else data = this.format!.encode(values);
-    const rec: SinkRecord = { kind, row, data };
+    const rec = new EncodedRecord(kind, values, this.columns, data);
     if (this.table.connector.name.startsWith('kinesis')) {
       rec.partitionKey = this.partitionBy.length > 0 ? this.partitionBy.map((i) => valueToString(values[i], this.columns[i]!.type)).join(this.delimiter) : randomUUID();
     }

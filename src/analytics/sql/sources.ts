@@ -49,6 +49,7 @@ export class SourceTable {
   protected readonly shards = new Map<string, ShardState>();
   private emitted = -Infinity;
   private readonly width: number;
+  private readonly physicalOnly: boolean;
 
   constructor(
     readonly table: TableDef,
@@ -66,6 +67,7 @@ export class SourceTable {
     this.metadata = cols.flatMap((c, index) => (c.kind === 'metadata' ? [{ index, key: c.metadataKey! }] : []));
     const fields = cols.map((c) => ({ name: c.name, type: c.type }));
     this.computed = cols.flatMap((c, index) => (c.kind === 'computed' ? [{ index, fn: new ExprCompiler(fields, { now: ctx.now }).compile(c.expr!).fn }] : []));
+    this.physicalOnly = physical.length === cols.length;
     this.watermarkFn = table.watermark ? new ExprCompiler(fields, { now: ctx.now }).compile(table.watermark.expr).fn : undefined;
   }
 
@@ -111,9 +113,13 @@ export class SourceTable {
   }
 
   protected emitRow(physical: Row, shardId: string, rec: SourceRecord | undefined, shard: ShardState): void {
-    const row: Row = new Array(this.width);
-    const pi = this.physicalIndex;
-    for (let i = 0; i < pi.length; i++) row[pi[i]!] = physical[i];
+    let row: Row;
+    if (this.physicalOnly) row = physical; // the common table of physical columns only: no copy
+    else {
+      row = new Array(this.width);
+      const pi = this.physicalIndex;
+      for (let i = 0; i < pi.length; i++) row[pi[i]!] = physical[i];
+    }
     for (const m of this.metadata) {
       row[m.index] = m.key === 'timestamp' ? rec?.arrivalTime ?? this.ctx.now() : m.key === 'shard-id' ? shardId : m.key === 'sequence-number' ? rec?.sequenceNumber ?? null : null;
     }

@@ -35,7 +35,15 @@ export function formatTime(msOfDay: number): string {
 const TS_RE = /^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$/;
 
 /** Parses the SQL (`yyyy-MM-dd HH:mm:ss[.S…]`) and ISO-8601 (`…T…[Z]`) forms; undefined when it is neither. */
+const d2 = (s: string, i: number): number => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+
 export function parseTimestamp(text: string): number | undefined {
+  // fast path for the exact 'yyyy-MM-dd HH:mm:ss[.SSS]' form (what Flink's SQL standard writes)
+  const n = text.length;
+  if ((n === 19 || n === 23) && text.charCodeAt(4) === 45 && text.charCodeAt(10) === 32 && text.charCodeAt(13) === 58) {
+    const ms = Date.UTC(d2(text, 0) * 100 + d2(text, 2), d2(text, 5) - 1, d2(text, 8), d2(text, 11), d2(text, 14), d2(text, 17), n === 23 ? d2(text, 20) * 10 + text.charCodeAt(22) - 48 : 0);
+    if (Number.isFinite(ms) && (n === 19 || text.charCodeAt(19) === 46)) return ms;
+  }
   const m = TS_RE.exec(text);
   if (!m) return undefined;
   const frac = m[7] ? Number((m[7] + '00').slice(0, 3)) : 0;

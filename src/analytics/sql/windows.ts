@@ -179,20 +179,24 @@ export class SlidingWindowAggregate extends WindowOperatorBase {
         this.windows.set(end, w);
         this.insertEnd(end);
       }
-      let keyVals: unknown[];
-      let gk: unknown;
+      let g: Group | undefined;
       if (this.nKeys === 1) {
+        // one key (the common case): the value itself is the map key; the key array is built only for a new group
         const k = cfg.keys[0]!(input);
-        keyVals = [k];
-        gk = typeof k === 'object' && k !== null ? JSON.stringify(k) : k;
+        const gk = typeof k === 'object' && k !== null ? JSON.stringify(k) : k;
+        g = w.groups.get(gk);
+        if (!g) {
+          g = this.newGroup([k]);
+          w.groups.set(gk, g);
+        }
       } else {
-        keyVals = cfg.keys.map((f) => f(input));
-        gk = groupKeyOf(keyVals);
-      }
-      let g = w.groups.get(gk);
-      if (!g) {
-        g = this.newGroup(keyVals);
-        w.groups.set(gk, g);
+        const keyVals = cfg.keys.map((f) => f(input));
+        const gk = groupKeyOf(keyVals);
+        g = w.groups.get(gk);
+        if (!g) {
+          g = this.newGroup(keyVals);
+          w.groups.set(gk, g);
+        }
       }
       this.accumulate(g, input);
     }
