@@ -4,6 +4,7 @@ import { DEFAULT_PATH, localName, type Catalog, type TableDef } from './catalog.
 import { SqlValidationError, TableError, UnsupportedSqlError, type Span } from './errors.js';
 import { ExprCompiler, exprText, type Compiled, type Field } from './expr.js';
 import { AGGREGATE_FUNCTIONS } from './functions.js';
+import { StreamJoin } from './joins.js';
 import { GroupAggregate, OverAggregate, WindowRank, UnionWatermarks } from './operators.js';
 import type { Out, RowKind, RuntimeContext } from './runtime.js';
 import { isTimestamp, plain, t, typeToString, type SqlType } from './types.js';
@@ -239,8 +240,109 @@ export class Planner {
   }
 
   private planJoin(item: Extract<FromItem, { kind: 'join' }>, ctes: Ctes): Rel {
-    void ctes;
-    throw new UnsupportedSqlError(`${item.joinType} JOIN (regular, interval and window joins are not run by this engine yet)`);
+    const left = this.planFrom(item.left, ctes);
+    const right = this.planFrom(item.right, ctes);
+    const lw = left.fields.length;
+    const fields = [...left.fields, ...right.fields];
+    if (left.updating || right.updating) throw new UnsupportedSqlError('joins over updating inputs');
+    const conjuncts: Expr[] = [];
+    const split = (e: Expr | undefined): void => {
+      if (!e) return;
+      if (e.kind === 'binary' && e.op === 'AND') { split(e.left); split(e.right); } else conjuncts.push(e);
+    };
+    split(item.on);
+    const sideOf = (e: Expr): 'L' | 'R' | 'both' | 'none' => {
+      const seen = new Set<'L' | 'R'>();
+      this.compiler(fields, { onColumn: (i) => seen.add(i < lw ? 'L' : 'R') }).compile(e);
+      return seen.size === 2 ? 'both' : seen.size === 0 ? 'none' : [...seen][0]!;
+    };
+    const leftKeys: Expr[] = [];
+    const rightKeys: Expr[] = [];
+    let lower = -Infinity;
+    let upper = Infinity;
+    let leftTime: number | undefined;
+    let rightTime: number | undefined;
+    // a time attribute column, optionally ± an interval literal: { side, index, offset }
+    const linear = (e: Expr): { side: 'L' | 'R'; index: number; offset: number } | undefined => {
+      if (e.kind === 'ident') {
+        const c = this.compiler(fields).column(e.parts, e.span);
+        if (!c.type.timeAttr) return undefined;
+        let index = -1;
+        this.compiler(fields, { onColumn: (i) => { index = i; } }).column(e.parts, e.span);
+        return { side: index < lw ? 'L' : 'R', index, offset: 0 };
+      }
+      if (e.kind === 'binary' && (e.op === '+' || e.op === '-')) {
+        const base = linear(e.left);
+        const iv = this.compiler([]).compile(e.right);
+        if (!base || !iv.constant || iv.type.name !== 'INTERVAL_DAY_TIME') return undefined;
+        return { ...base, offset: base.offset + (e.op === '+' ? 1 : -1) * (iv.fn([]) as number) };
+      }
+      return undefined;
+    };
+    const bound = (a: Expr, op: string, b: Expr): boolean => {
+      const la = linear(a);
+      const lb = linear(b);
+      if (!la || !lb || la.side === lb.side) return false;
+      // normalise to d = left.ts - right.ts compared with a constant
+      let v: number;
+      let rel = op;
+      if (la.side === 'L') v = lb.offset - la.offset;
+      else { v = la.offset - lb.offset; rel = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' }[op] ?? op; }
+      if (rel === '>' || rel === '>=') lower = Math.max(lower, v);
+      else upper = Math.min(upper, v);
+      leftTime = la.side === 'L' ? la.index : lb.index;
+      rightTime = (la.side === 'R' ? la.index : lb.index) - lw;
+      return true;
+    };
+    for (const c of conjuncts) {
+      if (c.kind === 'binary' && c.op === '=') {
+        const a = sideOf(c.left);
+        const b = sideOf(c.right);
+        if (a === 'L' && b === 'R') { leftKeys.push(c.left); rightKeys.push(c.right); continue; }
+        if (a === 'R' && b === 'L') { leftKeys.push(c.right); rightKeys.push(c.left); continue; }
+      }
+      if (c.kind === 'binary' && ['<', '<=', '>', '>='].includes(c.op)) bound(c.left, c.op, c.right);
+      if (c.kind === 'between' && !c.not) { bound(c.arg, '>=', c.low); bound(c.arg, '<=', c.high); }
+    }
+    const condition = item.on ? this.predicate(item.on, fields, 'ON') : () => true;
+    const keyFn = (exprs: Expr[], scope: Field[]): ((r: Row) => unknown) => {
+      const fs = exprs.map((e) => this.compiler(scope).compile(e).fn);
+      if (fs.length === 0) return () => '';
+      if (fs.length === 1) { const f = fs[0]!; return (r) => { const v = f(r); return typeof v === 'object' && v !== null ? JSON.stringify(v) : v; }; }
+      return (r) => { const vs = fs.map((f) => f(r)); return vs.includes(null) ? null : JSON.stringify(vs); };
+    };
+    const lastName = (e: Expr): string | undefined => (e.kind === 'ident' ? e.parts[e.parts.length - 1] : undefined);
+    const windowJoin = ['window_start', 'window_end'].every((w) => leftKeys.some((k, i) => lastName(k) === w && lastName(rightKeys[i]!) === w));
+    const joinType = item.joinType === 'CROSS' ? 'INNER' : item.joinType;
+    let kind: 'window' | 'interval' | 'regular';
+    if (windowJoin) kind = 'window';
+    else if (Number.isFinite(lower) && Number.isFinite(upper)) kind = 'interval';
+    else kind = 'regular';
+    if (kind !== 'window' && joinType !== 'INNER') {
+      throw new UnsupportedSqlError(`${joinType} OUTER ${kind === 'interval' ? 'interval ' : ''}join (only inner regular/interval joins and window joins of every type are run)`);
+    }
+    const outFields = kind === 'regular' ? fields.map((f) => ({ ...f, type: plain(f.type) })) : fields;
+    const leftEnd = left.fields.findIndex((f) => f.name === 'window_end');
+    const rightEnd = right.fields.findIndex((f) => f.name === 'window_end');
+    if (kind === 'window') {
+      // window_start/window_end become plain timestamps after a window join; window_time is not carried on
+      for (const f of outFields) if (f.name === 'window_time') f.type = plain(f.type);
+    }
+    const leftKey = keyFn(leftKeys, left.fields);
+    const rightKey = keyFn(rightKeys, right.fields);
+    return {
+      fields: outFields,
+      updating: false,
+      node: kind === 'window' ? 'WindowJoin' : kind === 'interval' ? 'IntervalJoin' : 'Join',
+      connect: (out) => {
+        const join = new StreamJoin({
+          kind, joinType, leftWidth: lw, rightWidth: right.fields.length, leftKey, rightKey, condition,
+          leftTime, rightTime, lower, upper, leftEnd, rightEnd, out,
+        }, this.env.ctx);
+        left.connect(join.input(0));
+        right.connect(join.input(1));
+      },
+    };
   }
 
   // ---- SELECT ----
@@ -252,8 +354,11 @@ export class Planner {
         const chosen = fields.filter((f) => q === undefined || f.qualifier === q);
         if (q !== undefined && chosen.length === 0) throw new SqlValidationError(`Unknown identifier '${q}'`, item.expr.span);
         for (const f of chosen) {
-          const parts = f.qualifier && q !== undefined ? [f.qualifier, f.name] : [f.name];
-          out.push({ expr: { kind: 'ident', parts, span: item.span }, name: f.name, span: item.span });
+          const parts = f.qualifier ? [f.qualifier, f.name] : [f.name];
+          // SELECT * over a join: a repeated name gets a suffix, as Flink's window_start0
+          let name = f.name;
+          for (let n = 0; out.some((o) => o.name === name); n++) name = `${f.name}${n}`;
+          out.push({ expr: { kind: 'ident', parts, span: item.span }, name, span: item.span });
         }
         return;
       }
@@ -266,7 +371,11 @@ export class Planner {
   private planSelect(sel: Select, ctes: Ctes): Rel {
     if (!sel.from) throw new UnsupportedSqlError('SELECT without FROM in a streaming job');
     if (sel.orderBy.length > 0 || sel.limit !== undefined) throw new UnsupportedSqlError('ORDER BY / LIMIT on an unbounded stream (use window Top-N: ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY …))');
-    const from = this.planFrom(sel.from, ctes);
+    // FROM a, b WHERE a.k = b.k AND a.ts BETWEEN …: the WHERE is the join condition
+    if (sel.from.kind === 'join' && sel.from.joinType === 'CROSS' && sel.where) {
+      sel = { ...sel, from: { ...sel.from, joinType: 'INNER', on: sel.where }, where: undefined };
+    }
+    const from = this.planFrom(sel.from!, ctes);
     const items = this.expandItems(sel, from.fields);
     const aggCalls: Extract<Expr, { kind: 'call' }>[] = [];
     const overCalls: Extract<Expr, { kind: 'call' }>[] = [];
