@@ -130,7 +130,7 @@ export class ExprCompiler {
         const a = this.compile(e.arg);
         const p = this.compile(e.pattern);
         if (!isString(a.type) && a.type.name !== 'NULL') throw this.cannotApply(e.similar ? 'SIMILAR TO' : 'LIKE', [a.type, p.type], e.span, `'<STRING> ${e.similar ? 'SIMILAR TO' : 'LIKE'} <STRING>'`);
-        const toRe = (pat: string): RegExp => (e.similar ? new RegExp(`^(?:${pat})$`, 's') : likeRegex(pat));
+        const toRe = (pat: string): RegExp => (e.similar ? similarRegex(pat) : likeRegex(pat));
         const fa = a.fn;
         const not = e.not;
         if (p.constant) {
@@ -469,6 +469,18 @@ export function likeRegex(pattern: string): RegExp {
     else src += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   }
   return javaRegex(`^${src}$`, 's');
+}
+
+/** SQL SIMILAR TO: % and _ are wildcards, | * + ? ( ) [ ] { } are regex operators, everything else is literal. */
+export function similarRegex(pattern: string): RegExp {
+  let src = '';
+  for (const ch of pattern) {
+    if (ch === '%') src += '.*';
+    else if (ch === '_') src += '.';
+    else if ('|*+?()[]{}'.includes(ch)) src += ch;
+    else src += ch.replace(/[.^$\\/-]/g, '\\$&');
+  }
+  return javaRegex(`^(?:${src})$`, 's');
 }
 
 function floorTo(unit: string): (ms: number) => number {

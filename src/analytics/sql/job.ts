@@ -92,7 +92,9 @@ export class Job {
       metrics: this.metrics,
     };
     const planner = new Planner({ catalog: this.catalog, now, ctx: this.ctx, source: (t) => this.sourceFor(t) });
-    for (const st of parseScript(script)) this.execute(st, planner);
+    // Zeppelin paragraph headers (`%flink.ssql(type=update)`) become blanks of the same length: positions stay right
+    const sql = script.replace(/^[ \t]*%[^\n]*/gm, (m) => ' '.repeat(m.length));
+    for (const st of parseScript(sql)) this.execute(st, planner);
     if (this.inserts === 0) throw new TableError('No operators defined in streaming topology. Cannot execute.', 'java.lang.IllegalStateException');
     for (const [name, cb] of Object.entries(options.sinks ?? {})) {
       const sink = this.sinks[name];
