@@ -10,3 +10,4 @@ export { FlinkSqlError, SqlParseError, SqlValidationError, TableError, Unsupport
 export { parseScript } from './parser.js';
 export type { TableDef, TableColumn } from './catalog.js';
 export type { EngineMetrics, RowKind } from './runtime.js';
+export { tableEndpoint, extractPyFlinkSql, DEFAULT_INIT_TIMESTAMP_FORMAT, type TableEndpoint } from './endpoints.js';
