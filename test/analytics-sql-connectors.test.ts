@@ -61,3 +61,29 @@ stmt_set.execute()
     assert.deepEqual(got, ['+I[A, 11.0]']);
   });
 });
+
+describe('Flink SQL engine: csv format in and out', () => {
+  it('reads delimited, quoted fields and writes them back with the same options', () => {
+    const job = compileJob(`
+      CREATE TABLE src (name STRING, qty INT, price DECIMAL(6, 2), ts TIMESTAMP(3))
+        WITH ('connector' = 'kinesis', 'stream' = 'in', 'format' = 'csv', 'csv.field-delimiter' = '|', 'csv.null-literal' = 'n/a');
+      CREATE TABLE dst (name STRING, total DECIMAL(8, 2), ts TIMESTAMP(3))
+        WITH ('connector' = 'filesystem', 'path' = 's3://b/p', 'format' = 'csv', 'csv.field-delimiter' = '|', 'csv.null-literal' = 'n/a');
+      INSERT INTO dst SELECT name, qty * price, ts FROM src;`);
+    const got: string[] = [];
+    job.sinks.dst!.subscribe((r) => got.push(...r.map((x) => new TextDecoder().decode(x.data))));
+    job.sources.src!.push([{ data: '"a|b"|3|1.50|2024-01-01 00:00:01.5' }, { data: 'plain|n/a|2.00|2024-01-01 00:00:02' }]);
+    assert.deepEqual(got, ['"a|b"|4.50|2024-01-01 00:00:01.5\n', 'plain|n/a|2024-01-01 00:00:02\n']);
+  });
+
+  it('a csv row that does not parse fails the job unless csv.ignore-parse-errors', () => {
+    const script = (ignore: boolean): string => `CREATE TABLE src (qty INT) WITH ('connector' = 'kinesis', 'stream' = 'in', 'format' = 'csv'${ignore ? ", 'csv.ignore-parse-errors' = 'true'" : ''});
+      CREATE TABLE p (qty INT) WITH ('connector' = 'print'); INSERT INTO p SELECT qty FROM src;`;
+    assert.throws(() => compileJob(script(false)).sources.src!.push([{ data: 'abc' }]), { message: "Failed to deserialize CSV row 'abc'." });
+    const job = compileJob(script(true));
+    const got: string[] = [];
+    job.sinks.p!.subscribe((r) => got.push(...r.map((x) => new TextDecoder().decode(x.data))));
+    job.sources.src!.push([{ data: 'abc' }, { data: '7' }]);
+    assert.deepEqual(got, ['+I[null]', '+I[7]']);
+  });
+});
