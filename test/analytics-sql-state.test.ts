@@ -180,3 +180,18 @@ describe('Flink SQL engine: checkpoint and restore', () => {
     assert.deepEqual(got, ['+I[1970-01-01T00:00, 36, 1, 36]']);
   });
 });
+
+describe('Flink SQL engine: bounded state', () => {
+  it('an operator whose state outgrows maxStateEntries fails the job with a named error', () => {
+    const job = compileJob(`CREATE TABLE t (k STRING) WITH ('connector' = 'kinesis', 'stream' = 's', 'format' = 'json');
+      CREATE TABLE p (k STRING, n BIGINT) WITH ('connector' = 'print');
+      INSERT INTO p SELECT k, COUNT(*) FROM t GROUP BY k;`, { maxStateEntries: 3000 });
+    const batch = (from: number): { data: string }[] => Array.from({ length: 1024 }, (_v, i) => ({ data: `{"k":"k${from + i}"}` }));
+    job.sources.t!.push(batch(0));
+    job.sources.t!.push(batch(1024));
+    assert.throws(() => job.sources.t!.push(batch(2048)), {
+      message: "The state of operator GroupAggregate holds more than 3000 entries (Millrace's per-operator state limit, maxStateEntries): the job's keys or windows grow without bound.",
+    });
+    assert.ok(job.failure);
+  });
+});

@@ -9,5 +9,5 @@ export { SinkTable, type SinkRecord, type SinkCallback } from './sinks.js';
 export { FlinkSqlError, SqlParseError, SqlValidationError, TableError, UnsupportedSqlError, RuntimeSqlError } from './errors.js';
 export { parseScript } from './parser.js';
 export type { TableDef, TableColumn } from './catalog.js';
-export type { EngineMetrics, RowKind } from './runtime.js';
+export { DEFAULT_MAX_STATE_ENTRIES, type EngineMetrics, type RowKind } from './runtime.js';
 export { tableEndpoint, extractPyFlinkSql, DEFAULT_INIT_TIMESTAMP_FORMAT, type TableEndpoint } from './endpoints.js';

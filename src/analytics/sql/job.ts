@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { InsertStatement, Statement } from './ast.js';
 import { Catalog, DEFAULT_PATH, localName, type TableDef } from './catalog.js';
-import { FlinkSqlError, SqlValidationError, TableError, UnsupportedSqlError } from './errors.js';
+import { FlinkSqlError, RuntimeSqlError, SqlValidationError, TableError, UnsupportedSqlError } from './errors.js';
 import { parseScript } from './parser.js';
 import { Planner, type Rel } from './planner.js';
-import type { EngineMetrics, ProcessingTimeListener, RuntimeContext, Stateful } from './runtime.js';
+import { DEFAULT_MAX_STATE_ENTRIES, type EngineMetrics, type ProcessingTimeListener, type RuntimeContext, type Stateful } from './runtime.js';
 import { SinkTable, type SinkCallback } from './sinks.js';
 import { DatagenSource, SourceTable, type SourceState } from './sources.js';
 import { assignable, typeToString } from './types.js';
@@ -37,6 +37,8 @@ export interface CompileJobOptions {
   sinks?: Record<string, SinkCallback>;
   /** Configuration before the script's own SET statements (e.g. from application properties). */
   config?: Record<string, string>;
+  /** Keyed state entries one operator may hold (default DEFAULT_MAX_STATE_ENTRIES). */
+  maxStateEntries?: number;
 }
 
 /** A checkpoint: source positions and watermarks + every operator's state, as plain JSON. */
@@ -81,8 +83,14 @@ export class Job {
     this.config = { ...(options.config ?? {}) };
     this.catalog = new Catalog(now);
     const ops = this.operators;
+    const maxState = options.maxStateEntries ?? DEFAULT_MAX_STATE_ENTRIES;
     this.ctx = {
       now,
+      checkState: (operator, entries) => {
+        if (entries > maxState) {
+          throw new RuntimeSqlError(`The state of operator ${operator} holds more than ${maxState} entries (Millrace's per-operator state limit, maxStateEntries): the job's keys or windows grow without bound.`, 'org.apache.flink.runtime.execution.CancelTaskException');
+        }
+      },
       register: (kind, op) => {
         const id = `${ops.size + 1}:${kind}`;
         ops.set(id, op);

@@ -76,7 +76,15 @@ export class StreamJoin implements Stateful {
       if (cfg.condition(j) === true) cfg.out.row(j, kind);
     }
     add(mine, key, r);
+    if (++this.rowsHeld % 1024 === 0) {
+      this.rowsHeld = 0;
+      for (const side of [this.left, this.right]) for (const rows of side.values()) this.rowsHeld += rows.length;
+      this.ctx.checkState(this.cfg.kind === 'interval' ? 'IntervalJoin' : 'Join', this.rowsHeld);
+    }
   }
+
+  /** Rows held on both sides (recounted every 1,024 additions, so purges are seen). */
+  private rowsHeld = 0;
 
   private watermark(side: 0 | 1, wm: number): void {
     this.wms[side] = wm;

@@ -43,7 +43,7 @@ export class GroupAggregate implements Out, Stateful {
 
   constructor(
     private readonly cfg: { filter?: (r: Row) => unknown; keys: ((r: Row) => unknown)[]; aggArgs: ((r: Row) => unknown)[]; aggs: AggImpl[]; out: Out },
-    ctx: RuntimeContext,
+    private readonly ctx: RuntimeContext,
   ) {
     ctx.register('GroupAggregate', this);
   }
@@ -62,6 +62,7 @@ export class GroupAggregate implements Out, Stateful {
     if (!g) {
       g = { keys: kv, accs: aggs.map((a) => a.init()), count: 0 };
       this.groups.set(k, g);
+      if ((this.groups.size & 1023) === 0) this.ctx.checkState('GroupAggregate', this.groups.size);
     }
     const retract = kind === '-U' || kind === '-D';
     for (let j = 0; j < aggs.length; j++) {

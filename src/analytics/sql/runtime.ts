@@ -20,8 +20,16 @@ export interface ProcessingTimeListener {
   onProcessingTime(now: number): void;
 }
 
+/**
+ * Keyed state entries (groups of open windows, regular GROUP BY groups, buffered join/rank/over rows) one operator
+ * may hold: a job past it fails with a named error instead of exhausting the worker's memory (TigerStyle limit).
+ */
+export const DEFAULT_MAX_STATE_ENTRIES = 2_000_000;
+
 export interface RuntimeContext {
   now(): number;
+  /** Fails the job when an operator's state grows past the limit. */
+  checkState(operator: string, entries: number): void;
   /** Register an operator's state; the id is deterministic for the same script. */
   register(kind: string, op: Stateful): string;
   onProcessingTime(listener: ProcessingTimeListener): void;

@@ -113,7 +113,11 @@ abstract class WindowOperatorBase implements Out, Stateful, ProcessingTimeListen
     this.fire(now);
   }
 
+  /** Groups held in open windows (state entries). */
+  protected entries = 0;
+
   protected newGroup(keys: unknown[]): Group {
+    if (++this.entries > 1024 && (this.entries & 1023) === 0) this.ctx.checkState(this.cfg.spec.kind === 'SESSION' ? 'SessionWindowAggregate' : 'WindowAggregate', this.entries);
     const accs = new Array(this.nAggs);
     for (let j = 0; j < this.nAggs; j++) accs[j] = this.cfg.aggs[j]!.init();
     return { keys, accs };
@@ -217,6 +221,7 @@ export class SlidingWindowAggregate extends WindowOperatorBase {
       const w = this.windows.get(end)!;
       this.windows.delete(end);
       for (const g of w.groups.values()) this.emit(g, w.start, w.end);
+      this.entries -= w.groups.size;
       n++;
     }
     if (n > 0) this.ends = this.ends.slice(n);
@@ -231,9 +236,11 @@ export class SlidingWindowAggregate extends WindowOperatorBase {
     this.wm = s.wm ?? -Infinity;
     this.windows.clear();
     this.ends = [];
+    this.entries = 0;
     for (const [start, end, groups] of s.windows) {
       this.windows.set(end, { start, end, groups: this.loadGroups(groups) });
       this.ends.push(end);
+      this.entries += groups.length;
     }
   }
 }
@@ -283,9 +290,11 @@ export class SessionWindowAggregate extends WindowOperatorBase {
           else for (let j = 0; j < this.nAggs; j++) mine.accs[j] = cfg.aggs[j]!.merge(mine.accs[j], g.accs[j]);
         }
         sessions.splice(sessions.indexOf(other), 1);
+        this.entries = -1; // recounted below
       }
       target.start = start;
       target.end = end;
+      if (this.entries < 0) this.entries = [...this.partitions.values()].reduce((n, ss) => n + ss.reduce((m, x) => m + x.groups.size, 0), 0);
     }
     const keyVals = cfg.keys.map((f) => f(input));
     const gk = groupKeyOf(keyVals);
@@ -308,7 +317,10 @@ export class SessionWindowAggregate extends WindowOperatorBase {
       else this.partitions.set(pk, keep);
     }
     due.sort((a, b) => a.end - b.end || a.start - b.start);
-    for (const s of due) for (const g of s.groups.values()) this.emit(g, s.start, s.end);
+    for (const s of due) {
+      for (const g of s.groups.values()) this.emit(g, s.start, s.end);
+      this.entries -= s.groups.size;
+    }
   }
 
   save(): unknown {
@@ -323,6 +335,7 @@ export class SessionWindowAggregate extends WindowOperatorBase {
     this.wm = s.wm ?? -Infinity;
     this.partitions.clear();
     for (const [pk, ss] of s.partitions) this.partitions.set(pk, ss.map(([start, end, groups]) => ({ start, end, groups: this.loadGroups(groups) })));
+    this.entries = s.partitions.reduce((n, [, ss]) => n + ss.reduce((m, [, , g]) => m + g.length, 0), 0);
   }
 }
 
