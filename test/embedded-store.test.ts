@@ -124,6 +124,20 @@ for (const [kind, open] of kinds) {
       }
     });
 
+    test('an append at or after the writes end of its log is refused, nothing stored; before it, taken', async () => {
+      const store = open();
+      try {
+        await assert.rejects(store.records.append('s/end', batch(1, 'late'), Date.now()), SealedLogError);
+        if (store.records.appendOne) await assert.rejects(store.records.appendOne('s/end', batch(1, 'late')[0], Date.now() - 1), SealedLogError);
+        assert.equal(await store.records.tip('s/end'), 0);
+        const taken = await store.records.append('s/end', batch(1, 'early'), Date.now() + 60_000);
+        assert.equal(taken[0].index, 0);
+        assert.equal((await store.records.read('s/end', 0, ALL)).records.length, 1);
+      } finally {
+        await store.close();
+      }
+    });
+
     test('a sealed log refuses appends; drop forgets it', async () => {
       const store = open();
       try {

@@ -17,6 +17,8 @@ import type { Store } from '../src/store/store.js';
 import { startMillrace } from '../src/server.js';
 import { MAINTENANCE_LEASE } from '../src/kinesis/background.js';
 import { LIFECYCLE_LEASE } from '../src/firehose/background.js';
+import { LIFECYCLE_LEASE as ANALYTICS_LIFECYCLE_LEASE } from '../src/analytics/background.js';
+import { LIFECYCLE_LEASE as VIDEO_LIFECYCLE_LEASE } from '../src/video/background.js';
 import { NatsCluster, natsServerMissing } from './nats-cluster.js';
 import { COUNTER_LEASE, COUNTER_PROGRESS } from './lease-child.js';
 import { sleep } from './helpers.js';
@@ -326,8 +328,8 @@ for (const { kind, open } of stores) {
   });
 }
 
-/** The leases every server registers at start (Kinesis maintenance, Firehose lifecycle). */
-const SERVER_LEASES = [MAINTENANCE_LEASE, LIFECYCLE_LEASE];
+/** The leases every server registers at start (Kinesis maintenance; Firehose, Analytics and Video lifecycles). */
+const SERVER_LEASES = [MAINTENANCE_LEASE, LIFECYCLE_LEASE, ANALYTICS_LIFECYCLE_LEASE, VIDEO_LIFECYCLE_LEASE];
 
 function getJson(endpoint: string, path: string): Promise<any> {
   return new Promise((resolve, reject) => {

@@ -155,6 +155,10 @@ describe('NATS JetStream store over a 3-node cluster', { skip, timeout: 90_000 }
     assert.equal(await b.records.indexAtTime(log, late[0].arrival), late[0].index);
     assert.equal(await b.records.indexAtTime(log, late[1].arrival + 1), await b.records.tip(log));
 
+    const tipBefore = await b.records.tip(log);
+    await assert.rejects(a.records.append(log, records(1), Date.now()), SealedLogError, 'past its writes end, the log takes nothing');
+    assert.equal(await b.records.tip(log), tipBefore);
+
     const sealedAt = await b.records.seal(log);
     assert.equal(sealedAt, await a.records.tip(log));
     await assert.rejects(a.records.append(log, records(1)), SealedLogError, 'a node that appended before sees the seal');

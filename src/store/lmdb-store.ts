@@ -221,8 +221,8 @@ class LmdbRecordLog implements RecordLog {
     return { tip: 0, durable: 0, lastArrival: 0, sealed };
   }
 
-  async append(log: string, records: NewRecord[]): Promise<StoredRecord[]> {
-    const stored = this.states.assign(log, records);
+  async append(log: string, records: NewRecord[], writesEnd?: number): Promise<StoredRecord[]> {
+    const stored = this.states.assign(log, records, writesEnd);
     const key: [string, number] = [log, stored[0].index];
     const chunk = encodeChunk(stored);
     // Issued in one turn, both puts share one transaction: the directory never names a missing
@@ -237,8 +237,8 @@ class LmdbRecordLog implements RecordLog {
   }
 
   /** `append` of one record: a chunk of one, with the same two puts in one transaction. */
-  async appendOne(log: string, record: NewRecord): Promise<StoredRecord> {
-    const stored = this.states.assignOne(log, record);
+  async appendOne(log: string, record: NewRecord, writesEnd?: number): Promise<StoredRecord> {
+    const stored = this.states.assignOne(log, record, writesEnd);
     const key: [string, number] = [log, stored.index];
     const chunk = encodeChunk([stored]);
     this.writes.quiet(this.chunks.put(key, Buffer.from(chunk.subarray(0, CHUNK_HEADER))));

@@ -39,10 +39,11 @@ export class LogStates {
    * Assigns indexes and one arrival time to a batch, synchronously, so that concurrent appends
    * to one log are ordered by call order. The clock never runs backwards within a log (§4.8).
    */
-  assign(log: string, records: NewRecord[]): StoredRecord[] {
+  assign(log: string, records: NewRecord[], writesEnd?: number): StoredRecord[] {
     const state = this.get(log);
     if (state.sealed) throw new SealedLogError(log);
     const arrival = Math.max(Date.now(), state.lastArrival);
+    if (writesEnd !== undefined && arrival >= writesEnd) throw new SealedLogError(log);
     const first = state.tip;
     state.tip += records.length;
     state.lastArrival = arrival;
@@ -55,10 +56,11 @@ export class LogStates {
   }
 
   /** `assign` of one record. */
-  assignOne(log: string, record: NewRecord): StoredRecord {
+  assignOne(log: string, record: NewRecord, writesEnd?: number): StoredRecord {
     const state = this.get(log);
     if (state.sealed) throw new SealedLogError(log);
     const arrival = Math.max(Date.now(), state.lastArrival);
+    if (writesEnd !== undefined && arrival >= writesEnd) throw new SealedLogError(log);
     state.lastArrival = arrival;
     return { partitionKey: record.partitionKey, data: record.data, keyRef: record.keyRef, index: state.tip++, arrival };
   }

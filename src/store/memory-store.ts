@@ -55,8 +55,8 @@ class MemoryRecordLog implements RecordLog {
     return entries;
   }
 
-  async append(log: string, records: NewRecord[]): Promise<StoredRecord[]> {
-    const stored = this.states.assign(log, records);
+  async append(log: string, records: NewRecord[], writesEnd?: number): Promise<StoredRecord[]> {
+    const stored = this.states.assign(log, records, writesEnd);
     const entries = this.entries(log);
     for (const record of stored) entries.push(record);
     this.states.markDurable(log, this.states.get(log).tip);

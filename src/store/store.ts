@@ -96,14 +96,17 @@ export interface RecordLog {
   /**
    * Appends records to one log in order. Resolves once they are durable, with the stored records
    * (index and arrival assigned). Concurrent appends share commits. Rejects with SealedLogError when
-   * the log is sealed, in which case nothing was stored.
+   * the log is sealed, in which case nothing was stored. `writesEnd` is the time from which the log
+   * takes no more records (its shard's children exist): an append whose arrival would be at or
+   * after it is refused the same way, so a closed shard never holds a record from its children's
+   * time, however long the caller took between routing and appending.
    */
-  append(log: string, records: NewRecord[]): Promise<StoredRecord[]>;
+  append(log: string, records: NewRecord[], writesEnd?: number): Promise<StoredRecord[]>;
   /**
    * `append` of a single record (PutRecord), where a store has a cheaper way for it; callers fall
    * back to `append` without it.
    */
-  appendOne?(log: string, record: NewRecord): Promise<StoredRecord>;
+  appendOne?(log: string, record: NewRecord, writesEnd?: number): Promise<StoredRecord>;
   /** Reads forward from `fromIndex` (inclusive). */
   read(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult>;
   /** The index of the first record that arrived at or after `time` (the tip if none has). */

@@ -223,8 +223,9 @@ export async function closedShardEnd(kinesis: Kinesis, stream: StreamMeta, shard
  * Appends entries to the shards taking writes for their hash keys and resolves, once they are
  * durable, with each entry's shard and sequence number in entry order. Within a shard, entries keep
  * their order. All shards' appends start in the same tick so that they share one commit. A shard
- * whose log was sealed refuses the append (SealedLogError): those entries are routed again against
- * the stream as it is now, to the sealed shard's children.
+ * whose log was sealed, or whose children's creation time came between routing and appending,
+ * refuses the append (SealedLogError): those entries are routed again against the stream as it is
+ * now, to the shard's children.
  */
 export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entries: PutEntry[]): Promise<PutOutcome[]> {
   const outcomes = new Array<PutOutcome>(entries.length);
@@ -252,7 +253,7 @@ export async function appendRecords(kinesis: Kinesis, stream: StreamMeta, entrie
     }
     const all = [...batches.values()];
     for (const batch of all) for (const log of unsealedParents(kinesis.store, stream, batch.shard)) await sealOnce(kinesis.store, log);
-    const settled = await Promise.allSettled(all.map((batch) => kinesis.store.records.append(shardLogName(stream, batch.shard), batch.records)));
+    const settled = await Promise.allSettled(all.map((batch) => kinesis.store.records.append(shardLogName(stream, batch.shard), batch.records, writesEndAt(stream, batch.shard))));
     const retry: number[] = [];
     for (let b = 0; b < all.length; b++) {
       const result = settled[b];
@@ -294,7 +295,7 @@ export async function appendRecord(kinesis: Kinesis, stream: StreamMeta, entry: 
   const record: NewRecord = { partitionKey: entry.partitionKey, data: entry.data };
   let stored: StoredRecord;
   try {
-    stored = await records.appendOne(shardLogName(stream, shard), record);
+    stored = await records.appendOne(shardLogName(stream, shard), record, writesEndAt(stream, shard));
   } catch (err) {
     // Sealed by a reshard: nothing was stored, and appendRecords routes it to the children.
     if (err instanceof SealedLogError) return (await appendRecords(kinesis, stream, [entry]))[0];

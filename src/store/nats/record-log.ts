@@ -72,6 +72,8 @@ interface LogEnd {
 interface PendingAppend {
   records: NewRecord[];
   size: number;
+  /** RecordLog.append's `writesEnd`: such an append is published alone (a closed shard's last second). */
+  writesEnd?: number;
   resolve(records: StoredRecord[]): void;
   reject(err: unknown): void;
 }
@@ -108,7 +110,7 @@ export class NatsRecordLog implements RecordLog {
 
   // ---- appends -------------------------------------------------------------------------------
 
-  append(log: string, records: NewRecord[]): Promise<StoredRecord[]> {
+  append(log: string, records: NewRecord[], writesEnd?: number): Promise<StoredRecord[]> {
     if (records.length === 0) return Promise.resolve([]);
     const size = records.reduce((sum, r) => sum + encodedRecordSize(r), 0);
     for (const record of records) {
@@ -123,7 +125,7 @@ export class NatsRecordLog implements RecordLog {
       writer = { queue: [], busy: false };
       this.writers.set(log, writer);
     }
-    const done = new Promise<StoredRecord[]>((resolve, reject) => writer.queue.push({ records, size, resolve, reject }));
+    const done = new Promise<StoredRecord[]>((resolve, reject) => writer.queue.push({ records, size, writesEnd, resolve, reject }));
     if (!writer.busy) void this.drain(log, writer);
     return done;
   }
@@ -138,13 +140,13 @@ export class NatsRecordLog implements RecordLog {
         let size = MESSAGE_OVERHEAD;
         while (writer.queue.length) {
           const next = writer.queue[0];
-          if (group.length && (count + next.records.length > SLOTS || size + next.size > this.budget)) break;
+          if (group.length && (count + next.records.length > SLOTS || size + next.size > this.budget || next.writesEnd !== undefined || group[0].writesEnd !== undefined)) break;
           group.push(writer.queue.shift()!);
           count += next.records.length;
           size += next.size;
         }
         try {
-          const stored = await this.commit(log, group.flatMap((g) => g.records));
+          const stored = await this.commit(log, group.flatMap((g) => g.records), group[0].writesEnd);
           let at = 0;
           for (const g of group) {
             g.resolve(stored.slice(at, at + g.records.length));
@@ -164,7 +166,7 @@ export class NatsRecordLog implements RecordLog {
    * Stores records as one message, or as several consecutive ones when they exceed max_payload
    * (then a seal that lands between two of them leaves the first ones stored).
    */
-  private async commit(log: string, records: NewRecord[]): Promise<StoredRecord[]> {
+  private async commit(log: string, records: NewRecord[], writesEnd: number | undefined): Promise<StoredRecord[]> {
     const parts: NewRecord[][] = [[]];
     let size = MESSAGE_OVERHEAD;
     for (const record of records) {
@@ -177,14 +179,16 @@ export class NatsRecordLog implements RecordLog {
       size += recordBytes;
     }
     const stored: StoredRecord[] = [];
-    for (const part of parts) stored.push(...(await this.publishRecords(log, part)));
+    for (const part of parts) stored.push(...(await this.publishRecords(log, part, writesEnd)));
     return stored;
   }
 
-  private async publishRecords(log: string, records: NewRecord[]): Promise<StoredRecord[]> {
+  private async publishRecords(log: string, records: NewRecord[], writesEnd: number | undefined): Promise<StoredRecord[]> {
     const { seq, arrival } = await this.publishAfterEnd(log, (end) => {
       if (end.sealed) throw new SealedLogError(log);
-      return { kind: MessageKind.Records, arrival: Math.max(Date.now(), end.arrival), records };
+      const arrival = Math.max(Date.now(), end.arrival);
+      if (writesEnd !== undefined && arrival >= writesEnd) throw new SealedLogError(log);
+      return { kind: MessageKind.Records, arrival, records };
     });
     const first = (seq - 1) * SLOTS;
     return records.map((record, i) => ({ ...record, index: first + i, arrival }));
