@@ -28,7 +28,7 @@ test('a Kinesis client is served as before: the target prefix routes it, whateve
   await kinesis.send(new CreateStreamCommand({ StreamName: 'routed', ShardCount: 1 }));
   assert.ok((await kinesis.send(new ListStreamsCommand({}))).StreamNames?.includes('routed'));
   // A target of a prefix no service has is Kinesis's UnknownOperationException, as on AWS's endpoint.
-  const unknown = await rawRequest(server.endpoint, { target: 'KinesisAnalytics_20180523.ListApplications', body: '{}' });
+  const unknown = await rawRequest(server.endpoint, { target: 'Logs_20140328.DescribeLogGroups', body: '{}' });
   assert.equal(unknown.status, 400);
   assert.deepEqual(unknown.json, { __type: 'UnknownOperationException' });
 });
@@ -69,7 +69,7 @@ test('a browser opening the endpoint is sent to /_millrace/; other GET / request
   const index = await fetch(`${server.endpoint}/_millrace/`);
   assert.equal(index.status, 200);
   assert.match(index.headers.get('content-type')!, /^text\/html/);
-  assert.match(await index.text(), /<code>kinesis<\/code>/);
+  assert.match(await index.text(), /<title>Millrace console<\/title>/);
   const curl = await rawRequest(server.endpoint, { method: 'GET', contentType: '', headers: { Authorization: '', Accept: '*/*' } });
   assert.equal(curl.status, 403);
 });
