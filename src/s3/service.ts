@@ -168,15 +168,29 @@ export async function createS3Service(options: S3ServiceOptions): Promise<HttpSe
 
 const RESOURCE_TYPES: Record<Resource, string> = { service: 'SERVICE', bucket: 'BUCKET', object: 'OBJECT' };
 
-/** The request body into an upload; a body that stalls for `idleMs` fails it and drops the connection. */
+/**
+ * The request body into an upload; a body that stalls for `idleMs` fails it and drops the connection.
+ * Not stream.pipeline: an upload that refuses the body (a chunk signature that does not match, a
+ * checksum, a size) would destroy the request, and with it the connection, before the error answer
+ * is written — the client saw a reset instead of S3's error. The rest of the body is read and
+ * dropped instead; the answer then closes the connection (sendError).
+ */
 function streamRequest(req: ServerRequest, body: UploadBody, idleMs: number): void {
   const timer = setTimeout(() => req.destroy(new Error('request body stalled')), idleMs);
-  req.on('data', () => timer.refresh());
-  pipeline(req as Readable, body)
-    .catch(() => {
-      // The upload's reader sees the same failure through `body`.
-    })
-    .finally(() => clearTimeout(timer));
+  const source = req as Readable;
+  source.on('data', () => timer.refresh());
+  source.once('end', () => clearTimeout(timer));
+  source.once('close', () => {
+    clearTimeout(timer);
+    // The client went away (or stalled) mid-body: the upload fails with it.
+    if (!source.readableEnded) body.destroy(new Error('request body ended early'));
+  });
+  body.once('error', () => {
+    // The upload's reader sees the failure through `body`.
+    source.unpipe(body);
+    source.resume();
+  });
+  source.pipe(body);
 }
 
 async function readDocument(body: UploadBody): Promise<Buffer> {
