@@ -24,6 +24,7 @@ import {
   type DeliveryStreamDocument,
 } from '../domain/delivery-stream.js';
 import { createProcessor, type FailedRecord, type IngestRecord, type Processor, type ProcessedRecord } from '../processing/pipeline.js';
+import { LambdaInputBuffer } from '../processing/lambda-transform.js';
 import { runKinesisSource, sourceMetadataOf } from '../source/kinesis-source.js';
 import { BufferSet, MIB, bufferingHintsOf, type BufferedRecord, type RecordBuffer } from './buffers.js';
 import type { CompressionFormat } from './compression.js';
@@ -204,7 +205,7 @@ interface StreamSettings {
   dynamicPartitioning: boolean;
   conversion?: Record<string, unknown>;
   /** ExtendedS3 S3BackupMode Enabled (source records), or the other destinations' all-data backup. */
-  backup?: { description: Record<string, unknown>; target: S3Target; source: 'raw' | 'processed' };
+  backup?: { description: Record<string, unknown>; target: S3Target };
   processing: unknown;
 }
 
@@ -216,9 +217,10 @@ function settingsOf(doc: DeliveryStreamDocument, destination: Destination): Stre
   let backup: StreamSettings['backup'];
   if (destination.kind === 's3' && description.S3BackupMode === 'Enabled' && description.S3BackupDescription) {
     const backupDescription = description.S3BackupDescription as Record<string, unknown>;
-    backup = { description: backupDescription, target: s3TargetOf(backupDescription), source: 'raw' };
+    backup = { description: backupDescription, target: s3TargetOf(backupDescription) };
   } else if (destination.kind !== 's3' && typeof description.S3BackupMode === 'string' && /^All/.test(description.S3BackupMode)) {
-    backup = { description: s3Description, target: s3TargetOf(s3Description), source: 'processed' };
+    // AllData / AllDocuments / AllEvents: every source record also goes to the S3 configuration.
+    backup = { description: s3Description, target: s3TargetOf(s3Description) };
   }
   return {
     doc,
@@ -242,6 +244,8 @@ class StreamWorker {
   private processor?: Processor;
   private main?: BufferSet<Item>;
   private backup?: BufferSet<Item>;
+  /** Records read but not yet processed: the Lambda processor's own buffer (§10.1), when there is one. */
+  private lambdaInput?: LambdaInputBuffer<IngestRecord>;
   private readIndex = 0;
   private checkpointed = -1;
   private lastReadArrival = 0;
@@ -367,6 +371,8 @@ class StreamWorker {
       splunk: destination.kind === 'splunk',
       ...(this.deps.sleep ? { sleep: this.deps.sleep } : {}),
     });
+    // Empty here: refreshDocument processed what waited for the function before reconfiguring.
+    this.lambdaInput = this.processor.lambdaBuffering ? new LambdaInputBuffer<IngestRecord>(this.processor.lambdaBuffering) : undefined;
     const defaults = destination.kind === 'splunk' ? { sizeMB: 5, intervalSeconds: 60 } : undefined;
     const hints = bufferingHintsOf(destination.description, defaults);
     const previous = this.main;
@@ -407,6 +413,7 @@ class StreamWorker {
   /** A DELETING stream: its buffered records are dropped, its log and progress removed. */
   private async discard(doc: DeliveryStreamDocument): Promise<void> {
     await this.settle().catch(() => undefined);
+    this.lambdaInput?.takeDue(0, true);
     this.main?.clear();
     this.backup?.clear();
     await this.deps.store.records.drop(ingestLogName(doc));
@@ -417,7 +424,7 @@ class StreamWorker {
   }
 
   private bufferedBytes(): number {
-    return (this.main?.bytes ?? 0) + (this.backup?.bytes ?? 0);
+    return (this.main?.bytes ?? 0) + (this.backup?.bytes ?? 0) + (this.lambdaInput?.bytes ?? 0);
   }
 
   /** Reading stops while the buffers hold this much: the backlog waits in the log, not in memory. */
@@ -443,16 +450,30 @@ class StreamWorker {
   }
 
   private async ingest(stored: StoredRecord[]): Promise<void> {
-    const settings = this.settings!;
-    const metrics = this.metrics!;
     const records: IngestRecord[] = stored.map((record) => {
       const source = sourceMetadataOf(record);
       return source ? { index: record.index, data: record.data, arrival: record.arrival, source } : { index: record.index, data: record.data, arrival: record.arrival };
     });
-    if (this.backup && settings.backup?.source === 'raw') {
+    // Backups hold the source records, as they were put (§14; §10.1 "untransformed").
+    if (this.backup) {
       const buffer = this.backup.get('')!;
       for (const record of records) buffer.add({ index: record.index, arrival: record.arrival, bytes: record.data.length, item: record });
     }
+    if (!this.lambdaInput) return this.processAndBuffer(records);
+    // §10.1: the Lambda processor buffers to its own hints before each invocation.
+    this.lambdaInput.add(records);
+    await this.processWaiting(false);
+  }
+
+  /** Processes what the Lambda processor's buffer has due (everything when `all`). */
+  private async processWaiting(all: boolean): Promise<void> {
+    const due = this.lambdaInput?.takeDue(this.now(), all) ?? [];
+    if (due.length > 0) await this.processAndBuffer(due);
+  }
+
+  private async processAndBuffer(records: IngestRecord[]): Promise<void> {
+    const settings = this.settings!;
+    const metrics = this.metrics!;
     const result = await this.processor!.process(records, this.signal);
     if (result.metrics) {
       metrics.ExecuteProcessing.invocations += result.metrics.lambdaInvocations;
@@ -508,9 +529,6 @@ class StreamWorker {
         continue;
       }
       buffer.add({ index: record.index, arrival: record.arrival, bytes: record.data.length, item: record });
-      if (this.backup && settings.backup?.source === 'processed') {
-        this.backup.get('')!.add({ index: record.index, arrival: record.arrival, bytes: record.data.length, item: record });
-      }
     }
     metrics.PartitionCountExceeded = exceeded ? 1 : 0;
     metrics.PartitionCount = this.main!.buffers.size;
@@ -571,6 +589,7 @@ class StreamWorker {
 
   /** Starts delivering the buffers that are due (all of them when `all`), one at a time. */
   private async flushDue(all: boolean): Promise<void> {
+    await this.processWaiting(all);
     const now = this.now();
     for (const buffer of this.main!.due(now, all)) {
       await this.settle();
@@ -697,14 +716,19 @@ class StreamWorker {
 
   /** Moves the checkpoint to the first record not yet durable at its destination, then trims the log. */
   private async checkpoint(logName: string): Promise<void> {
-    const pendingIndex = Math.min(this.main!.minIndex, this.backup?.minIndex ?? Infinity, this.inFlight?.minIndex ?? Infinity);
+    const pendingIndex = Math.min(this.main!.minIndex, this.backup?.minIndex ?? Infinity, this.inFlight?.minIndex ?? Infinity, this.lambdaInput?.minIndex ?? Infinity);
     const index = Math.min(this.readIndex, pendingIndex);
     if (index <= this.checkpointed) return;
     const doc = this.settings!.doc;
     await this.lease.checkpoint(progressKey(doc, 'delivered'), { index });
     this.checkpointed = index;
     // Arrivals only grow along the log: whatever arrived before the oldest pending record is delivered.
-    const pendingArrival = Math.min(this.main!.oldestArrival, this.backup?.oldestArrival ?? Infinity, this.inFlight?.oldestArrival ?? Infinity);
+    const pendingArrival = Math.min(
+      this.main!.oldestArrival,
+      this.backup?.oldestArrival ?? Infinity,
+      this.inFlight?.oldestArrival ?? Infinity,
+      this.lambdaInput?.oldestArrival ?? Infinity,
+    );
     const trimBefore = Math.min(pendingArrival, this.lastReadArrival);
     if (trimBefore > 0 && Number.isFinite(trimBefore)) await this.deps.store.records.trim(logName, trimBefore);
   }
@@ -714,7 +738,7 @@ class StreamWorker {
     if (this.inFlight) return this.settle();
     const durableEnd = this.deps.store.records.durableEnd?.(logName);
     if (durableEnd !== undefined && durableEnd > this.readIndex) return;
-    const due = Math.min(this.main!.dueAt, this.backup?.dueAt ?? Infinity);
+    const due = Math.min(this.main!.dueAt, this.backup?.dueAt ?? Infinity, this.lambdaInput?.dueAt ?? Infinity);
     const wait = Math.max(0, Math.min(MAX_IDLE_WAIT_MS, due - this.now()));
     if (wait === 0 && due !== Infinity) return;
     await this.pause(wait);
