@@ -396,16 +396,28 @@ test('HTTP endpoint: records delivered as AWS sends them; a failing endpoint lea
     await eventually(async () => received.length === 2, 'the endpoint receiving both records');
     assert.deepEqual(received, ['one', 'two']);
     fail = true;
+    const failures = () => logLines.filter((line) => line.msg === 'Firehose delivery failed' && line.destination === 'http').length;
+    const failedBefore = failures();
     await put(doc, ['three']);
+    await eventually(async () => failures() === failedBefore + 1, 'the first failed delivery');
+    await put(doc, ['four']);
+    await eventually(async () => failures() === failedBefore + 2, 'the second failed delivery');
+    // Error documents wait in their buffer, under the S3 configuration's hints (300 s here).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(await keys('http-backup', 'http/http-endpoint-failed/'), []);
+    offset += 300_000;
+    engine.wake();
     const [key] = await eventually(async () => {
       const found = await keys('http-backup', 'http/http-endpoint-failed/');
       return found.length > 0 && found;
     }, 'the http-endpoint-failed object');
+    assert.equal((await keys('http-backup', 'http/http-endpoint-failed/')).length, 1, 'both failures in one object');
     const text = (await bodyOf('http-backup', key)).toString();
     const documents = text.trim().split('\n').map((line) => JSON.parse(line));
-    assert.equal(documents.length, 1, text);
+    assert.equal(documents.length, 2, text);
     const document = documents[0];
     assert.equal(Buffer.from(document.rawData, 'base64').toString(), 'three');
+    assert.equal(Buffer.from(documents[1].rawData, 'base64').toString(), 'four');
     assert.match(document.errorCode, /^HttpEndpoint\./);
     assert.equal(engine.metrics(doc.arn)!.DeliveryToHttpEndpoint.records, 2);
   } finally {

@@ -62,6 +62,13 @@ export const MAX_ACTIVE_PARTITIONS = 500;
  * say; objects seen in users' buckets under processing-failed/ carry the stream's extension).
  */
 export const ERROR_OUTPUT_COMPRESSED = true;
+/**
+ * Error documents are buffered per error output type with the BufferingHints of the S3
+ * configuration that receives them (ExtendedS3: the destination's own; HTTP endpoint, OpenSearch,
+ * Splunk: their S3 configuration, whose hints exist for failed and backed-up data, §14), and
+ * written when those fall due, as data objects are (§7). UNVERIFIED beyond the hints' meaning.
+ */
+export const ERROR_OUTPUT_BUFFERED = true;
 /** Lease names of delivery streams (deliveryLeaseName's prefix). */
 const LEASE_PREFIX = 'firehose/delivery/';
 
@@ -244,6 +251,8 @@ class StreamWorker {
   private processor?: Processor;
   private main?: BufferSet<Item>;
   private backup?: BufferSet<Item>;
+  /** Error documents waiting for their object, one buffer per error output type. */
+  private errors?: BufferSet<string>;
   /** Records read but not yet processed: the Lambda processor's own buffer (§10.1), when there is one. */
   private lambdaInput?: LambdaInputBuffer<IngestRecord>;
   private readIndex = 0;
@@ -339,6 +348,8 @@ class StreamWorker {
         try {
           await this.flushDue(flushing || this.bufferedBytes() >= this.readBudget());
           if (flushing || read === 0) await this.settle();
+          // The delivery just settled may have left failures: a flush writes them too.
+          if (flushing) await this.flushErrors(true);
           await this.checkpoint(logName);
         } catch (err) {
           for (const waiter of waiters) waiter.reject(err);
@@ -379,6 +390,9 @@ class StreamWorker {
     this.main = new BufferSet<Item>(hints, settings.dynamicPartitioning ? MAX_ACTIVE_PARTITIONS : 1);
     // Records already buffered stay buffered under the new hints.
     if (previous) for (const buffer of previous.buffers.values()) for (const record of buffer.take()) this.main.get(buffer.key)?.add(record);
+    const previousErrors = this.errors;
+    this.errors = new BufferSet<string>(ERROR_OUTPUT_BUFFERED ? bufferingHintsOf(settings.s3Description) : { sizeBytes: 0, intervalMs: 0 });
+    if (previousErrors) for (const buffer of previousErrors.buffers.values()) for (const document of buffer.take()) this.errors.get(buffer.key)!.add(document);
     const previousBackup = this.backup;
     this.backup = settings.backup ? new BufferSet<Item>(bufferingHintsOf(settings.backup.description)) : undefined;
     if (previousBackup && this.backup) for (const record of previousBackup.get('')!.take()) this.backup.get('')!.add(record);
@@ -416,6 +430,7 @@ class StreamWorker {
     this.lambdaInput?.takeDue(0, true);
     this.main?.clear();
     this.backup?.clear();
+    this.errors?.clear();
     await this.deps.store.records.drop(ingestLogName(doc));
     const meta = this.deps.store.meta;
     for (const entry of await meta.list(progressKey(doc, ''))) await meta.delete(entry.key, entry.revision);
@@ -424,7 +439,7 @@ class StreamWorker {
   }
 
   private bufferedBytes(): number {
-    return (this.main?.bytes ?? 0) + (this.backup?.bytes ?? 0) + (this.lambdaInput?.bytes ?? 0);
+    return (this.main?.bytes ?? 0) + (this.backup?.bytes ?? 0) + (this.lambdaInput?.bytes ?? 0) + (this.errors?.bytes ?? 0);
   }
 
   /** Reading stops while the buffers hold this much: the backlog waits in the log, not in memory. */
@@ -484,14 +499,8 @@ class StreamWorker {
       metrics.JQProcessingDurationMs += result.metrics.jqDurationMs;
     }
     metrics.FailedProcessing.records += result.failed.length;
-    const errors = new Map<ErrorType, { documents: string[]; oldest: number }>();
-    const addError = (type: ErrorType, document: string, arrival: number) => {
-      const entry = errors.get(type) ?? { documents: [], oldest: Infinity };
-      entry.documents.push(document);
-      entry.oldest = Math.min(entry.oldest, arrival);
-      errors.set(type, entry);
-    };
-    for (const failed of result.failed) addError(failed.errorOutputType, processingFailureDocument(failed as FailedRecord), failed.arrival);
+    const addError = (type: ErrorType, document: string, record: { index: number; arrival: number }) => this.bufferError(type, document, record);
+    for (const failed of result.failed) addError(failed.errorOutputType, processingFailureDocument(failed as FailedRecord), failed);
     let exceeded = false;
     for (const record of result.delivered) {
       let key = '';
@@ -517,7 +526,7 @@ class StreamWorker {
               attemptEndingTimestamp: this.now(),
               errorOutputType: 'processing-failed',
             }),
-            record.arrival,
+            record,
           );
           continue;
         }
@@ -525,15 +534,28 @@ class StreamWorker {
       const buffer = this.main!.get(key);
       if (!buffer) {
         exceeded = true;
-        addError('activePartitionExceeded', partitionExceededDocument(record, MAX_ACTIVE_PARTITIONS, this.now()), record.arrival);
+        addError('activePartitionExceeded', partitionExceededDocument(record, MAX_ACTIVE_PARTITIONS, this.now()), record);
         continue;
       }
       buffer.add({ index: record.index, arrival: record.arrival, bytes: record.data.length, item: record });
     }
     metrics.PartitionCountExceeded = exceeded ? 1 : 0;
     metrics.PartitionCount = this.main!.buffers.size;
-    // Error objects are written before the records' progress can move past them.
-    for (const [type, entry] of errors) await this.writeErrorObject(type, entry.documents, entry.oldest);
+  }
+
+  /** An error document waits in its type's buffer; its record's index holds the checkpoint until it is written. */
+  private bufferError(type: ErrorType, document: string, record: { index: number; arrival: number }): void {
+    this.errors!.get(type)!.add({ index: record.index, arrival: record.arrival, bytes: document.length + 1, item: document });
+  }
+
+  /** Writes the error objects that are due (all of them when `all`). */
+  private async flushErrors(all: boolean): Promise<void> {
+    for (const buffer of this.errors!.due(this.now(), all)) {
+      const oldest = buffer.oldestArrival;
+      const documents = buffer.take().map((entry) => entry.item);
+      this.errors!.release(buffer);
+      await this.writeErrorObject(buffer.key as ErrorType, documents, oldest);
+    }
   }
 
   private s3Context(): S3WriteContext {
@@ -603,6 +625,7 @@ class StreamWorker {
       promise.catch(() => undefined); // observed by settle()
     }
     if (this.backup) for (const buffer of this.backup.due(now, all)) await this.deliverBackup(buffer);
+    await this.flushErrors(all);
     this.metrics!.PartitionCount = this.main!.buffers.size;
   }
 
@@ -667,10 +690,8 @@ class StreamWorker {
     for (const failure of failures) {
       if (!failure.toErrorOutput) continue;
       const record = records[failure.position];
-      documents.push(destinationFailureDocument(errorType, record, failure));
-      oldestFailed = Math.min(oldestFailed, record.arrival);
+      this.bufferError(errorType, destinationFailureDocument(errorType, record, failure), record);
     }
-    if (documents.length > 0) await this.writeErrorObject(errorType, documents, oldestFailed);
   }
 
   private async deliverToS3(partition: string, records: Item[], bytes: number, oldest: number): Promise<void> {
@@ -684,10 +705,7 @@ class StreamWorker {
       const converted = await convertWithCatalog(records, settings.conversion, this.deps.glue, { account: settings.doc.account, region: settings.doc.region }, this.now);
       metrics.SucceedConversion.records += converted.convertedRecords;
       metrics.FailedConversion.records += converted.failed.length;
-      if (converted.failed.length > 0) {
-        const documents = converted.failed.map(conversionFailureDocument);
-        await this.writeErrorObject('format-conversion-failed', documents, Math.min(...converted.failed.map((failed) => failed.arrival)));
-      }
+      for (const failed of converted.failed) this.bufferError('format-conversion-failed', conversionFailureDocument(failed), failed);
       if (converted.convertedRecords === 0) return;
       metrics.SucceedConversion.bytes += converted.body.length;
       precompressed = { body: converted.body, extension: converted.extension };
@@ -716,7 +734,13 @@ class StreamWorker {
 
   /** Moves the checkpoint to the first record not yet durable at its destination, then trims the log. */
   private async checkpoint(logName: string): Promise<void> {
-    const pendingIndex = Math.min(this.main!.minIndex, this.backup?.minIndex ?? Infinity, this.inFlight?.minIndex ?? Infinity, this.lambdaInput?.minIndex ?? Infinity);
+    const pendingIndex = Math.min(
+      this.main!.minIndex,
+      this.backup?.minIndex ?? Infinity,
+      this.errors!.minIndex,
+      this.inFlight?.minIndex ?? Infinity,
+      this.lambdaInput?.minIndex ?? Infinity,
+    );
     const index = Math.min(this.readIndex, pendingIndex);
     if (index <= this.checkpointed) return;
     const doc = this.settings!.doc;
@@ -726,6 +750,7 @@ class StreamWorker {
     const pendingArrival = Math.min(
       this.main!.oldestArrival,
       this.backup?.oldestArrival ?? Infinity,
+      this.errors!.oldestArrival,
       this.inFlight?.oldestArrival ?? Infinity,
       this.lambdaInput?.oldestArrival ?? Infinity,
     );
@@ -738,7 +763,7 @@ class StreamWorker {
     if (this.inFlight) return this.settle();
     const durableEnd = this.deps.store.records.durableEnd?.(logName);
     if (durableEnd !== undefined && durableEnd > this.readIndex) return;
-    const due = Math.min(this.main!.dueAt, this.backup?.dueAt ?? Infinity, this.lambdaInput?.dueAt ?? Infinity);
+    const due = Math.min(this.main!.dueAt, this.backup?.dueAt ?? Infinity, this.errors!.dueAt, this.lambdaInput?.dueAt ?? Infinity);
     const wait = Math.max(0, Math.min(MAX_IDLE_WAIT_MS, due - this.now()));
     if (wait === 0 && due !== Infinity) return;
     await this.pause(wait);
