@@ -204,9 +204,16 @@ test('DirectPut quotas under --enforce-limits: per stream, by region, requests/r
   for (let i = 0; i < 100; i++) assert.ok(limits.admitControlCall('PutRecord', '1'));
   now += 1000;
   assert.ok(limits.admitControlCall('DescribeDeliveryStream', '1'));
+  // PutRecordBatch: the request counts once, then records fit one by one until a bucket runs dry.
+  const batchArn = 'arn:aws:firehose:ap-south-1:1:deliverystream/c';
+  assert.equal(limits.admitBatch(batchArn, 'ap-south-1', [400_000, 400_000, 400_000, 1]), 2);
+  assert.equal(limits.admitBatch(batchArn, 'ap-south-1', [1]), 1, 'a small record fits in what was left');
+  for (let i = 0; i < SMALL_QUOTA.requestsPerSecond - 2; i++) limits.admitBatch(batchArn, 'ap-south-1', []);
+  assert.equal(limits.admitBatch(batchArn, 'ap-south-1', [1]), undefined, 'past the request rate the whole call is refused');
   // Off by default: nothing is ever refused.
   const off = new PutThroughput(false, () => now);
   for (let i = 0; i < 5000; i++) assert.ok(off.admit(arn, 'us-east-1', 500, 4 * 1024 * 1024));
+  assert.equal(off.admitBatch(arn, 'us-east-1', Array.from({ length: 500 }, () => 8000)), 500);
   for (let i = 0; i < 50; i++) assert.ok(off.admitControlCall('CreateDeliveryStream', '1'));
 });
 
@@ -216,11 +223,34 @@ test('under --enforce-limits a throttled put answers ServiceUnavailableException
   const original = server.firehose.throughput;
   server.firehose.throughput = tight;
   try {
-    // Drain the stream's byte bucket (5 MiB/s in us-east-1) with large records.
-    const batch = Array.from({ length: 4 }, () => ({ Data: Buffer.alloc(1_000_000) }));
+    // Drain the stream's byte bucket (5 MiB/s in us-east-1) with large records: PutRecord is refused whole.
     await assert.rejects(async () => {
-      for (let i = 0; i < 20; i++) await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: 'puts', Records: batch }));
+      for (let i = 0; i < 20; i++) await firehose.send(new PutRecordCommand({ DeliveryStreamName: 'puts', Record: { Data: Buffer.alloc(1_000_000) } }));
     }, (err: any) => err.name === 'ServiceUnavailableException' && err.message === 'Slow down.' && err.$metadata.httpStatusCode === 500);
+    // A clock that stands still: the buckets do not refill between the calls.
+    const frozen = Date.now();
+    server.firehose.throughput = new PutThroughput(true, () => frozen);
+    // PutRecordBatch answers per entry: 5 MiB a second holds 5 of these records; the first batch
+    // of 4 fits, of the second only the first record does; its other entries are throttled.
+    const batch = Array.from({ length: 4 }, (_, i) => ({ Data: Buffer.alloc(1_000_000, 97 + i) }));
+    const logBefore = (await ingestLog('puts')).length;
+    const first = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: 'puts', Records: batch }));
+    assert.equal(first.FailedPutCount, 0);
+    const second = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: 'puts', Records: batch }));
+    assert.equal(second.FailedPutCount, 3);
+    assert.ok(second.RequestResponses![0]!.RecordId);
+    assert.equal(second.RequestResponses![0]!.ErrorCode, undefined);
+    for (const entry of second.RequestResponses!.slice(1)) {
+      assert.deepEqual({ ...entry }, { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' });
+    }
+    // Only what was acknowledged is stored: 4 + 1 records, the last one the second batch's first.
+    const log = await ingestLog('puts');
+    assert.equal(log.length, logBefore + 5);
+    assert.equal(log.at(-1)!.data[0], 97);
+    // A batch none of whose records fit is still answered 200, every entry failed.
+    const third = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: 'puts', Records: batch.slice(0, 2) }));
+    assert.equal(third.FailedPutCount, 2);
+    assert.equal((await ingestLog('puts')).length, logBefore + 5);
     await assert.rejects(async () => {
       for (let i = 0; i < 6; i++) await firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'puts' }));
     }, (err: any) => err.name === 'LimitExceededException' && err.message === `Rate exceeded for DescribeDeliveryStream under account ${ACCOUNT}.`);

@@ -22,6 +22,7 @@ import {
   ORC_NOT_SUPPORTED_MESSAGE,
   type ConversionInputRecord,
   type GlueTable,
+  int96Timestamp,
 } from '../src/firehose/delivery/format-conversion.js';
 import { parseHiveType } from '../src/glue/domain/hive-type.js';
 
@@ -69,7 +70,7 @@ const records = (items: Array<unknown>): ConversionInputRecord[] =>
 const arrayBuffer = (body: Buffer) => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
 
 /** pyarrow's view of a file: column types, rows as JSON-able values, and the column codecs. */
-async function readWithPyarrow(body: Buffer): Promise<{ types: Record<string, string>; rows: Record<string, unknown>[]; codecs: string[] }> {
+async function readWithPyarrow(body: Buffer): Promise<{ types: Record<string, string>; rows: Record<string, unknown>[]; codecs: string[]; physical: Record<string, string> }> {
   const file = join(dir, `f-${Math.random().toString(36).slice(2)}.parquet`);
   writeFileSync(file, body);
   const script = String.raw`
@@ -91,6 +92,7 @@ print(json.dumps({
   'types': {field.name: str(field.type) for field in t.schema},
   'rows': [{k: plain(v) for k, v in row.items()} for row in t.to_pylist()],
   'codecs': [rg.column(i).compression for i in range(rg.num_columns)] if rg else [],
+  'physical': {rg.column(i).path_in_schema: rg.column(i).physical_type for i in range(rg.num_columns)} if rg else {},
 }))
 `;
   const { stdout } = await run('python3', ['-c', script, file], { timeout: 60_000 });
@@ -173,7 +175,7 @@ test('OpenX JSON SerDe: every scalar type and nested types, read back with pyarr
     f: 'float',
     d: 'double',
     ok: 'bool',
-    ts: 'timestamp[ms, tz=UTC]',
+    ts: 'timestamp[ns]', // INT96, as Hive writes it: no unit or zone in the file
     dt: 'date32[day]',
     amount: 'decimal128(10, 2)',
     tags: 'list<array_element: string>',
@@ -190,7 +192,7 @@ test('OpenX JSON SerDe: every scalar type and nested types, read back with pyarr
     f: 1.5,
     d: 2.25,
     ok: true,
-    ts: '2017-02-07T15:13:01.392000+00:00',
+    ts: '2017-02-07T15:13:01.392000',
     dt: '2024-02-29',
     amount: '12.35', // half-up to the scale
     tags: ['a', 'b'],
@@ -198,6 +200,8 @@ test('OpenX JSON SerDe: every scalar type and nested types, read back with pyarr
     user: { id: 42, name: 'ann', roles: ['admin'] },
   });
   assert.deepEqual(read.codecs, Array(read.codecs.length).fill('SNAPPY'));
+  assert.equal(read.physical.ts, 'INT96');
+  assert.equal(read.physical.amount, 'FIXED_LEN_BYTE_ARRAY', 'decimals keep theirs');
 });
 
 test('deeply nested types: lists of structs holding maps of lists, maps with int keys, lists of lists, nulls at every level', async (t) => {
@@ -292,8 +296,8 @@ test('Hive JSON SerDe: TimestampFormats (Joda patterns and millis), its default 
   assert.deepEqual(await parquetReadObjects({ file: arrayBuffer(openx.body) }), [{ s: '{"a":1}' }]);
   if (pyarrow) return t.skip(pyarrow);
   const read = await readWithPyarrow(result.body);
-  assert.equal(read.types.at, 'timestamp[ms, tz=UTC]');
-  assert.deepEqual(read.rows.map((r) => r.at), ['2021-06-01T08:00:00.250000+00:00', '2021-06-01T11:00:00+00:00', '2021-06-01T10:00:00.123000+00:00', '2021-06-01T10:00:00+00:00']);
+  assert.equal(read.types.at, 'timestamp[ns]');
+  assert.deepEqual(read.rows.map((r) => r.at), ['2021-06-01T08:00:00.250000', '2021-06-01T11:00:00', '2021-06-01T10:00:00.123000', '2021-06-01T10:00:00']);
 });
 
 test('ParquetSerDe Compression: SNAPPY (default), GZIP, UNCOMPRESSED, in the file and as pyarrow reads it', async (t) => {
@@ -504,4 +508,20 @@ test('throughput of the conversion (reported, not asserted)', async (t) => {
   const rows = await parquetReadObjects({ file: arrayBuffer(result.body), columns: ['id'] });
   assert.equal(rows.at(-1)?.id, BigInt(n - 1));
   t.diagnostic(`${n} records → ${result.body.length} bytes of Parquet (SNAPPY) in ${seconds.toFixed(2)} s: ${Math.round(n / seconds)} records/s`);
+});
+
+test('INT96 timestamps: nanoseconds of the day then the Julian day, little-endian, as Hive writes them', async () => {
+  const hex = (ms: number) => Buffer.from(int96Timestamp(ms)).toString('hex');
+  assert.equal(hex(0), '0000000000000000' + Buffer.from(Uint32Array.of(2_440_588).buffer).toString('hex'));
+  // 1970-01-01T00:00:01.5Z: 1.5e9 ns of day 2440588.
+  const view = new DataView(int96Timestamp(1500).buffer);
+  assert.equal(view.getBigInt64(0, true), 1_500_000_000n);
+  assert.equal(view.getInt32(8, true), 2_440_588);
+  // Before 1970 the day is the one the instant falls in, the nanoseconds count from its start.
+  const before = new DataView(int96Timestamp(-1).buffer);
+  assert.equal(before.getBigInt64(0, true), 86_399_999_000_000n);
+  assert.equal(before.getInt32(8, true), 2_440_587);
+  const footer = parquetMetadata(arrayBuffer((await convertToParquet(records([{ ts: '2020-01-01T00:00:00Z' }]), conversion(), table([['ts', 'timestamp']]))).body));
+  assert.equal(footer.schema[1]!.type, 'INT96');
+  assert.equal(footer.row_groups[0]!.columns[0]!.meta_data!.type, 'INT96');
 });

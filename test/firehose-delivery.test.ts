@@ -29,6 +29,10 @@ import type { Kinesis } from '../src/kinesis/context.js';
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
 let offset = 0;
+/** The Lambda function the processor tests call (set by each test). */
+let invokeFunction: FunctionInvoker['invoke'] = async () => {
+  throw new Error('no function in this test');
+};
 const now = () => Date.now() + offset;
 const logLines: Array<Record<string, unknown>> = [];
 const log = pino(
@@ -47,7 +51,7 @@ leases.start();
 const engine: DeliveryEngine = startDelivery({
   store,
   objects,
-  functions: {} as FunctionInvoker,
+  functions: { kind: 'local', invoke: (arn, payload, options) => invokeFunction(arn, payload, options), close: async () => undefined } as FunctionInvoker,
   leases,
   log,
   kinesis: {} as Kinesis,
@@ -392,18 +396,190 @@ test('HTTP endpoint: records delivered as AWS sends them; a failing endpoint lea
     await eventually(async () => received.length === 2, 'the endpoint receiving both records');
     assert.deepEqual(received, ['one', 'two']);
     fail = true;
+    const failures = () => logLines.filter((line) => line.msg === 'Firehose delivery failed' && line.destination === 'http').length;
+    const failedBefore = failures();
     await put(doc, ['three']);
+    await eventually(async () => failures() === failedBefore + 1, 'the first failed delivery');
+    await put(doc, ['four']);
+    await eventually(async () => failures() === failedBefore + 2, 'the second failed delivery');
+    // Error documents wait in their buffer, under the S3 configuration's hints (300 s here).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(await keys('http-backup', 'http/http-endpoint-failed/'), []);
+    offset += 300_000;
+    engine.wake();
     const [key] = await eventually(async () => {
       const found = await keys('http-backup', 'http/http-endpoint-failed/');
       return found.length > 0 && found;
     }, 'the http-endpoint-failed object');
+    assert.equal((await keys('http-backup', 'http/http-endpoint-failed/')).length, 1, 'both failures in one object');
     const text = (await bodyOf('http-backup', key)).toString();
     const documents = text.trim().split('\n').map((line) => JSON.parse(line));
-    assert.equal(documents.length, 1, text);
+    assert.equal(documents.length, 2, text);
     const document = documents[0];
     assert.equal(Buffer.from(document.rawData, 'base64').toString(), 'three');
+    assert.equal(Buffer.from(documents[1].rawData, 'base64').toString(), 'four');
     assert.match(document.errorCode, /^HttpEndpoint\./);
     assert.equal(engine.metrics(doc.arn)!.DeliveryToHttpEndpoint.records, 2);
+  } finally {
+    receiver.close();
+  }
+});
+
+test('Lambda processor: records wait for its BufferIntervalInSeconds, then go to the function in one invocation', async () => {
+  offset = 0; // records arrive by the real clock: the test clock starts there
+  await objects.createBucket('lambda-interval-bucket', REGION);
+  const events: Array<{ records: Array<{ recordId: string; data: string }> }> = [];
+  invokeFunction = async (_arn, payload) => {
+    const event = JSON.parse(payload.toString()) as { records: Array<{ recordId: string; data: string }> };
+    events.push(event);
+    const records = event.records.map((r) => ({ recordId: r.recordId, result: 'Ok', data: Buffer.from(Buffer.from(r.data, 'base64').toString().toUpperCase()).toString('base64') }));
+    return { statusCode: 200, payload: Buffer.from(JSON.stringify({ records })), executedVersion: '$LATEST' };
+  };
+  const doc = await createStream(
+    s3('lambda-interval-bucket', {
+      // Zero buffering at the destination: what the processor lets through is written at once.
+      BufferingHints: { SizeInMBs: 5, IntervalInSeconds: 0 },
+      ProcessingConfiguration: {
+        Enabled: true,
+        Processors: [
+          {
+            Type: 'Lambda',
+            Parameters: [
+              { ParameterName: 'LambdaArn', ParameterValue: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:upper` },
+              { ParameterName: 'BufferSizeInMBs', ParameterValue: '1' },
+              { ParameterName: 'BufferIntervalInSeconds', ParameterValue: '60' },
+            ],
+          },
+        ],
+      },
+    }),
+  );
+  for (const line of ['one\n', 'two\n', 'three\n']) {
+    await put(doc, [line]);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the worker reads each record on its own
+  }
+  assert.equal(events.length, 0, 'no invocation before the processor interval');
+  assert.deepEqual(await keys('lambda-interval-bucket'), []);
+  // The waiting records hold the checkpoint: a restart would read them again.
+  const before = await store.meta.get<{ value: { index: number } }>(progressKey(doc, 'delivered'));
+  assert.ok(!before || before.value.value.index === 0, JSON.stringify(before?.value));
+  offset += 59_000;
+  engine.wake();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(events.length, 0, 'still waiting one second before the interval');
+  offset += 1_000;
+  engine.wake();
+  const written = await eventually(async () => (await keys('lambda-interval-bucket')).length === 1 && keys('lambda-interval-bucket'), 'the transformed object');
+  assert.equal((await bodyOf('lambda-interval-bucket', written[0])).toString(), 'ONE\nTWO\nTHREE\n');
+  assert.deepEqual(events.map((e) => e.records.length), [3]);
+  await eventually(async () => (await store.meta.get<{ value: { index: number } }>(progressKey(doc, 'delivered')))?.value.value.index === 3, 'the checkpoint past the three records');
+});
+
+test('Lambda processor: BufferSizeInMBs reached sends a batch at once, BufferIntervalInSeconds 0 sends every read', async () => {
+  offset = 0;
+  await objects.createBucket('lambda-size-bucket', REGION);
+  const sizes: number[] = [];
+  invokeFunction = async (_arn, payload) => {
+    const event = JSON.parse(payload.toString()) as { records: Array<{ recordId: string; data: string }> };
+    sizes.push(event.records.length);
+    return { statusCode: 200, payload: Buffer.from(JSON.stringify({ records: event.records.map((r) => ({ ...r, result: 'Ok' })) })), executedVersion: '$LATEST' };
+  };
+  const lambdaStream = (bucket: string, size: string, interval: string) =>
+    createStream(
+      s3(bucket, {
+        BufferingHints: { SizeInMBs: 5, IntervalInSeconds: 0 },
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: [
+            {
+              Type: 'Lambda',
+              Parameters: [
+                { ParameterName: 'LambdaArn', ParameterValue: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:echo` },
+                { ParameterName: 'BufferSizeInMBs', ParameterValue: size },
+                { ParameterName: 'BufferIntervalInSeconds', ParameterValue: interval },
+              ],
+            },
+          ],
+        },
+      }),
+    );
+  // 0.2 MB = 209,715 bytes: 3 × 100,000-byte records make one full batch of 2 (the third would pass it).
+  const sized = await lambdaStream('lambda-size-bucket', '0.2', '900');
+  const big = 'y'.repeat(99_999) + '\n';
+  for (let i = 0; i < 3; i++) {
+    await put(sized, [big]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  await eventually(async () => sizes.length === 1, 'the size-triggered invocation');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(sizes, [2], 'the third record waits for more or for the interval');
+  offset += 900_000;
+  engine.wake();
+  await eventually(async () => sizes.length === 2, 'the interval-triggered invocation');
+  assert.deepEqual(sizes, [2, 1]);
+  offset = 0;
+  sizes.length = 0;
+  await objects.createBucket('lambda-zero-bucket', REGION);
+  const zero = await lambdaStream('lambda-zero-bucket', '1', '0');
+  await put(zero, ['a\n']);
+  await eventually(async () => (await keys('lambda-zero-bucket')).length === 1, 'the zero-interval object');
+  assert.deepEqual(sizes, [1]);
+});
+
+test('HTTP endpoint AllData: the S3 backup holds the source records, not what the Lambda processor made of them', async () => {
+  offset = 0;
+  const http = await import('node:http');
+  const received: string[] = [];
+  invokeFunction = async (_arn, payload) => {
+    const event = JSON.parse(payload.toString()) as { records: Array<{ recordId: string; data: string }> };
+    const records = event.records.map((r) => ({ recordId: r.recordId, result: 'Ok', data: Buffer.from(Buffer.from(r.data, 'base64').toString().toUpperCase()).toString('base64') }));
+    return { statusCode: 200, payload: Buffer.from(JSON.stringify({ records })), executedVersion: '$LATEST' };
+  };
+  const receiver = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as { requestId: string; records: Array<{ data: string }> };
+      for (const record of body.records) received.push(Buffer.from(record.data, 'base64').toString());
+      const text = JSON.stringify({ requestId: body.requestId, timestamp: Date.now() });
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  try {
+    await objects.createBucket('http-all-data', REGION);
+    const doc = await createStream({
+      HttpEndpointDestinationDescription: {
+        EndpointConfiguration: { Url: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`, Name: 'receiver' },
+        BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 0 },
+        RequestConfiguration: { ContentEncoding: 'NONE' },
+        RetryOptions: { DurationInSeconds: 0 },
+        S3BackupMode: 'AllData',
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: [
+            {
+              Type: 'Lambda',
+              Parameters: [
+                { ParameterName: 'LambdaArn', ParameterValue: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:upper` },
+                { ParameterName: 'BufferIntervalInSeconds', ParameterValue: '0' },
+              ],
+            },
+          ],
+        },
+        S3DestinationDescription: { BucketARN: 'arn:aws:s3:::http-all-data', Prefix: 'all/', BufferingHints: { SizeInMBs: 5, IntervalInSeconds: 60 }, CompressionFormat: 'UNCOMPRESSED' },
+      },
+    });
+    await put(doc, ['one\n', 'two\n']);
+    await eventually(async () => received.length === 2, 'the endpoint receiving both records');
+    assert.deepEqual(received, ['ONE\n', 'TWO\n']);
+    offset += 60_000;
+    engine.wake();
+    const [key] = await eventually(async () => {
+      const found = await keys('http-all-data', 'all/');
+      return found.length > 0 && found;
+    }, 'the backup object');
+    assert.equal((await bodyOf('http-all-data', key)).toString(), 'one\ntwo\n');
   } finally {
     receiver.close();
   }

@@ -56,10 +56,57 @@ test('timestamp patterns: the documented examples and every supported letter', (
   assert.equal(f('yyyy.MM.dd_HH:mm:ss,SSS+'), '2018.08.27_10:30:00,000+');
 });
 
+test('timestamp patterns: every other Java DateTimeFormatter letter (week-based year, quarters, offsets, …)', () => {
+  const f = (p: string, ms = DOC_INSTANT, zone = 'UTC') => compileTimestampPattern(p)(ms, zone);
+  // Values printed by Java 17's DateTimeFormatter.ofPattern(p, Locale.US) for the same instants.
+  assert.equal(f('F W e ee eee c G Q QQ QQQ QQQQ QQQQQ K k A n N VV O OOOO X XX XXX x xxx Z ZZZZ ZZZZZ YYYY Y YY'),
+    '6 5 2 02 Mon 2 AD 3 03 Q3 3rd quarter 3 10 10 37800000 0 37800000000000 UTC GMT GMT Z Z Z +00 +00:00 +0000 GMT Z 2018 2018 18');
+  assert.equal(f('O OOOO X XX XXX XXXX XXXXX x xx xxx xxxx xxxxx Z ZZZZ ZZZZZ VV', DOC_INSTANT, 'Asia/Kolkata'),
+    'GMT+5:30 GMT+05:30 +0530 +0530 +05:30 +0530 +05:30 +0530 +0530 +05:30 +0530 +05:30 +0530 GMT+05:30 +05:30 Asia/Kolkata');
+  // 2018-12-30 is a Sunday in the week holding 2019-01-01: week-based year 2019, week 1.
+  assert.equal(f('YYYY ww W e', at('2018-12-30T00:00:00Z')), '2019 01 6 1');
+  assert.equal(f("'year='YYYY/'week='ww/", at('2018-12-30T00:00:00Z')), 'year=2019/week=01/');
+});
+
+test('timestamp patterns: what Java prints, letter by letter, across instants and zones (when a java is installed)', { skip: !available('java', ['-version']) }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-jfmt-'));
+  try {
+    writeFileSync(
+      join(dir, 'Fmt.java'),
+      `import java.time.*; import java.time.format.*; import java.util.*;
+       public class Fmt { public static void main(String[] a) { Scanner sc = new Scanner(System.in);
+         while (sc.hasNextLine()) { String[] p = sc.nextLine().split("\t", 3);
+           try { System.out.println(DateTimeFormatter.ofPattern(p[2], Locale.US).format(ZonedDateTime.ofInstant(Instant.ofEpochMilli(Long.parseLong(p[0])), ZoneId.of(p[1])))); }
+           catch (Exception e) { System.out.println("ERR " + e.getMessage()); } } } }`,
+    );
+    const patterns = [
+      'G GGGG GGGGG u uu uuu uuuu y yy yyyy Y YY YYY YYYY', 'Q QQ QQQ QQQQ QQQQQ q qq qqq qqqq qqqqq', 'M MM MMM MMMM MMMMM L LL LLL LLLL LLLLL',
+      'w ww W d dd D DD DDD F', 'E EE EEE EEEE EEEEE e ee eee eeee eeeee c ccc cccc ccccc', 'a h hh K KK k kk H HH m mm s ss',
+      'S SSS SSSSSS A AAAAAAAA n nnnnnnnnnn N NNNNNNNNNNNNNNNN', 'VV O OOOO X XX XXX XXXX XXXXX x xx xxx xxxx xxxxx Z ZZ ZZZ ZZZZ ZZZZZ',
+      "yyyy/MM/dd/HH/'w'ww", "[yyyy]''''", 'YYYY-ww-e',
+    ];
+    const instants = ['2018-08-27T10:30:00.078Z', '2018-12-30T23:59:59.999Z', '2021-01-01T00:00:00Z', '2020-12-31T12:00:00Z', '2024-02-29T05:06:07.008Z', '2016-01-03T00:00:00Z'].map(at);
+    const zones = ['UTC', 'America/New_York', 'Asia/Kolkata', 'Australia/Eucla', 'Pacific/Chatham', 'America/St_Johns'];
+    const cases: Array<[number, string, string]> = [];
+    for (const ms of instants) for (const zone of zones) for (const pattern of patterns) cases.push([ms, zone, pattern]);
+    const input = cases.map(([ms, zone, pattern]) => `${ms}\t${zone}\t${pattern}`).join('\n') + '\n';
+    const result = spawnSync('java', [join(dir, 'Fmt.java')], { input, encoding: 'utf8', timeout: 120_000 });
+    const lines = result.stdout.split('\n');
+    cases.forEach(([ms, zone, pattern], i) => {
+      assert.equal(compileTimestampPattern(pattern)(ms, zone), lines[i], `${pattern} at ${new Date(ms).toISOString()} in ${zone}`);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('timestamp patterns: letters outside the subset and Java-invalid patterns are refused with a reason', () => {
   for (const [pattern, reason] of [
-    ['YYYY', /Unsupported pattern letter: Y/], ['yyyy-MM-dd zzz', /Unsupported pattern letter: z/], ['kk', /Unsupported pattern letter: k/],
-    ['Q', /Unsupported pattern letter: Q/], ['ddd', /Too many pattern letters: d/], ['HHH', /Too many pattern letters: H/],
+    ['yyyy-MM-dd zzz', /Unsupported pattern letter: z/], ['ppH', /Unsupported pattern letter: p/], ['b', /^Unknown pattern letter: b$/],
+    ['yyyy-MM-dd T', /^Unknown pattern letter: T$/], ['WW', /Too many pattern letters: W/], ['FF', /Too many pattern letters: F/],
+    ['V', /Pattern letter count must be 2: V/], ['OO', /Pattern letter count must be 1 or 4: O/], ['cc', /Invalid pattern "cc"/],
+    ['XXXXXX', /Too many pattern letters: X/], ['kkk', /Too many pattern letters: k/], ['QQQQQQ', /Too many pattern letters: Q/],
+    ['ddd', /Too many pattern letters: d/], ['HHH', /Too many pattern letters: H/],
     ['MMMMMM', /Too many pattern letters: M/], ['EEEEEE', /Too many pattern letters: E/], ['aa', /Too many pattern letters: a/],
     ['SSSSSSSSSS', /Too many pattern letters: S/], ['DDDD', /Too many pattern letters: D/], ['www', /Too many pattern letters: w/],
     ["yyyy'abc", /incomplete string literal/], ['yyyy]', /\] without previous \[/], ['yyyy#', /reserved character: '#'/],
@@ -217,7 +264,9 @@ test('prefixes: every Create/Update-time rule answers with its text', () => {
   assert.equal(check('a/!{foo:bar}/', 'e/!{firehose:error-output-type}'), INVALID_EXPRESSION_MESSAGE('!{foo:bar}'));
   assert.equal(check('a/', 'e/!{firehose:error-output-type}/!{oops'), INVALID_EXPRESSION_MESSAGE('!{oops'));
   // A timestamp pattern outside the subset.
-  assert.equal(check('a/!{timestamp:YYYY}/', 'e/!{firehose:error-output-type}'), INVALID_TIMESTAMP_PATTERN_MESSAGE('YYYY', 'Unsupported pattern letter: Y'));
+  assert.equal(check('a/!{timestamp:YYYY}/', 'e/!{firehose:error-output-type}'), undefined, 'any Java DateTimeFormatter letter AWS accepts');
+  assert.equal(check('a/!{timestamp:zzz}/', 'e/!{firehose:error-output-type}'), INVALID_TIMESTAMP_PATTERN_MESSAGE('zzz', 'Unsupported pattern letter: z'));
+  assert.equal(check('a/!{timestamp:bb}/', 'e/!{firehose:error-output-type}'), INVALID_TIMESTAMP_PATTERN_MESSAGE('bb', 'Unknown pattern letter: b'));
   assert.equal(check('a/!{timestamp:yyyy}/', 'e/!{firehose:error-output-type}/!{timestamp:ddd}'), INVALID_TIMESTAMP_PATTERN_MESSAGE('ddd', 'Too many pattern letters: d'));
   // Rule 5.
   assert.equal(check('a/!{firehose:error-output-type}/', 'e/!{firehose:error-output-type}'), ERROR_OUTPUT_TYPE_IN_PREFIX_MESSAGE);

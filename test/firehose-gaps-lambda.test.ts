@@ -212,7 +212,6 @@ test('through the engine: a batch read at once reaches the function in invocatio
 
 test(
   'through the engine: records put one at a time wait in the processor\'s buffer and reach the function together',
-  { todo: 'needs the delivery engine to buffer for the Lambda processor (LambdaInputBuffer; see the firehose-gaps report): today each read of the ingest log is one invocation' },
   async () => {
     writeFileSync(join(dir, 'upper.invocations'), '');
     await createLambdaStream('trickle', '1');

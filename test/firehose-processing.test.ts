@@ -587,6 +587,8 @@ test('checkProcessingConfiguration accepts valid processors and rejects invalid 
   );
   assert.equal(await checkProcessingConfiguration(valid), undefined);
   assert.equal(await checkProcessingConfiguration(undefined), undefined);
+  // BufferIntervalInSeconds 0–900 (zero buffering, and the old 60 s minimum gone).
+  for (const interval of ['0', '59', '900']) assert.equal(await checkProcessingConfiguration(enabled(lambda('f', { BufferIntervalInSeconds: interval }))), undefined, interval);
   assert.equal(await checkProcessingConfiguration(enabled(proc('Decompression', { CompressionFormat: 'GZIP' }), proc('CloudWatchLogProcessing', { DataMessageExtraction: 'true' }))), undefined);
 
   const invalid: Array<[unknown, RegExp | string]> = [
@@ -600,7 +602,9 @@ test('checkProcessingConfiguration accepts valid processors and rejects invalid 
     [enabled(lambda('f', { NumberOfRetries: '-1' })), /NumberOfRetries/],
     [enabled(lambda('f', { BufferSizeInMBs: '3.5' })), /BufferSizeInMBs/],
     [enabled(lambda('f', { BufferSizeInMBs: '0.1' })), /BufferSizeInMBs/],
-    [enabled(lambda('f', { BufferIntervalInSeconds: '59' })), /BufferIntervalInSeconds/],
+    [enabled(lambda('f', { BufferIntervalInSeconds: '901' })), "Invalid value '901' for processor parameter BufferIntervalInSeconds: an integer from 0 to 900."],
+    [enabled(lambda('f', { BufferIntervalInSeconds: '-1' })), /BufferIntervalInSeconds: an integer from 0 to 900/],
+    [enabled(lambda('f', { BufferIntervalInSeconds: '1.5' })), /BufferIntervalInSeconds: an integer from 0 to 900/],
     [enabled(lambda('f', { SubRecordType: 'JSON' })), /SubRecordType is not supported for processor type Lambda/],
     [enabled(proc('AppendDelimiterToRecord', { Delimiter: 'Cg==' })), /Delimiter is not supported/],
     [enabled(lambda('f'), lambda('g')), REPEATED_PROCESSOR_MESSAGE],

@@ -24,6 +24,7 @@ import {
   type DeliveryStreamDocument,
 } from '../domain/delivery-stream.js';
 import { createProcessor, type FailedRecord, type IngestRecord, type Processor, type ProcessedRecord } from '../processing/pipeline.js';
+import { LambdaInputBuffer } from '../processing/lambda-transform.js';
 import { runKinesisSource, sourceMetadataOf } from '../source/kinesis-source.js';
 import { BufferSet, MIB, bufferingHintsOf, type BufferedRecord, type RecordBuffer } from './buffers.js';
 import type { CompressionFormat } from './compression.js';
@@ -61,6 +62,13 @@ export const MAX_ACTIVE_PARTITIONS = 500;
  * say; objects seen in users' buckets under processing-failed/ carry the stream's extension).
  */
 export const ERROR_OUTPUT_COMPRESSED = true;
+/**
+ * Error documents are buffered per error output type with the BufferingHints of the S3
+ * configuration that receives them (ExtendedS3: the destination's own; HTTP endpoint, OpenSearch,
+ * Splunk: their S3 configuration, whose hints exist for failed and backed-up data, §14), and
+ * written when those fall due, as data objects are (§7). UNVERIFIED beyond the hints' meaning.
+ */
+export const ERROR_OUTPUT_BUFFERED = true;
 /** Lease names of delivery streams (deliveryLeaseName's prefix). */
 const LEASE_PREFIX = 'firehose/delivery/';
 
@@ -204,7 +212,7 @@ interface StreamSettings {
   dynamicPartitioning: boolean;
   conversion?: Record<string, unknown>;
   /** ExtendedS3 S3BackupMode Enabled (source records), or the other destinations' all-data backup. */
-  backup?: { description: Record<string, unknown>; target: S3Target; source: 'raw' | 'processed' };
+  backup?: { description: Record<string, unknown>; target: S3Target };
   processing: unknown;
 }
 
@@ -216,9 +224,10 @@ function settingsOf(doc: DeliveryStreamDocument, destination: Destination): Stre
   let backup: StreamSettings['backup'];
   if (destination.kind === 's3' && description.S3BackupMode === 'Enabled' && description.S3BackupDescription) {
     const backupDescription = description.S3BackupDescription as Record<string, unknown>;
-    backup = { description: backupDescription, target: s3TargetOf(backupDescription), source: 'raw' };
+    backup = { description: backupDescription, target: s3TargetOf(backupDescription) };
   } else if (destination.kind !== 's3' && typeof description.S3BackupMode === 'string' && /^All/.test(description.S3BackupMode)) {
-    backup = { description: s3Description, target: s3TargetOf(s3Description), source: 'processed' };
+    // AllData / AllDocuments / AllEvents: every source record also goes to the S3 configuration.
+    backup = { description: s3Description, target: s3TargetOf(s3Description) };
   }
   return {
     doc,
@@ -242,6 +251,10 @@ class StreamWorker {
   private processor?: Processor;
   private main?: BufferSet<Item>;
   private backup?: BufferSet<Item>;
+  /** Error documents waiting for their object, one buffer per error output type. */
+  private errors?: BufferSet<string>;
+  /** Records read but not yet processed: the Lambda processor's own buffer (§10.1), when there is one. */
+  private lambdaInput?: LambdaInputBuffer<IngestRecord>;
   private readIndex = 0;
   private checkpointed = -1;
   private lastReadArrival = 0;
@@ -335,6 +348,8 @@ class StreamWorker {
         try {
           await this.flushDue(flushing || this.bufferedBytes() >= this.readBudget());
           if (flushing || read === 0) await this.settle();
+          // The delivery just settled may have left failures: a flush writes them too.
+          if (flushing) await this.flushErrors(true);
           await this.checkpoint(logName);
         } catch (err) {
           for (const waiter of waiters) waiter.reject(err);
@@ -367,12 +382,17 @@ class StreamWorker {
       splunk: destination.kind === 'splunk',
       ...(this.deps.sleep ? { sleep: this.deps.sleep } : {}),
     });
+    // Empty here: refreshDocument processed what waited for the function before reconfiguring.
+    this.lambdaInput = this.processor.lambdaBuffering ? new LambdaInputBuffer<IngestRecord>(this.processor.lambdaBuffering) : undefined;
     const defaults = destination.kind === 'splunk' ? { sizeMB: 5, intervalSeconds: 60 } : undefined;
     const hints = bufferingHintsOf(destination.description, defaults);
     const previous = this.main;
     this.main = new BufferSet<Item>(hints, settings.dynamicPartitioning ? MAX_ACTIVE_PARTITIONS : 1);
     // Records already buffered stay buffered under the new hints.
     if (previous) for (const buffer of previous.buffers.values()) for (const record of buffer.take()) this.main.get(buffer.key)?.add(record);
+    const previousErrors = this.errors;
+    this.errors = new BufferSet<string>(ERROR_OUTPUT_BUFFERED ? bufferingHintsOf(settings.s3Description) : { sizeBytes: 0, intervalMs: 0 });
+    if (previousErrors) for (const buffer of previousErrors.buffers.values()) for (const document of buffer.take()) this.errors.get(buffer.key)!.add(document);
     const previousBackup = this.backup;
     this.backup = settings.backup ? new BufferSet<Item>(bufferingHintsOf(settings.backup.description)) : undefined;
     if (previousBackup && this.backup) for (const record of previousBackup.get('')!.take()) this.backup.get('')!.add(record);
@@ -407,8 +427,10 @@ class StreamWorker {
   /** A DELETING stream: its buffered records are dropped, its log and progress removed. */
   private async discard(doc: DeliveryStreamDocument): Promise<void> {
     await this.settle().catch(() => undefined);
+    this.lambdaInput?.takeDue(0, true);
     this.main?.clear();
     this.backup?.clear();
+    this.errors?.clear();
     await this.deps.store.records.drop(ingestLogName(doc));
     const meta = this.deps.store.meta;
     for (const entry of await meta.list(progressKey(doc, ''))) await meta.delete(entry.key, entry.revision);
@@ -417,7 +439,7 @@ class StreamWorker {
   }
 
   private bufferedBytes(): number {
-    return (this.main?.bytes ?? 0) + (this.backup?.bytes ?? 0);
+    return (this.main?.bytes ?? 0) + (this.backup?.bytes ?? 0) + (this.lambdaInput?.bytes ?? 0) + (this.errors?.bytes ?? 0);
   }
 
   /** Reading stops while the buffers hold this much: the backlog waits in the log, not in memory. */
@@ -443,16 +465,30 @@ class StreamWorker {
   }
 
   private async ingest(stored: StoredRecord[]): Promise<void> {
-    const settings = this.settings!;
-    const metrics = this.metrics!;
     const records: IngestRecord[] = stored.map((record) => {
       const source = sourceMetadataOf(record);
       return source ? { index: record.index, data: record.data, arrival: record.arrival, source } : { index: record.index, data: record.data, arrival: record.arrival };
     });
-    if (this.backup && settings.backup?.source === 'raw') {
+    // Backups hold the source records, as they were put (§14; §10.1 "untransformed").
+    if (this.backup) {
       const buffer = this.backup.get('')!;
       for (const record of records) buffer.add({ index: record.index, arrival: record.arrival, bytes: record.data.length, item: record });
     }
+    if (!this.lambdaInput) return this.processAndBuffer(records);
+    // §10.1: the Lambda processor buffers to its own hints before each invocation.
+    this.lambdaInput.add(records);
+    await this.processWaiting(false);
+  }
+
+  /** Processes what the Lambda processor's buffer has due (everything when `all`). */
+  private async processWaiting(all: boolean): Promise<void> {
+    const due = this.lambdaInput?.takeDue(this.now(), all) ?? [];
+    if (due.length > 0) await this.processAndBuffer(due);
+  }
+
+  private async processAndBuffer(records: IngestRecord[]): Promise<void> {
+    const settings = this.settings!;
+    const metrics = this.metrics!;
     const result = await this.processor!.process(records, this.signal);
     if (result.metrics) {
       metrics.ExecuteProcessing.invocations += result.metrics.lambdaInvocations;
@@ -463,14 +499,8 @@ class StreamWorker {
       metrics.JQProcessingDurationMs += result.metrics.jqDurationMs;
     }
     metrics.FailedProcessing.records += result.failed.length;
-    const errors = new Map<ErrorType, { documents: string[]; oldest: number }>();
-    const addError = (type: ErrorType, document: string, arrival: number) => {
-      const entry = errors.get(type) ?? { documents: [], oldest: Infinity };
-      entry.documents.push(document);
-      entry.oldest = Math.min(entry.oldest, arrival);
-      errors.set(type, entry);
-    };
-    for (const failed of result.failed) addError(failed.errorOutputType, processingFailureDocument(failed as FailedRecord), failed.arrival);
+    const addError = (type: ErrorType, document: string, record: { index: number; arrival: number }) => this.bufferError(type, document, record);
+    for (const failed of result.failed) addError(failed.errorOutputType, processingFailureDocument(failed as FailedRecord), failed);
     let exceeded = false;
     for (const record of result.delivered) {
       let key = '';
@@ -496,7 +526,7 @@ class StreamWorker {
               attemptEndingTimestamp: this.now(),
               errorOutputType: 'processing-failed',
             }),
-            record.arrival,
+            record,
           );
           continue;
         }
@@ -504,18 +534,28 @@ class StreamWorker {
       const buffer = this.main!.get(key);
       if (!buffer) {
         exceeded = true;
-        addError('activePartitionExceeded', partitionExceededDocument(record, MAX_ACTIVE_PARTITIONS, this.now()), record.arrival);
+        addError('activePartitionExceeded', partitionExceededDocument(record, MAX_ACTIVE_PARTITIONS, this.now()), record);
         continue;
       }
       buffer.add({ index: record.index, arrival: record.arrival, bytes: record.data.length, item: record });
-      if (this.backup && settings.backup?.source === 'processed') {
-        this.backup.get('')!.add({ index: record.index, arrival: record.arrival, bytes: record.data.length, item: record });
-      }
     }
     metrics.PartitionCountExceeded = exceeded ? 1 : 0;
     metrics.PartitionCount = this.main!.buffers.size;
-    // Error objects are written before the records' progress can move past them.
-    for (const [type, entry] of errors) await this.writeErrorObject(type, entry.documents, entry.oldest);
+  }
+
+  /** An error document waits in its type's buffer; its record's index holds the checkpoint until it is written. */
+  private bufferError(type: ErrorType, document: string, record: { index: number; arrival: number }): void {
+    this.errors!.get(type)!.add({ index: record.index, arrival: record.arrival, bytes: document.length + 1, item: document });
+  }
+
+  /** Writes the error objects that are due (all of them when `all`). */
+  private async flushErrors(all: boolean): Promise<void> {
+    for (const buffer of this.errors!.due(this.now(), all)) {
+      const oldest = buffer.oldestArrival;
+      const documents = buffer.take().map((entry) => entry.item);
+      this.errors!.release(buffer);
+      await this.writeErrorObject(buffer.key as ErrorType, documents, oldest);
+    }
   }
 
   private s3Context(): S3WriteContext {
@@ -571,6 +611,7 @@ class StreamWorker {
 
   /** Starts delivering the buffers that are due (all of them when `all`), one at a time. */
   private async flushDue(all: boolean): Promise<void> {
+    await this.processWaiting(all);
     const now = this.now();
     for (const buffer of this.main!.due(now, all)) {
       await this.settle();
@@ -584,6 +625,7 @@ class StreamWorker {
       promise.catch(() => undefined); // observed by settle()
     }
     if (this.backup) for (const buffer of this.backup.due(now, all)) await this.deliverBackup(buffer);
+    await this.flushErrors(all);
     this.metrics!.PartitionCount = this.main!.buffers.size;
   }
 
@@ -648,10 +690,8 @@ class StreamWorker {
     for (const failure of failures) {
       if (!failure.toErrorOutput) continue;
       const record = records[failure.position];
-      documents.push(destinationFailureDocument(errorType, record, failure));
-      oldestFailed = Math.min(oldestFailed, record.arrival);
+      this.bufferError(errorType, destinationFailureDocument(errorType, record, failure), record);
     }
-    if (documents.length > 0) await this.writeErrorObject(errorType, documents, oldestFailed);
   }
 
   private async deliverToS3(partition: string, records: Item[], bytes: number, oldest: number): Promise<void> {
@@ -665,10 +705,7 @@ class StreamWorker {
       const converted = await convertWithCatalog(records, settings.conversion, this.deps.glue, { account: settings.doc.account, region: settings.doc.region }, this.now);
       metrics.SucceedConversion.records += converted.convertedRecords;
       metrics.FailedConversion.records += converted.failed.length;
-      if (converted.failed.length > 0) {
-        const documents = converted.failed.map(conversionFailureDocument);
-        await this.writeErrorObject('format-conversion-failed', documents, Math.min(...converted.failed.map((failed) => failed.arrival)));
-      }
+      for (const failed of converted.failed) this.bufferError('format-conversion-failed', conversionFailureDocument(failed), failed);
       if (converted.convertedRecords === 0) return;
       metrics.SucceedConversion.bytes += converted.body.length;
       precompressed = { body: converted.body, extension: converted.extension };
@@ -697,14 +734,26 @@ class StreamWorker {
 
   /** Moves the checkpoint to the first record not yet durable at its destination, then trims the log. */
   private async checkpoint(logName: string): Promise<void> {
-    const pendingIndex = Math.min(this.main!.minIndex, this.backup?.minIndex ?? Infinity, this.inFlight?.minIndex ?? Infinity);
+    const pendingIndex = Math.min(
+      this.main!.minIndex,
+      this.backup?.minIndex ?? Infinity,
+      this.errors!.minIndex,
+      this.inFlight?.minIndex ?? Infinity,
+      this.lambdaInput?.minIndex ?? Infinity,
+    );
     const index = Math.min(this.readIndex, pendingIndex);
     if (index <= this.checkpointed) return;
     const doc = this.settings!.doc;
     await this.lease.checkpoint(progressKey(doc, 'delivered'), { index });
     this.checkpointed = index;
     // Arrivals only grow along the log: whatever arrived before the oldest pending record is delivered.
-    const pendingArrival = Math.min(this.main!.oldestArrival, this.backup?.oldestArrival ?? Infinity, this.inFlight?.oldestArrival ?? Infinity);
+    const pendingArrival = Math.min(
+      this.main!.oldestArrival,
+      this.backup?.oldestArrival ?? Infinity,
+      this.errors!.oldestArrival,
+      this.inFlight?.oldestArrival ?? Infinity,
+      this.lambdaInput?.oldestArrival ?? Infinity,
+    );
     const trimBefore = Math.min(pendingArrival, this.lastReadArrival);
     if (trimBefore > 0 && Number.isFinite(trimBefore)) await this.deps.store.records.trim(logName, trimBefore);
   }
@@ -714,7 +763,7 @@ class StreamWorker {
     if (this.inFlight) return this.settle();
     const durableEnd = this.deps.store.records.durableEnd?.(logName);
     if (durableEnd !== undefined && durableEnd > this.readIndex) return;
-    const due = Math.min(this.main!.dueAt, this.backup?.dueAt ?? Infinity);
+    const due = Math.min(this.main!.dueAt, this.backup?.dueAt ?? Infinity, this.errors!.dueAt, this.lambdaInput?.dueAt ?? Infinity);
     const wait = Math.max(0, Math.min(MAX_IDLE_WAIT_MS, due - this.now()));
     if (wait === 0 && due !== Infinity) return;
     await this.pause(wait);

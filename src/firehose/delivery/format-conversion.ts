@@ -560,7 +560,7 @@ function readValue(type: HiveType, value: unknown, serde: SerdeSettings, path: s
     case 'timestamp': {
       const ms = serde.kind === 'openx' ? openxTimestamp(value) : hiveTimestamp(value, serde);
       if (ms === undefined) throw mismatch(path, 'timestamp', value);
-      return ms;
+      return int96Timestamp(ms);
     }
     case 'date': {
       const days = typeof value === 'string' ? dateDays(value) : undefined;
@@ -793,11 +793,27 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** Hive's name for the root of the Parquet schema it writes (MapredParquetOutputFormat). */
 export const PARQUET_ROOT_NAME = 'hive_schema';
 /**
- * Timestamps are written as INT64 TIMESTAMP_MILLIS. Hive's Parquet writer, which AWS's conversion
- * is built on, writes INT96; hyparquet-writer cannot write INT96. Readers (pyarrow, Athena, Spark)
- * read both as timestamps.
+ * Timestamps are written as INT96, as Hive's Parquet writer (ParquetHiveSerDe, which AWS's
+ * conversion is built on) writes them: 8 bytes little-endian nanoseconds of the day, then 4 bytes
+ * little-endian Julian day, no converted type. (Why Spark needs `int96AsTimestamp` for Firehose
+ * output.) hyparquet-writer has no INT96, so the column is written as FIXED_LEN_BYTE_ARRAY(12), whose
+ * PLAIN and dictionary encodings are byte for byte INT96's, and the footer's type is then patched.
  */
-export const PARQUET_TIMESTAMP_TYPE = 'TIMESTAMP_MILLIS';
+export const PARQUET_TIMESTAMP_TYPE = 'INT96';
+/** Julian day number of 1970-01-01. */
+const JULIAN_DAY_OF_EPOCH = 2_440_588;
+const MS_PER_DAY = 86_400_000;
+
+/** An epoch-ms instant as Hive's INT96 value. */
+export function int96Timestamp(epochMs: number): Uint8Array {
+  const days = Math.floor(epochMs / MS_PER_DAY);
+  const nanosOfDay = BigInt(epochMs - days * MS_PER_DAY) * 1_000_000n;
+  const bytes = new Uint8Array(12);
+  const view = new DataView(bytes.buffer);
+  view.setBigInt64(0, nanosOfDay, true);
+  view.setInt32(8, days + JULIAN_DAY_OF_EPOCH, true);
+  return bytes;
+}
 
 /** Bytes of a FIXED_LEN_BYTE_ARRAY that holds every unscaled value of `precision` digits (Hive's table). */
 function decimalBytes(precision: number): number {
@@ -828,7 +844,7 @@ function schemaElements(name: string, type: HiveType, repetition: 'OPTIONAL' | '
     case 'double':
       return leaf({ type: 'DOUBLE' });
     case 'timestamp':
-      return leaf({ type: 'INT64', converted_type: PARQUET_TIMESTAMP_TYPE });
+      return leaf({ type: 'FIXED_LEN_BYTE_ARRAY', type_length: INT96_BYTES });
     case 'date':
       return leaf({ type: 'INT32', converted_type: 'DATE' });
     case 'decimal':
@@ -888,5 +904,174 @@ async function writeParquet(columns: ColumnReader[], data: unknown[][], settings
     ...(settings.dictionary ? {} : { dictionarySize: 0 }),
     createdBy: 'millrace (hyparquet-writer)',
   });
-  return Buffer.from(writer.getBuffer());
+  const file = Buffer.from(writer.getBuffer());
+  markInt96Columns(file);
+  return file;
+}
+
+const INT96_BYTES = 12;
+// parquet.thrift Type values and the Compact Protocol's field types.
+const THRIFT_TYPE_INT96 = 3;
+const THRIFT_TYPE_FIXED_LEN_BYTE_ARRAY = 7;
+
+/**
+ * Rewrites, in place, the footer's type of every timestamp column from FIXED_LEN_BYTE_ARRAY to
+ * INT96: the schema elements that are FIXED_LEN_BYTE_ARRAY(12) with no converted or logical type
+ * (decimals always have one) and the column chunks of those leaves. Both values are one-byte
+ * zigzag varints, so nothing moves. Their statistics stay, but readers ignore INT96 statistics
+ * (its sort order is undefined).
+ */
+function markInt96Columns(file: Buffer): void {
+  const footerLength = file.readUInt32LE(file.length - 8);
+  const reader = new CompactReader(file, file.length - 8 - footerLength);
+  const int96Leaves = new Set<number>();
+  const typeOffsets: number[] = [];
+  let leaf = 0;
+  reader.struct((fileField, fileType) => {
+    if (fileField === 2 && fileType === COMPACT_LIST) {
+      reader.list(() => {
+        let type: { value: number; offset: number } | undefined;
+        let length: number | undefined;
+        let annotated = false;
+        let children = false;
+        reader.struct((field, fieldType) => {
+          if (field === 1 && fieldType === COMPACT_I32) type = reader.i32WithOffset();
+          else if (field === 2 && fieldType === COMPACT_I32) length = reader.i32WithOffset().value;
+          else if (field === 5 && fieldType === COMPACT_I32) children = reader.i32WithOffset().value > 0;
+          else if ((field === 6 || field === 10) && fieldType !== COMPACT_STOP) {
+            annotated = true;
+            reader.skip(fieldType);
+          } else reader.skip(fieldType);
+        });
+        if (children || !type) return; // the root or a group
+        if (type.value === THRIFT_TYPE_FIXED_LEN_BYTE_ARRAY && length === INT96_BYTES && !annotated) {
+          int96Leaves.add(leaf);
+          typeOffsets.push(type.offset);
+        }
+        leaf++;
+      });
+    } else if (fileField === 4 && fileType === COMPACT_LIST) {
+      reader.list(() =>
+        reader.struct((groupField, groupType) => {
+          if (groupField !== 1 || groupType !== COMPACT_LIST) return reader.skip(groupType);
+          let column = 0;
+          reader.list(() => {
+            const index = column++;
+            reader.struct((chunkField, chunkType) => {
+              if (chunkField !== 3 || chunkType !== COMPACT_STRUCT) return reader.skip(chunkType);
+              reader.struct((metaField, metaType) => {
+                if (metaField === 1 && metaType === COMPACT_I32) {
+                  const type = reader.i32WithOffset();
+                  if (int96Leaves.has(index) && type.value === THRIFT_TYPE_FIXED_LEN_BYTE_ARRAY) typeOffsets.push(type.offset);
+                } else reader.skip(metaType);
+              });
+            });
+          });
+        }),
+      );
+    } else reader.skip(fileType);
+  });
+  for (const offset of typeOffsets) {
+    if (file[offset] !== THRIFT_TYPE_FIXED_LEN_BYTE_ARRAY * 2) throw new Error('unexpected Parquet footer encoding');
+    file[offset] = THRIFT_TYPE_INT96 * 2; // zigzag
+  }
+}
+
+const COMPACT_STOP = 0;
+const COMPACT_I32 = 5;
+const COMPACT_LIST = 9;
+const COMPACT_STRUCT = 12;
+
+/** Just enough of a Thrift Compact Protocol reader to walk a Parquet footer and find values' offsets. */
+class CompactReader {
+  constructor(
+    private readonly bytes: Buffer,
+    private offset: number,
+  ) {}
+
+  private varint(): bigint {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      const byte = this.bytes[this.offset++]!;
+      result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result;
+      shift += 7n;
+    }
+  }
+
+  i32WithOffset(): { value: number; offset: number } {
+    const offset = this.offset;
+    const raw = this.varint();
+    return { value: Number((raw >> 1n) ^ -(raw & 1n)), offset };
+  }
+
+  struct(onField: (field: number, type: number) => void): void {
+    let field = 0;
+    for (;;) {
+      const header = this.bytes[this.offset++]!;
+      const type = header & 0x0f;
+      if (type === COMPACT_STOP) return;
+      const delta = header >> 4;
+      field = delta ? field + delta : this.i32WithOffset().value;
+      onField(field, type);
+    }
+  }
+
+  list(onElement: (type: number) => void): void {
+    const header = this.bytes[this.offset++]!;
+    let size = header >> 4;
+    if (size === 15) size = Number(this.varint());
+    const type = header & 0x0f;
+    for (let i = 0; i < size; i++) onElement(type);
+  }
+
+  skip(type: number): void {
+    switch (type) {
+      case 1: // true
+      case 2: // false
+        return;
+      case 3: // byte
+        this.offset++;
+        return;
+      case 4: // i16
+      case 5: // i32
+      case 6: // i64
+        this.varint();
+        return;
+      case 7: // double
+        this.offset += 8;
+        return;
+      case 8: {
+        // binary (the length is read before the offset moves past it)
+        const length = Number(this.varint());
+        this.offset += length;
+        return;
+      }
+      case 9: // list
+      case 10: // set
+        return this.list((element) => this.skipElement(element));
+      case 11: {
+        // map
+        const size = Number(this.varint());
+        if (size === 0) return;
+        const types = this.bytes[this.offset++]!;
+        for (let i = 0; i < size; i++) {
+          this.skipElement(types >> 4);
+          this.skipElement(types & 0x0f);
+        }
+        return;
+      }
+      case 12:
+        return this.struct((_field, fieldType) => this.skip(fieldType));
+      default:
+        throw new Error(`unexpected Thrift compact type ${type}`);
+    }
+  }
+
+  /** List elements: booleans take a byte there. */
+  private skipElement(type: number): void {
+    if (type === 1 || type === 2) this.offset++;
+    else this.skip(type);
+  }
 }

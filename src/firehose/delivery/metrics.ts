@@ -19,6 +19,8 @@ export interface DeliveryMetrics {
   IncomingBytes: number;
   IncomingRecords: number;
   IncomingPutRequests: number;
+  /** PutRecordBatch entries refused by the throughput quota (`--enforce-limits`). */
+  ThrottledRecords: number;
   DeliveryToS3: DeliveryCounter;
   BackupToS3: DeliveryCounter;
   DeliveryToHttpEndpoint: DeliveryCounter;
@@ -45,6 +47,7 @@ export const newDeliveryMetrics = (): DeliveryMetrics => ({
   IncomingBytes: 0,
   IncomingRecords: 0,
   IncomingPutRequests: 0,
+  ThrottledRecords: 0,
   DeliveryToS3: counter(),
   BackupToS3: counter(),
   DeliveryToHttpEndpoint: counter(),
@@ -74,8 +77,9 @@ export function metricsFor(streamArn: string): DeliveryMetrics {
 export const peekMetrics = (streamArn: string): DeliveryMetrics | undefined => registry.get(streamArn);
 
 /** PutRecord / PutRecordBatch: IncomingBytes, IncomingRecords, IncomingPutRequests (one per call). */
-export function countIncoming(streamArn: string, records: number, bytes: number): void {
+export function countIncoming(streamArn: string, records: number, bytes: number, throttledRecords = 0): void {
   const metrics = metricsFor(streamArn);
+  metrics.ThrottledRecords += throttledRecords;
   metrics.IncomingPutRequests += 1;
   metrics.IncomingRecords += records;
   metrics.IncomingBytes += bytes;

@@ -66,16 +66,44 @@ export class PutThroughput {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Whether a put of `records` records and `bytes` bytes fits; if it does, its tokens are taken. */
-  admit(streamArn: string, region: string, records: number, bytes: number): boolean {
-    if (!this.enforced) return true;
-    const now = this.now();
+  private bucketsOf(streamArn: string, region: string, now: number): StreamBuckets {
     let buckets = this.streams.get(streamArn);
     if (!buckets) {
       const quota = LARGE_QUOTA_REGIONS.has(region) ? LARGE_QUOTA : SMALL_QUOTA;
       buckets = { records: new Bucket(quota.recordsPerSecond, now), requests: new Bucket(quota.requestsPerSecond, now), bytes: new Bucket(quota.bytesPerSecond, now) };
       this.streams.set(streamArn, buckets);
     }
+    return buckets;
+  }
+
+  /**
+   * PutRecordBatch: how many of the records (their sizes in order) fit, each taking its record
+   * and bytes tokens; undefined when the request rate itself is exceeded (the whole call is refused).
+   * The records that fit are a leading run, as AWS answers: "FailedPutCount":450 with the first 50
+   * stored and every later entry ServiceUnavailableException "Slow down." (boto/boto3#2804;
+   * amazon-kinesis-agent#29 logs records 433, 434, … failing).
+   */
+  admitBatch(streamArn: string, region: string, sizes: readonly number[]): number | undefined {
+    if (!this.enforced) return sizes.length;
+    const now = this.now();
+    const buckets = this.bucketsOf(streamArn, region, now);
+    if (!buckets.requests.has(1, now)) return undefined;
+    buckets.requests.take(1);
+    let admitted = 0;
+    for (const size of sizes) {
+      if (!buckets.records.has(1, now) || !buckets.bytes.has(size, now)) break;
+      buckets.records.take(1);
+      buckets.bytes.take(size);
+      admitted++;
+    }
+    return admitted;
+  }
+
+  /** Whether a put of `records` records and `bytes` bytes fits; if it does, its tokens are taken. */
+  admit(streamArn: string, region: string, records: number, bytes: number): boolean {
+    if (!this.enforced) return true;
+    const now = this.now();
+    const buckets = this.bucketsOf(streamArn, region, now);
     if (!buckets.requests.has(1, now) || !buckets.records.has(records, now) || !buckets.bytes.has(bytes, now)) return false;
     buckets.requests.take(1);
     buckets.records.take(records);

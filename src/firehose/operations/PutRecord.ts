@@ -5,5 +5,5 @@ import { ingest, putTarget } from '../ingest.js';
 export default async function putRecord(input: { DeliveryStreamName: string; Record: { Data: Buffer } }, context: FirehoseContext) {
   const stream = await putTarget(input.DeliveryStreamName, context);
   const { recordIds, encrypted } = await ingest(stream, [input.Record.Data], context);
-  return { RecordId: recordIds[0], Encrypted: encrypted };
+  return { RecordId: recordIds[0]!, Encrypted: encrypted };
 }

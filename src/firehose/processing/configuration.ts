@@ -29,8 +29,11 @@ export const NUMBER_OF_RETRIES_RANGE = { min: 0, max: 300 };
 export const LAMBDA_BUFFER_SIZE_RANGE_MB = { min: 0.2, max: 3 };
 export const DEFAULT_LAMBDA_BUFFER_SIZE_MB = 1;
 export const DEFAULT_SPLUNK_LAMBDA_BUFFER_SIZE_MB = 0.256;
-/** Lambda processor BufferIntervalInSeconds: 60–900, default 60 [CFN ProcessorParameter doc; console]. */
-export const LAMBDA_BUFFER_INTERVAL_RANGE_S = { min: 60, max: 900 };
+/**
+ * Lambda processor BufferIntervalInSeconds: 0–900, default 60 (§7: the destinations' intervals are
+ * 0–900 since zero buffering came in 2023; the processor's range follows them, the old 60 s minimum is gone).
+ */
+export const LAMBDA_BUFFER_INTERVAL_RANGE_S = { min: 0, max: 900 };
 export const DEFAULT_LAMBDA_BUFFER_INTERVAL_S = 60;
 /** "we only support jq 1.6" [docs dynamic-partitioning-partitioning-keys]. */
 export const JSON_PARSING_ENGINE = 'JQ-1.6';
@@ -199,7 +202,7 @@ export function readProcessingSettings(processing: unknown, options: { splunk?: 
           numberOfRetries: retries !== undefined && /^\d+$/.test(retries) ? Number(retries) : DEFAULT_NUMBER_OF_RETRIES,
           ...(get('RoleArn') ? { roleArn: get('RoleArn') } : {}),
           bufferSizeMB: size !== undefined && Number(size) > 0 ? Number(size) : options.splunk ? DEFAULT_SPLUNK_LAMBDA_BUFFER_SIZE_MB : DEFAULT_LAMBDA_BUFFER_SIZE_MB,
-          bufferIntervalSeconds: interval !== undefined && Number(interval) > 0 ? Number(interval) : DEFAULT_LAMBDA_BUFFER_INTERVAL_S,
+          bufferIntervalSeconds: interval !== undefined && /^\d+$/.test(interval) ? Number(interval) : DEFAULT_LAMBDA_BUFFER_INTERVAL_S,
         };
         break;
       }

@@ -155,6 +155,11 @@ export class LambdaInputBuffer<T extends { index: number; arrival: number; data:
     return this.items[0]?.index ?? Infinity;
   }
 
+  /** Arrival of the oldest record held (records come in log order), Infinity when empty. */
+  get oldestArrival(): number {
+    return this.items[0]?.arrival ?? Infinity;
+  }
+
   /** When the oldest record has waited BufferIntervalInSeconds (epoch ms), Infinity when empty. */
   get dueAt(): number {
     return this.items.length === 0 ? Infinity : this.items[0]!.arrival + this.hints.intervalMs;
