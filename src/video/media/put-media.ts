@@ -49,8 +49,15 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
   if (runtime.enforceLimits && !runtime.admitPut(stream.StreamARN, PUT_MEDIA_TPS)) throw clientLimitExceeded(PUT_MEDIA_RATE_EXCEEDED);
 
   const logs = streamLogs(stream.StreamARN);
-  let stop: (value: Stop) => void = () => undefined;
-  const stopped = new Promise<Stop>((resolve) => (stop = resolve));
+  // Why the upload must end (the first reason wins), and the wait for the next piece it cuts short.
+  // Not a Promise.race against one long-lived promise: each race would leave a reaction on it that
+  // keeps its piece of the body alive until the connection ends (hundreds of MB on a long upload).
+  let stopped: Stop | undefined;
+  let wake: ((value: Stop) => void) | undefined;
+  const stop = (value: Stop) => {
+    stopped ??= value;
+    wake?.(stopped);
+  };
   const lease = await PutMediaLease.acquire(runtime.store.meta, connectionKey(logs.fragments), () =>
     stop({ reason: 'error', code: 'STREAM_NOT_ACTIVE', message: 'the stream was deleted' }));
   const unregister = runtime.onPutSession(stream.StreamARN, (code) => stop({ reason: 'error', code, message: 'the stream was deleted' }));
@@ -85,10 +92,16 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
     for (;;) {
       let next: IteratorResult<Buffer> | Stop;
       try {
-        next = await Promise.race([body.next(), stopped]);
+        next = await new Promise<IteratorResult<Buffer> | Stop>((resolve, reject) => {
+          if (stopped) return resolve(stopped);
+          wake = resolve;
+          body.next().then(resolve, reject);
+        });
       } catch {
         outcome = 'gone'; // the producer went away: what was received and closed is still committed
         break;
+      } finally {
+        wake = undefined;
       }
       if ('reason' in next) {
         outcome = next;
