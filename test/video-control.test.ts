@@ -573,9 +573,11 @@ test('edge configuration: SYNCING, refused while syncing, listed by hub device, 
   assert.equal(again.SyncStatus, 'SYNCING');
 });
 
-test('media operations the media side has not supplied are not routed; paths are case-sensitive', async () => {
+test('media operations are routed by their exact paths; paths are case-sensitive', async () => {
   const media = await raw('getMedia', { StreamName: 'x', StartSelector: { StartSelectorType: 'NOW' } });
-  assert.deepEqual(media, { status: 404, type: `UnknownOperationException${SUFFIX}`, body: {} });
+  assert.deepEqual(media, { status: 404, type: `ResourceNotFoundException${SUFFIX}`, body: { Message: 'The requested stream is not found or not active.' } });
+  const upper = await raw('GetMedia', { StreamName: 'x', StartSelector: { StartSelectorType: 'NOW' } });
+  assert.deepEqual(upper, { status: 404, type: `UnknownOperationException${SUFFIX}`, body: {} });
   const lower = await raw('tagResource', { ResourceARN: 'arn:aws:kinesisvideo:us-east-1:000000000000:stream/x/1', Tags: [{ Key: 'a', Value: 'b' }] });
   assert.equal(lower.type, `UnknownOperationException${SUFFIX}`);
 });
