@@ -127,6 +127,8 @@ export class MediaIngest implements MkvHandler {
   async settle(): Promise<void> {
     await this.commitChain.catch(() => undefined);
     await this.persistChain.catch(() => undefined);
+    // The open fragment's chunk writes too (its chunks stay unreferenced, but are written by then).
+    await Promise.all(this.inFlight);
   }
 
   /** A fragment that was open is discarded (its chunks stay unreferenced). */

@@ -139,6 +139,12 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
       const error = ingest.error ?? new AckError(outcome.code, outcome.message, fragment);
       await ingest.settle();
       send(error.ack());
+      // What this upload wrote after the stream's media were dropped (on this node or another,
+      // which only this node's lease renewal noticed) goes too: the deletion drops everything.
+      if (outcome.code === 'STREAM_NOT_ACTIVE' && !servesMedia(await context.video.streams.lookUp(context.account, context.region, { StreamARN: stream.StreamARN }))) {
+        await runtime.fragments.drop(logs).catch(() => undefined);
+        trimmedAt = ingest.committed.length;
+      }
     }
     if (ingest.committed.length !== trimmedAt) await runtime.fragments.trim(logs, retentionHorizon(stream)).catch(() => undefined);
     if (outcome !== 'end') discardRest(req, res);
