@@ -168,10 +168,22 @@ async function pace(ingest: MediaIngest, startedAt: number): Promise<void> {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
-/** After an ERROR ack the connection ends as AWS ends it: the rest of the upload is not read. */
+/**
+ * After an ERROR ack the rest of the upload is read and dropped. A producer that ends its upload
+ * soon keeps its HTTP/1.1 connection (closing it under a client that already put it back in its
+ * keep-alive pool makes its next request fail with "socket hang up"); one that keeps streaming has
+ * its connection closed once the acks are out and DISCARD_GRACE_MS have passed.
+ */
+export const DISCARD_GRACE_MS = 2_000;
+
 function discardRest(req: ServerRequest, res: ServerResponse): void {
   if (req.complete) return;
   req.resume();
-  // HTTP/1.1 cannot answer the next request on a connection whose upload was cut: close it once the acks are out.
-  if (req.httpVersionMajor === 1) res.once('finish', () => req.socket?.end());
+  if (req.httpVersionMajor !== 1) return;
+  res.once('finish', () => {
+    if (req.complete) return;
+    const timer = setTimeout(() => req.socket?.end(), DISCARD_GRACE_MS);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+  });
 }
