@@ -573,7 +573,7 @@ test('edge configuration: SYNCING, refused while syncing, listed by hub device, 
   assert.equal(again.SyncStatus, 'SYNCING');
 });
 
-test('media operations reach the media side; paths are case-sensitive', async () => {
+test('media operations are routed by their exact paths; paths are case-sensitive', async () => {
   const media = await raw('getMedia', { StreamName: 'x', StartSelector: { StartSelectorType: 'NOW' } });
   assert.deepEqual(media, { status: 404, type: `ResourceNotFoundException${SUFFIX}`, body: { Message: 'The requested stream is not found or not active.' } });
   const upper = await raw('GetMedia', { StreamName: 'x', StartSelector: { StartSelectorType: 'NOW' } });

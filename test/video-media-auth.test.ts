@@ -4,7 +4,9 @@ import http from 'node:http';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { CreateStreamCommand, DescribeStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { GetMediaCommand, KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
+import { KinesisVideoArchivedMediaClient, ListFragmentsCommand } from '@aws-sdk/client-kinesis-video-archived-media';
 import { startTestServer, type TestServer } from './helpers.js';
 import { producerStream, readMedia, testVideo, type Media } from './video-producer.js';
 
@@ -57,9 +59,48 @@ test('curl --aws-sigv4 (empty-body payload hash) is verified and its fragments p
   assert.equal(good.status, '200');
   assert.equal(good.out.split('\n').filter((l) => l && JSON.parse(l).EventType === 'PERSISTED').length, 2);
   const bad = await curl('wrong-secret');
-  // Refused before the 200, as the platform refuses a bad signature (InvalidSignatureException).
-  assert.notEqual(bad.status, '200');
-  assert.match(bad.out, /The request signature we calculated does not match the signature you provided/);
+  // Refused before the 200 with 403, as AWS's auth layer answers (VIDEO-SPEC §2.2).
+  assert.equal(bad.status, '403');
+  assert.deepEqual(JSON.parse(bad.out), {
+    message: 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+  });
+});
+
+test('bad credentials answer 403 on every Video API: a wrong secret and an unknown access key, with AWS JS SDK v3 clients', async () => {
+  const wrongSecret = { ...ALICE, secretAccessKey: 'wrong-secret' };
+  const unknownKey = { accessKeyId: 'AKIANOBODY', secretAccessKey: 'x' };
+  const signature = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+  const token = 'The security token included in the request is invalid.';
+  const cases: Array<[typeof ALICE | typeof unknownKey, string, string]> = [
+    [wrongSecret, 'InvalidSignatureException', signature],
+    [unknownKey, 'UnrecognizedClientException', token],
+  ];
+  for (const [credentials, name, message] of cases) {
+    const config = { endpoint: server.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 };
+    const control = new KinesisVideoClient(config);
+    const mediaClient = new KinesisVideoMediaClient(config);
+    const archived = new KinesisVideoArchivedMediaClient(config);
+    const calls: Array<() => Promise<unknown>> = [
+      () => control.send(new DescribeStreamCommand({ StreamName: 'signed' })),
+      () => mediaClient.send(new GetMediaCommand({ StreamName: 'signed', StartSelector: { StartSelectorType: 'EARLIEST' } })),
+      () => archived.send(new ListFragmentsCommand({ StreamName: 'signed' })),
+    ];
+    for (const call of calls) {
+      await assert.rejects(call(), (error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        assert.equal(error.name, name);
+        assert.equal(error.message, message);
+        assert.equal(error.$metadata?.httpStatusCode, 403);
+        return true;
+      });
+    }
+    control.destroy();
+    mediaClient.destroy();
+    archived.destroy();
+  }
+  // The right secret still gets through.
+  const control = new KinesisVideoClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: ALICE, maxAttempts: 1 });
+  assert.equal((await control.send(new DescribeStreamCommand({ StreamName: 'signed' }))).StreamInfo?.StreamName, 'signed');
+  control.destroy();
 });
 
 class NodeSha256 {

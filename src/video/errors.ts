@@ -10,6 +10,20 @@ import { AwsError } from '../protocol/errors.js';
 /** The `x-amzn-ErrorType` suffix an iOS client surfaced (§2.1, UNVERIFIED). */
 export const ERROR_TYPE_SUFFIX = ':https://kinesisvideo.amazonaws.com/doc/2017-09-30/';
 
+/**
+ * The authentication layer in front of Video's REST-JSON APIs answers 403 (VIDEO-SPEC §2.2: bad
+ * credentials, 403 `{"message":"The security token included in the request is invalid."}`), where
+ * the shared SigV4 verifier (Kinesis' JSON 1.1 conventions) answers 400.
+ */
+export const AUTH_FAILURE_STATUS = 403;
+const AUTH_FAILURES = new Set(['UnrecognizedClientException', 'InvalidSignatureException', 'IncompleteSignatureException', 'MissingAuthenticationTokenException']);
+
+/** An authentication failure as Video answers it; any other error as it is. */
+export function asVideoAuthFailure(error: unknown): unknown {
+  if (!(error instanceof AwsError) || !AUTH_FAILURES.has(error.type) || error.status === AUTH_FAILURE_STATUS) return error;
+  return new AwsError(error.type, error.hasMessage ? error.message : undefined, AUTH_FAILURE_STATUS);
+}
+
 /** Recorded for DescribeStream and GetDataEndpoint (§2.2); used for every stream look-up. */
 export const STREAM_NOT_FOUND = 'The requested stream is not found or not active.';
 export const streamNotFound = () => new AwsError('ResourceNotFoundException', STREAM_NOT_FOUND, 404);

@@ -18,7 +18,7 @@ import type { Operation, VideoContext, VideoMediaRoutes, VideoRequestContext } f
 import { SignalingChannels } from './domain/signaling-channels.js';
 import { VideoStreams } from './domain/video-streams.js';
 import { ControlRates } from './domain/control-rates.js';
-import { clientLimitExceeded, ERROR_TYPE_SUFFIX } from './errors.js';
+import { asVideoAuthFailure, clientLimitExceeded, ERROR_TYPE_SUFFIX } from './errors.js';
 
 export type { Operation, VideoContext, VideoMediaRoutes, VideoRequestContext } from './context.js';
 
@@ -67,7 +67,8 @@ function served(model: RestJsonModel, names: Iterable<string>): RestJsonModel {
  * archived-media REST-JSON APIs, routed by path under the one signing name `kinesisvideo`, plus
  * PutMedia's raw `POST /putMedia` handed to the media side.
  */
-export async function createVideoService(video: VideoContext, authenticator: Authenticator, media?: VideoMediaRoutes): Promise<HttpService> {
+export async function createVideoService(video: VideoContext, sharedAuthenticator: Authenticator, media?: VideoMediaRoutes): Promise<HttpService> {
+  const authenticator = videoAuthenticator(sharedAuthenticator);
   const control = await loadOperations();
   const mediaOperations = media?.operations ?? {};
   const models = [VIDEO_CONTROL_MODEL, served(VIDEO_MEDIA_MODEL, Object.keys(mediaOperations)), served(VIDEO_ARCHIVED_MEDIA_MODEL, Object.keys(mediaOperations))];
@@ -107,6 +108,21 @@ export async function createVideoService(video: VideoContext, authenticator: Aut
       }
       // The request rides along so that an operation can tell where the client reached Millrace.
       origin.run(req, () => rest(req, res));
+    },
+  };
+}
+
+/** The shared authenticator with Video's statuses for its failures (errors.ts AUTH_FAILURE_STATUS). */
+function videoAuthenticator(shared: Authenticator): Authenticator {
+  return {
+    authenticate(request, body, credentials) {
+      try {
+        const caller = shared.authenticate(request, body, credentials);
+        // Without signature checks the caller is known at once: no promise added on that path.
+        return caller instanceof Promise ? caller.catch((err: unknown) => Promise.reject(asVideoAuthFailure(err))) : caller;
+      } catch (err) {
+        throw asVideoAuthFailure(err);
+      }
     },
   };
 }
@@ -167,7 +183,9 @@ async function putMedia(video: VideoContext, authenticator: Authenticator, media
   });
   try {
     const credentials = readCredentials(req.headers as Record<string, string | string[] | undefined>, url.searchParams);
-    const caller = await (media.authenticatePutMedia ? media.authenticatePutMedia(req, credentials) : authenticator.authenticate(req, NO_BODY, credentials));
+    const caller = await (media.authenticatePutMedia
+      ? Promise.resolve(media.authenticatePutMedia(req, credentials)).catch((err: unknown) => Promise.reject(asVideoAuthFailure(err)))
+      : authenticator.authenticate(req, NO_BODY, credentials));
     const context: VideoRequestContext = {
       requestId,
       ...caller,

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Store, StoredRecord } from '../../store/store.js';
+import { MEDIA_CHUNK_BYTES } from './media-buffer.js';
 
 /**
  * Fragments in the store (VIDEO-SPEC §9.3). Each stream incarnation (its StreamARN, which carries
  * the creation time) has two record logs:
- * - `…/media`: the fragments' Cluster bytes in chunks of at most MEDIA_CHUNK_BYTES, appended while
- *   the fragment streams in, so neither a write nor a read ever holds a 50 MB fragment;
+ * - `…/media`: the fragments' Cluster bytes in appends of at most MEDIA_CHUNK_BYTES
+ *   (records of at most MEDIA_RECORD_BYTES, media-buffer.ts) while the fragment streams in, so
+ *   neither a write nor a read ever holds a 50 MB fragment;
  * - `…/fragments`: one small JSON record per fragment, appended only after all its chunks are
  *   durable: a fragment exists (is listed and served) exactly when this record does, so a crash
  *   mid-fragment leaves unreferenced chunks and never a half fragment. Its arrival is the commit
@@ -14,9 +16,6 @@ import type { Store, StoredRecord } from '../../store/store.js';
  * producer session under a metadata key named by its hash; retention never trims it away from
  * fragments that still need it.
  */
-
-/** Chunk size of stored media: NATS messages and LMDB values stay small, reads stream. */
-export const MEDIA_CHUNK_BYTES = 1024 * 1024;
 
 /** Largest MKV header kept (real ones are about 1 KB; a metadata value must stay small). */
 export const MAX_HEADER_BYTES = 256 * 1024;
@@ -73,9 +72,9 @@ export class FragmentStore {
 
   constructor(readonly store: Store) {}
 
-  /** Appends media chunks; resolves with their index range once durable. */
-  async appendMedia(logs: StreamLogs, chunks: Buffer[]): Promise<[number, number]> {
-    const stored = await this.store.records.append(logs.media, chunks.map((data) => ({ partitionKey: 'm', data })));
+  /** Appends media records (one store append); resolves with their index range once durable. */
+  async appendMedia(logs: StreamLogs, records: Buffer[]): Promise<[number, number]> {
+    const stored = await this.store.records.append(logs.media, records.map((data) => ({ partitionKey: 'm', data })));
     return [stored[0].index, stored[stored.length - 1].index];
   }
 

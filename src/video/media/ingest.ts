@@ -3,7 +3,8 @@ import { DEFAULT_TIMECODE_SCALE_NS, simpleTagPairs, timecodeScale, trackNumbers 
 import { MkvError, MkvReader, type MkvHandler } from '../mkv/reader.js';
 import { AckError, type Ack } from './acks.js';
 import { encodeFragmentNumber } from './fragment-number.js';
-import { MEDIA_CHUNK_BYTES, MAX_HEADER_BYTES, type FragmentStore, type StreamLogs } from './fragment-store.js';
+import { MAX_HEADER_BYTES, type FragmentStore, type StreamLogs } from './fragment-store.js';
+import { MEDIA_CHUNK_BYTES, MediaBuffer } from './media-buffer.js';
 import { MAX_FRAGMENT_BYTES, MAX_FRAGMENT_DURATION_MS, MAX_FRAGMENT_METADATA_TAGS, MAX_TRACKS, MAX_UNPERSISTED_BYTES_PER_CONNECTION } from './limits.js';
 
 /**
@@ -47,8 +48,7 @@ interface OpenFragment {
   lastFrameNs?: number;
   tracksSeen: Set<number>;
   size: number;
-  buffered: Buffer[];
-  bufferedBytes: number;
+  buffered: MediaBuffer;
   chunkWrites: Array<Promise<[number, number]>>;
   tags: Buffer[];
   metadataTags: number;
@@ -127,6 +127,8 @@ export class MediaIngest implements MkvHandler {
   async settle(): Promise<void> {
     await this.commitChain.catch(() => undefined);
     await this.persistChain.catch(() => undefined);
+    // The open fragment's chunk writes too (its chunks stay unreferenced, but are written by then).
+    await Promise.all(this.inFlight);
   }
 
   /** A fragment that was open is discarded (its chunks stay unreferenced). */
@@ -196,7 +198,7 @@ export class MediaIngest implements MkvHandler {
     this.fragmentsStarted++;
     this.current = {
       seq, fn: encodeFragmentNumber(seq, serverMs), serverMs, sizeKnown, tracksSeen: new Set(), size: 0,
-      buffered: [], bufferedBytes: 0, chunkWrites: [], tags: this.pendingTags, metadataTags: this.pendingMetadataTags,
+      buffered: new MediaBuffer(), chunkWrites: [], tags: this.pendingTags, metadataTags: this.pendingMetadataTags,
     };
     this.pendingTags = [];
     this.pendingMetadataTags = 0;
@@ -233,8 +235,7 @@ export class MediaIngest implements MkvHandler {
     current.size += raw.length;
     if (current.size > MAX_FRAGMENT_BYTES) throw new AckError('MAX_FRAGMENT_SIZE_REACHED', 'fragment larger than the maximum size', this.openFragment);
     current.buffered.push(raw);
-    current.bufferedBytes += raw.length;
-    if (current.bufferedBytes >= MEDIA_CHUNK_BYTES) this.writeChunks(current, false);
+    if (current.buffered.bytes >= MEDIA_CHUNK_BYTES) this.writeChunks(current, false);
   }
 
   clusterEnd(): void {
@@ -253,13 +254,10 @@ export class MediaIngest implements MkvHandler {
   }
 
   private writeChunks(fragment: OpenFragment, final: boolean): void {
-    while (fragment.bufferedBytes >= MEDIA_CHUNK_BYTES || (final && fragment.bufferedBytes > 0)) {
-      const all = fragment.buffered.length === 1 ? fragment.buffered[0] : Buffer.concat(fragment.buffered);
-      const chunk = all.subarray(0, MEDIA_CHUNK_BYTES);
-      const rest = all.subarray(chunk.length);
-      fragment.buffered = rest.length ? [rest] : [];
-      fragment.bufferedBytes = rest.length;
-      fragment.chunkWrites.push(this.track(this.fragments.appendMedia(this.logs, [chunk]), chunk.length));
+    while (fragment.buffered.bytes >= MEDIA_CHUNK_BYTES || (final && fragment.buffered.bytes > 0)) {
+      const records = fragment.buffered.take();
+      const bytes = records.reduce((sum, record) => sum + record.length, 0);
+      fragment.chunkWrites.push(this.track(this.fragments.appendMedia(this.logs, records), bytes));
     }
   }
 

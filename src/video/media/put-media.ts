@@ -49,8 +49,15 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
   if (runtime.enforceLimits && !runtime.admitPut(stream.StreamARN, PUT_MEDIA_TPS)) throw clientLimitExceeded(PUT_MEDIA_RATE_EXCEEDED);
 
   const logs = streamLogs(stream.StreamARN);
-  let stop: (value: Stop) => void = () => undefined;
-  const stopped = new Promise<Stop>((resolve) => (stop = resolve));
+  // Why the upload must end (the first reason wins), and the wait for the next piece it cuts short.
+  // Not a Promise.race against one long-lived promise: each race would leave a reaction on it that
+  // keeps its piece of the body alive until the connection ends (hundreds of MB on a long upload).
+  let stopped: Stop | undefined;
+  let wake: ((value: Stop) => void) | undefined;
+  const stop = (value: Stop) => {
+    stopped ??= value;
+    wake?.(stopped);
+  };
   const lease = await PutMediaLease.acquire(runtime.store.meta, connectionKey(logs.fragments), () =>
     stop({ reason: 'error', code: 'STREAM_NOT_ACTIVE', message: 'the stream was deleted' }));
   const unregister = runtime.onPutSession(stream.StreamARN, (code) => stop({ reason: 'error', code, message: 'the stream was deleted' }));
@@ -85,10 +92,16 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
     for (;;) {
       let next: IteratorResult<Buffer> | Stop;
       try {
-        next = await Promise.race([body.next(), stopped]);
+        next = await new Promise<IteratorResult<Buffer> | Stop>((resolve, reject) => {
+          if (stopped) return resolve(stopped);
+          wake = resolve;
+          body.next().then(resolve, reject);
+        });
       } catch {
         outcome = 'gone'; // the producer went away: what was received and closed is still committed
         break;
+      } finally {
+        wake = undefined;
       }
       if ('reason' in next) {
         outcome = next;
@@ -126,6 +139,12 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
       const error = ingest.error ?? new AckError(outcome.code, outcome.message, fragment);
       await ingest.settle();
       send(error.ack());
+      // What this upload wrote after the stream's media were dropped (on this node or another,
+      // which only this node's lease renewal noticed) goes too: the deletion drops everything.
+      if (outcome.code === 'STREAM_NOT_ACTIVE' && !servesMedia(await context.video.streams.lookUp(context.account, context.region, { StreamARN: stream.StreamARN }))) {
+        await runtime.fragments.drop(logs).catch(() => undefined);
+        trimmedAt = ingest.committed.length;
+      }
     }
     if (ingest.committed.length !== trimmedAt) await runtime.fragments.trim(logs, retentionHorizon(stream)).catch(() => undefined);
     if (outcome !== 'end') discardRest(req, res);
@@ -149,10 +168,22 @@ async function pace(ingest: MediaIngest, startedAt: number): Promise<void> {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
-/** After an ERROR ack the connection ends as AWS ends it: the rest of the upload is not read. */
+/**
+ * After an ERROR ack the rest of the upload is read and dropped. A producer that ends its upload
+ * soon keeps its HTTP/1.1 connection (closing it under a client that already put it back in its
+ * keep-alive pool makes its next request fail with "socket hang up"); one that keeps streaming has
+ * its connection closed once the acks are out and DISCARD_GRACE_MS have passed.
+ */
+export const DISCARD_GRACE_MS = 2_000;
+
 function discardRest(req: ServerRequest, res: ServerResponse): void {
   if (req.complete) return;
   req.resume();
-  // HTTP/1.1 cannot answer the next request on a connection whose upload was cut: close it once the acks are out.
-  if (req.httpVersionMajor === 1) res.once('finish', () => req.socket?.end());
+  if (req.httpVersionMajor !== 1) return;
+  res.once('finish', () => {
+    if (req.complete) return;
+    const timer = setTimeout(() => req.socket?.end(), DISCARD_GRACE_MS);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+  });
 }

@@ -66,4 +66,4 @@ export function retentionHorizon(stream: VideoStreamDoc, now = Date.now()): numb
 }
 
 /** Streams whose media can be written and read. */
-export const servesMedia = (stream: VideoStreamDoc): boolean => stream.Status === 'ACTIVE' || stream.Status === 'UPDATING';
+export const servesMedia = (stream: VideoStreamDoc | undefined): stream is VideoStreamDoc => stream?.Status === 'ACTIVE' || stream?.Status === 'UPDATING';
