@@ -147,9 +147,10 @@ function sendPieces(res: ServerResponse, contentType: string, pieces: Buffer[]):
   res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', length);
   res.writeHead(200);
-  const out = res as unknown as { cork(): void; uncork(): void; write(chunk: Buffer): boolean };
-  out.cork();
+  // One writev over HTTP/1.1 (cork); HTTP/2 responses have no cork and take the writes as they come.
+  const out = res as unknown as { cork?: () => void; uncork?: () => void; write(chunk: Buffer): boolean };
+  out.cork?.();
   for (const piece of pieces) out.write(piece);
-  out.uncork();
+  out.uncork?.();
   res.end();
 }

@@ -5,7 +5,8 @@ import type { Store } from '../../store/store.js';
  * HLS/DASH session tokens (VIDEO-SPEC §9.3 "Distributed mode"): the whole session — stream,
  * mode, range, options, expiry — in the token itself, signed with HMAC-SHA256 under a key kept in
  * the store, so any node serves any session and a restart breaks no player. AWS's tokens are
- * opaque, URL-safe and end in `~`; these are `<base64url payload>.<base64url mac>~`.
+ * opaque, URL-safe and end in `~`; these are `<base64url payload>~<base64url mac>~`
+ * (no dot, so no player mistakes a part of the token for a file extension).
  */
 
 export type PlaybackMode = 'LIVE' | 'LIVE_REPLAY' | 'ON_DEMAND';
@@ -63,13 +64,13 @@ export class SessionKeys {
   async sign(session: PlaybackSession): Promise<string> {
     const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
     const mac = createHmac('sha256', await this.signingKey()).update(payload).digest('base64url');
-    return `${payload}.${mac}${TOKEN_SUFFIX}`;
+    return `${payload}${TOKEN_SUFFIX}${mac}${TOKEN_SUFFIX}`;
   }
 
   /** The session a token carries, or why it is refused: 'invalid' (not ours, or altered) or 'expired'. */
   async verify(token: string, now = Date.now()): Promise<PlaybackSession | 'invalid' | 'expired'> {
     if (!token.endsWith(TOKEN_SUFFIX)) return 'invalid';
-    const dot = token.indexOf('.');
+    const dot = token.indexOf(TOKEN_SUFFIX);
     if (dot <= 0) return 'invalid';
     const payload = token.slice(0, dot);
     const mac = Buffer.from(token.slice(dot + 1, -TOKEN_SUFFIX.length), 'base64url');
