@@ -17,6 +17,11 @@ export function avMkv(seconds: number, options: { audio?: boolean; profile?: str
   ]);
 }
 
+/** H.264 Baseline video with a keyframe every `gop` frames (gop 1: every frame a fragment). */
+export function avMkvWithGop(seconds: number, gop: number): Buffer {
+  return ffmpegMkv(['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-t', String(seconds), '-c:v', 'libx264', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-bf', '0']);
+}
+
 export interface PutResult {
   acks: Array<{ EventType: string; FragmentNumber?: string; ErrorCode?: string }>;
   fragments: number;
@@ -29,6 +34,12 @@ export async function putMedia(endpoint: string, stream: string, media: Media, s
     ebmlHeader(), segmentStart(), info(), tracksElement(media.tracks),
     ...groups.map((frames) => Buffer.concat([cluster(timecodeBase + frames[0].ms, frames.map((f) => ({ ...f, ms: timecodeBase + f.ms }))), END_OF_FRAGMENT])),
   ]);
+  const text = await putBody(endpoint, stream, body, startSeconds);
+  return { acks: text.split('\n').filter(Boolean).map((l) => JSON.parse(l)), fragments: groups.length };
+}
+
+/** PutMedia of a ready MKV body; resolves with the ack lines once the response ends. */
+export async function putBody(endpoint: string, stream: string, body: Buffer, startSeconds: number): Promise<string> {
   const response = await fetch(`${endpoint}/putMedia`, {
     method: 'POST',
     headers: {
@@ -40,9 +51,7 @@ export async function putMedia(endpoint: string, stream: string, media: Media, s
     },
     body: new Uint8Array(body),
   });
-  const text = await response.text();
-  if (process.env.DEBUG_PUT) console.log(response.status, text);
-  return { acks: text.split('\n').filter(Boolean).map((l) => JSON.parse(l)), fragments: groups.length };
+  return response.text();
 }
 
 export { readMedia };
