@@ -1,3 +1,4 @@
+import { decodeFragmentNumber } from '../media/fragment-number.js';
 import { FragmentGoneError } from '../media/media-output.js';
 import type { FragmentStore, StoredFragment, StreamLogs } from '../media/fragment-store.js';
 import { playbackTracks, type PlaybackTrack } from './codecs.js';
@@ -17,6 +18,9 @@ export interface FragmentTracks {
   timecodeScaleNs: number;
   tracks: PlaybackTrack[];
 }
+
+/** Fragment records read per step when looking one up by number. */
+const FIND_BATCH = 4;
 
 /** Parsed headers kept per node (bounded; they are small and immutable). */
 const MAX_CACHED_HEADERS = 1000;
@@ -79,6 +83,25 @@ export class PlaybackMedia {
 
   async frames(logs: StreamLogs, fragment: StoredFragment, timecodeScaleNs: number): Promise<Frame[]> {
     return parseClusterFrames(await this.clusterBytes(logs, fragment), timecodeScaleNs);
+  }
+
+  /**
+   * A fragment by number: its embedded server time says where its record is (commit ≥ server
+   * time), and it is among the first few there (read in small batches, not GetMedia's 500).
+   */
+  async find(logs: StreamLogs, number: string, horizon: number): Promise<StoredFragment | undefined> {
+    const parts = decodeFragmentNumber(number);
+    if (!parts) return undefined;
+    let index = await this.fragments.indexAtTime(logs, parts.serverMs);
+    for (;;) {
+      const { fragments, nextIndex } = await this.fragments.readFragments(logs, index, horizon, FIND_BATCH);
+      for (const fragment of fragments) {
+        if (fragment.fn === number) return fragment;
+        if (fragment.st > parts.serverMs) return undefined;
+      }
+      if (fragments.length === 0 || nextIndex === index) return undefined;
+      index = nextIndex;
+    }
   }
 
   /** The fragment after this one in the log (for the last frame's duration), if it is there already. */

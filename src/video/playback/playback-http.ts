@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { AwsError } from '../../protocol/errors.js';
 import { drain, sendRaw, type ServerRequest, type ServerResponse } from '../../protocol/http-exchange.js';
-import { findFragment } from '../archived/get-media-for-fragment-list.js';
 import { ERROR_TYPE_SUFFIX } from '../errors.js';
 import { FragmentGoneError } from '../media/media-output.js';
 import { DASH_MANIFEST, DASH_PATH, dashManifest } from './dash.js';
@@ -124,7 +123,7 @@ async function serve(runtime: PlaybackRuntime, req: ServerRequest, res: ServerRe
       if (ts !== (session.container === 'MPEG_TS')) throw invalidArgument(parameterInvalid('SessionToken'));
       const number = fragmentNumber();
       const track = ts ? 1 : trackNumber(true);
-      const fragment = await findFragment(media.fragments, logs, number, horizon);
+      const fragment = await media.find(logs, number, horizon);
       if (!fragment) throw fragmentNotFound();
       if (ts) return send(res, CONTENT_TYPES.ts, await media.tsSegment(logs, fragment, horizon));
       const pieces = await media.mediaSegment(logs, fragment, track, horizon);
