@@ -17,6 +17,11 @@ export function avMkv(seconds: number, options: { audio?: boolean; profile?: str
   ]);
 }
 
+/** H.265 video 25 fps, a keyframe every second, no B-frames (VIDEO-SPEC §6 recipe). */
+export function hevcMkv(seconds: number): Buffer {
+  return ffmpegMkv(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-t', String(seconds), '-c:v', 'libx265', '-pix_fmt', 'yuv420p', '-x265-params', 'keyint=25:min-keyint=25:scenecut=0:bframes=0:log-level=error']);
+}
+
 /** H.264 Baseline video with a keyframe every `gop` frames (gop 1: every frame a fragment). */
 export function avMkvWithGop(seconds: number, gop: number): Buffer {
   return ffmpegMkv(['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-t', String(seconds), '-c:v', 'libx264', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-bf', '0']);

@@ -10,7 +10,7 @@ import {
   GetClipCommand, GetDASHStreamingSessionURLCommand, GetHLSStreamingSessionURLCommand, KinesisVideoArchivedMediaClient, ListFragmentsCommand,
 } from '@aws-sdk/client-kinesis-video-archived-media';
 import { startTestServer, type TestServer } from './helpers.js';
-import { avMkv, decodeFrames, probe, putMedia, readMedia } from './video-playback-fixture.js';
+import { avMkv, decodeFrames, hevcMkv, probe, putMedia, readMedia } from './video-playback-fixture.js';
 import type { Media } from './video-producer.js';
 
 /**
@@ -284,4 +284,57 @@ test('GetClip: one non-fragmented MP4 of the range, read by ffprobe with every f
   const partFile = join(tmp, 'part.mp4');
   writeFileSync(partFile, Buffer.from(await part.Payload!.transformToByteArray()));
   assert.equal((await decodeFrames(partFile, 'v')).frames, 50);
+});
+
+/** Every player path over one stream: HLS fMP4, HLS TS, DASH and GetClip, each decoded with `frames` video frames. */
+async function playsEverywhere(stream: string, from: number, frames: number, codec: string) {
+  const selector = range(from - 1000, from + 60_000);
+  const fmp4 = (await archived.send(new GetHLSStreamingSessionURLCommand({ StreamName: stream, PlaybackMode: 'ON_DEMAND', HLSFragmentSelector: selector }))).HLSStreamingSessionURL!;
+  const ts = (await archived.send(new GetHLSStreamingSessionURLCommand({ StreamName: stream, PlaybackMode: 'ON_DEMAND', ContainerFormat: 'MPEG_TS', HLSFragmentSelector: selector }))).HLSStreamingSessionURL!;
+  const dash = (await archived.send(new GetDASHStreamingSessionURLCommand({ StreamName: stream, PlaybackMode: 'ON_DEMAND', DASHFragmentSelector: selector }))).DASHStreamingSessionURL!;
+  const clip = await archived.send(new GetClipCommand({ StreamName: stream, ClipFragmentSelector: selector }));
+  const file = join(tmp, `${stream}.mp4`);
+  writeFileSync(file, Buffer.from(await clip.Payload!.transformToByteArray()));
+  for (const input of [fmp4, ts, dash, file]) {
+    const probed = await probe(input);
+    const video = probed.streams.find((s) => s.codec_type === 'video')!;
+    assert.deepEqual([video.codec_name, Number(video.nb_read_frames)], [codec, frames], input);
+    const decoded = await decodeFrames(input, 'v');
+    assert.equal(decoded.frames, frames, input);
+  }
+  return { fmp4, ts, dash, file };
+}
+
+test('H.265: hvcC sample entries, Annex-B with VPS/SPS/PPS in TS; every path decodes every frame', needsFfmpeg, async () => {
+  await kvs.send(new CreateStreamCommand({ StreamName: 'hevc', DataRetentionInHours: 1 }));
+  const from = Date.now() - 40_000;
+  const hevc = await readMedia(hevcMkv(3));
+  assert.equal(hevc.tracks[0].codecId, 'V_MPEGH/ISO/HEVC');
+  await putMedia(endpoint, 'hevc', hevc, from / 1000);
+  const { fmp4 } = await playsEverywhere('hevc', from, 75, 'hevc');
+  assert.match(await text(fmp4), /CODECS="hvc1\.1\.6\.L\d+\.[0-9a-f.]+"/);
+});
+
+test('H.264 High with B-frames: composition offsets in fMP4/MP4 and PTS/DTS in TS keep every frame', needsFfmpeg, async () => {
+  await kvs.send(new CreateStreamCommand({ StreamName: 'high', DataRetentionInHours: 1 }));
+  const from = Date.now() - 40_000;
+  const high = await readMedia(avMkv(3, { profile: 'high', bframes: 2 }));
+  // The input really reorders frames: some block's time is before its predecessor's.
+  assert.ok(high.frames.some((f, k) => k > 0 && f.ms < high.frames[k - 1].ms));
+  await putMedia(endpoint, 'high', high, from / 1000);
+  const { fmp4 } = await playsEverywhere('high', from, 75, 'h264');
+  assert.match(await text(fmp4), /CODECS="avc1\.6400[0-9a-f]{2}"/);
+});
+
+test('DASH LIVE: a dynamic manifest over the newest fragments', needsFfmpeg, async () => {
+  // LIVE needs a fragment that arrived in the last 30 s.
+  await kvs.send(new CreateStreamCommand({ StreamName: 'dashlive', DataRetentionInHours: 1 }));
+  await putMedia(endpoint, 'dashlive', await readMedia(avMkv(3, { audio: true })), Date.now() / 1000 - 3);
+  const { DASHStreamingSessionURL: url } = await archived.send(new GetDASHStreamingSessionURLCommand({ StreamName: 'dashlive', MaxManifestFragmentResults: 2 }));
+  const mpd = await text(url!);
+  assert.match(mpd, /<MPD [^>]*type="dynamic"[^>]*minimumUpdatePeriod="PT1S"/);
+  const fragments = await listed('dashlive');
+  const urls = [...mpd.matchAll(/FragmentNumber=(\d+)&amp;SessionToken=[^&]+&amp;TrackNumber=1"/g)].map((m) => m[1]);
+  assert.deepEqual(urls, fragments.slice(-2).map((f) => f.FragmentNumber));
+  assert.ok(!mpd.includes('kvs:fn'));
 });
