@@ -1,4 +1,5 @@
 import { AwsError } from '../../protocol/errors.js';
+import { CLIENT_LIMIT_EXCEEDED } from '../errors.js';
 import { InvalidCodecPrivateError, MissingCodecPrivateError, UnsupportedCodecError } from './codecs.js';
 import { FragmentGoneError } from '../media/media-output.js';
 import { MediaFormatError } from './matroska.js';
@@ -61,3 +62,6 @@ export function mediaError(error: unknown): unknown {
   if (error instanceof FragmentGoneError) return fragmentNotFound();
   return error;
 }
+
+/** Over a playback TPS or the stream's quota points (--enforce-limits): the control plane's throttling text (AWS's here UNVERIFIED). */
+export const clientLimitExceeded = () => new AwsError('ClientLimitExceededException', CLIENT_LIMIT_EXCEEDED);

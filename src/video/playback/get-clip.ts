@@ -3,7 +3,7 @@ import type { VideoRequestContext } from '../context.js';
 import { noDataRetention } from '../errors.js';
 import { FragmentGoneError } from '../media/media-output.js';
 import type { StoredFragment, StreamLogs } from '../media/fragment-store.js';
-import { invalidArgument, mediaError, noFragments, RANGE_TOO_LONG, START_AFTER_END } from './errors.js';
+import { clientLimitExceeded, invalidArgument, mediaError, noFragments, RANGE_TOO_LONG, START_AFTER_END } from './errors.js';
 import { ftyp, mdatHeader, movieBox, type SampleTables } from './mp4.js';
 import type { PlaybackRuntime } from './runtime.js';
 import { fragmentsInRange } from './selection.js';
@@ -44,6 +44,8 @@ export async function getClip(runtime: PlaybackRuntime, input: Input, context: V
   let bytes = 0;
   const kept = list.findIndex((f) => (bytes += f.size) > CLIP_MAX_BYTES);
   if (kept > 0) list = list.slice(0, kept);
+  // One media point per fragment in the clip (--enforce-limits; §1 fact 15).
+  if (!runtime.spend(stream.StreamARN, 'media', list.length)) throw clientLimitExceeded();
   const tracks = await runtime.sessionTracks(logs, list);
 
   // Pass 1: sample tables.

@@ -5,7 +5,7 @@ import { ERROR_TYPE_SUFFIX } from '../errors.js';
 import { FragmentGoneError } from '../media/media-output.js';
 import { DASH_MANIFEST, DASH_PATH, dashManifest } from './dash.js';
 import {
-  fragmentNotFound, invalidArgument, mediaError, noFragments, notAuthorized, parameterInvalid, SESSION_TOKEN_EXPIRED, SESSION_TOKEN_INVALID,
+  clientLimitExceeded, fragmentNotFound, invalidArgument, mediaError, noFragments, notAuthorized, parameterInvalid, SESSION_TOKEN_EXPIRED, SESSION_TOKEN_INVALID,
   TRACK_NOT_IN_SESSION,
 } from './errors.js';
 import {
@@ -31,8 +31,6 @@ export const CONTENT_TYPES = {
 /** Playback endpoint quotas per session (§5.4 "Sessions"), enforced with --enforce-limits. */
 export const PLAYLIST_TPS = 5;
 export const FRAGMENT_TPS = 20;
-/** UNVERIFIED text: a playback URL called over its per-session TPS. */
-export const PLAYBACK_RATE_EXCEEDED = 'Kinesis Video Streams has throttled the request because you have exceeded the limit of allowed client calls. Try making the call later.';
 
 const RESOURCES = new Set([
   `${HLS_PATH}${MASTER_PLAYLIST}`, `${HLS_PATH}${MEDIA_PLAYLIST}`, `${HLS_PATH}${INIT_FRAGMENT}`, `${HLS_PATH}${MEDIA_FRAGMENT}`, `${HLS_PATH}${TS_FRAGMENT}`,
@@ -73,7 +71,7 @@ async function serve(runtime: PlaybackRuntime, req: ServerRequest, res: ServerRe
   const resource = path.slice(protocolPath.length);
   const fragmentRequest = resource === MEDIA_FRAGMENT || resource === TS_FRAGMENT || resource === INIT_FRAGMENT;
   if (runtime.enforceLimits && !runtime.admit(token.slice(-24), fragmentRequest ? 'fragment' : 'playlist', fragmentRequest ? FRAGMENT_TPS : PLAYLIST_TPS)) {
-    throw new AwsError('ClientLimitExceededException', PLAYBACK_RATE_EXCEEDED);
+    throw clientLimitExceeded();
   }
   const { logs, horizon } = await runtime.stream(session.account, session.region, session.streamArn);
   const media = runtime.media;
@@ -98,6 +96,8 @@ async function serve(runtime: PlaybackRuntime, req: ServerRequest, res: ServerRe
       if ((resource === DASH_MANIFEST) !== (session.protocol === 'dash')) throw notAuthorized(SESSION_TOKEN_INVALID);
       const selection = await select(media.fragments, logs, session, horizon);
       if (selection.fragments.length === 0) throw noFragments();
+      // A listing costs a metadata point per fragment listed (UNVERIFIED: the quotas page prices ListFragments so).
+      if (!runtime.spend(session.streamArn, 'metadata', selection.fragments.length)) throw clientLimitExceeded();
       const summary = resource === MEDIA_PLAYLIST ? undefined : await runtime.summary(logs, selection.fragments, horizon);
       if (resource === MASTER_PLAYLIST) return send(res, CONTENT_TYPES.m3u8, masterPlaylist(session, token, summary!));
       if (resource === DASH_MANIFEST) return send(res, CONTENT_TYPES.mpd, dashManifest(session, token, selection, summary!));
@@ -123,6 +123,8 @@ async function serve(runtime: PlaybackRuntime, req: ServerRequest, res: ServerRe
       if (ts !== (session.container === 'MPEG_TS')) throw invalidArgument(parameterInvalid('SessionToken'));
       const number = fragmentNumber();
       const track = ts ? 1 : trackNumber(true);
+      // A fragment served costs one media point (§5.2's pricing of GetMediaForFragmentList).
+      if (!runtime.spend(session.streamArn, 'media', 1)) throw clientLimitExceeded();
       const fragment = await media.find(logs, number, horizon);
       if (!fragment) throw fragmentNotFound();
       if (ts) return send(res, CONTENT_TYPES.ts, await media.tsSegment(logs, fragment, horizon));

@@ -10,6 +10,10 @@ import type { StreamSummary } from './hls.js';
 import { timeline } from './selection.js';
 import { SessionKeys } from './session-token.js';
 
+/** Archived-media quota points per stream and second (§1 fact 15). */
+export const METADATA_POINTS_PER_SECOND = 10_000;
+export const MEDIA_POINTS_PER_SECOND = 500;
+
 /** What the playback side shares on one node: nothing authoritative (sessions live in their tokens, media in the store). */
 export class PlaybackRuntime {
   readonly media: PlaybackMedia;
@@ -27,18 +31,28 @@ export class PlaybackRuntime {
   }
 
   /** Whether another request of `kind` on the session fits in `perSecond`. */
-  admit(sessionKey: string, kind: string, perSecond: number, now = Date.now()): boolean {
+  admit(sessionKey: string, kind: string, perSecond: number, now = Date.now(), cost = 1): boolean {
     const second = Math.floor(now / 1000);
     const key = `${sessionKey}:${kind}`;
-    const entry = this.rates.get(key);
+    let entry = this.rates.get(key);
     if (!entry || entry.second !== second) {
       if (this.rates.size > 10_000) for (const [k, v] of this.rates) if (v.second !== second) this.rates.delete(k);
-      this.rates.set(key, { second, count: 1 });
-      return true;
+      entry = { second, count: 0 };
+      this.rates.set(key, entry);
     }
-    if (entry.count >= perSecond) return false;
-    entry.count++;
+    if (entry.count + cost > perSecond && entry.count > 0) return false;
+    entry.count += cost;
     return true;
+  }
+
+  /**
+   * Archived-media quota points per stream (§1 fact 15, current quotas): 10,000 metadata and 500
+   * media points a second, on this node (like the other --enforce-limits rates). False when the
+   * points are not there; nothing is spent then.
+   */
+  spend(streamArn: string, pool: 'metadata' | 'media', points: number, now = Date.now()): boolean {
+    if (!this.enforceLimits) return true;
+    return this.admit(`${streamArn}:${pool}`, 'points', pool === 'media' ? MEDIA_POINTS_PER_SECOND : METADATA_POINTS_PER_SECOND, now, points);
   }
 
   /** A playable stream by ARN (a session's stream may have been deleted meanwhile). */
