@@ -3,7 +3,7 @@ import { FragmentGoneError } from '../media/media-output.js';
 import type { FragmentStore, StoredFragment, StreamLogs } from '../media/fragment-store.js';
 import { playbackTracks, type PlaybackTrack } from './codecs.js';
 import { readUint, vintLength } from '../mkv/reader.js';
-import { parseClusterFrames, parseHeader, type Frame } from './matroska.js';
+import { ChunkedBytes, parseClusterFrames, parseHeader, type Frame } from './matroska.js';
 import { initSegment, mdatHeader, movieFragment } from './mp4.js';
 import { tsSegment } from './mpegts.js';
 import { trackRun, type TrackRun } from './timing.js';
@@ -66,8 +66,8 @@ export class PlaybackMedia {
     return undefined;
   }
 
-  /** The fragment's Cluster bytes, whole (fragments are read one at a time; ≤ 50 MB by the ingest's limit). */
-  async clusterBytes(logs: StreamLogs, fragment: StoredFragment): Promise<Buffer> {
+  /** The fragment's Cluster bytes as stored, chunk by chunk (fragments are read one at a time; ≤ 50 MB by the ingest's limit). */
+  async clusterBytes(logs: StreamLogs, fragment: StoredFragment): Promise<ChunkedBytes> {
     const parts: Buffer[] = [];
     const media = this.fragments.media(logs, fragment);
     for (;;) {
@@ -78,7 +78,7 @@ export class PlaybackMedia {
       }
       parts.push(next.value);
     }
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return new ChunkedBytes(parts);
   }
 
   async frames(logs: StreamLogs, fragment: StoredFragment, timecodeScaleNs: number): Promise<Frame[]> {

@@ -112,43 +112,90 @@ export interface Frame {
 }
 
 /**
+ * A fragment's Cluster bytes as the store holds them: consecutive chunks. Frames inside one chunk
+ * are slices of it; only a frame that straddles two chunks is copied.
+ */
+export class ChunkedBytes {
+  readonly length: number;
+  private readonly starts: number[] = [];
+
+  constructor(private readonly chunks: Buffer[]) {
+    let at = 0;
+    for (const chunk of chunks) {
+      this.starts.push(at);
+      at += chunk.length;
+    }
+    this.length = at;
+  }
+
+  private chunkOf(offset: number): number {
+    let k = this.chunks.length - 1;
+    while (k > 0 && this.starts[k] > offset) k--;
+    return k;
+  }
+
+  at(offset: number): number {
+    const k = this.chunkOf(offset);
+    return this.chunks[k][offset - this.starts[k]];
+  }
+
+  slice(from: number, to: number): Buffer {
+    const k = this.chunkOf(from);
+    const local = from - this.starts[k];
+    if (to - this.starts[k] <= this.chunks[k].length) return this.chunks[k].subarray(local, to - this.starts[k]);
+    const out = Buffer.allocUnsafe(to - from);
+    let written = 0;
+    for (let c = k; written < out.length; c++) {
+      const begin = c === k ? local : 0;
+      written += this.chunks[c].copy(out, written, begin, Math.min(this.chunks[c].length, begin + out.length - written));
+    }
+    return out;
+  }
+}
+
+/**
  * The frames of a fragment: its stored Cluster children (Timecode, SimpleBlocks, BlockGroups…).
  * Laced blocks (which video producers do not write) are refused as invalid frames.
  */
-export function parseClusterFrames(cluster: Buffer, timecodeScaleNs: number): Frame[] {
+export function parseClusterFrames(cluster: Buffer | ChunkedBytes, timecodeScaleNs: number): Frame[] {
+  const bytes = Buffer.isBuffer(cluster) ? new ChunkedBytes([cluster]) : cluster;
   const frames: Frame[] = [];
   const msPerTick = timecodeScaleNs / 1e6;
-  const walk = (buffer: Buffer, start: number, end: number, inGroup: { keyframe: boolean; block?: Frame } | undefined) => {
+  const uint = (at: number, length: number) => {
+    let value = 0;
+    for (let k = 0; k < length; k++) value = value * 256 + bytes.at(at + k);
+    return value;
+  };
+  const walk = (start: number, end: number, inGroup: { keyframe: boolean; block?: Frame } | undefined) => {
     let i = start;
     while (i < end) {
-      const idLength = vintLength(buffer[i]);
-      if (idLength === 0 || idLength > 4) throw new MediaFormatError('invalid element in a fragment');
-      let id = 0;
-      for (let k = 0; k < idLength; k++) id = id * 256 + buffer[i + k];
-      const sizeLength = vintLength(buffer[i + idLength]);
+      const idLength = vintLength(bytes.at(i));
+      if (idLength === 0 || idLength > 4 || i + idLength >= end) throw new MediaFormatError('invalid element in a fragment');
+      const id = uint(i, idLength);
+      const sizeLength = vintLength(bytes.at(i + idLength));
       if (sizeLength === 0 || sizeLength > 8) throw new MediaFormatError('invalid element size in a fragment');
-      const size = readUint(buffer, i + idLength, sizeLength) - (0x80 >> (sizeLength - 1)) * 256 ** (sizeLength - 1);
+      const size = uint(i + idLength, sizeLength) - (0x80 >> (sizeLength - 1)) * 256 ** (sizeLength - 1);
       const body = i + idLength + sizeLength;
       if (body + size > end) throw new MediaFormatError('an element overruns its fragment');
       if (id === SIMPLE_BLOCK_ID || id === BLOCK_ID) {
-        const trackLength = vintLength(buffer[body]);
+        const trackLength = vintLength(bytes.at(body));
         if (trackLength === 0 || trackLength > 8 || size < trackLength + 3) throw new MediaFormatError('invalid block header');
-        let track = buffer[body] & (0xff >> trackLength);
-        for (let k = 1; k < trackLength; k++) track = track * 256 + buffer[body + k];
-        const relative = buffer.readInt16BE(body + trackLength);
-        const flags = buffer[body + trackLength + 2];
+        const track = uint(body, trackLength) - (0x80 >> (trackLength - 1)) * 256 ** (trackLength - 1);
+        const raw = uint(body + trackLength, 2);
+        const relative = raw >= 0x8000 ? raw - 0x10000 : raw;
+        const flags = bytes.at(body + trackLength + 2);
         if (flags & 0x06) throw new MediaFormatError('laced blocks are not supported');
         const frame: Frame = {
           track,
           relativeMs: relative * msPerTick,
           keyframe: id === SIMPLE_BLOCK_ID ? (flags & 0x80) !== 0 : true,
-          data: buffer.subarray(body + trackLength + 3, body + size),
+          data: bytes.slice(body + trackLength + 3, body + size),
         };
         if (inGroup) inGroup.block = frame;
         else frames.push(frame);
       } else if (id === BLOCK_GROUP_ID) {
         const group: { keyframe: boolean; block?: Frame } = { keyframe: true };
-        walk(buffer, body, body + size, group);
+        walk(body, body + size, group);
         if (group.block) frames.push({ ...group.block, keyframe: group.keyframe });
       } else if (id === REFERENCE_BLOCK_ID && inGroup) {
         inGroup.keyframe = false;
@@ -156,6 +203,6 @@ export function parseClusterFrames(cluster: Buffer, timecodeScaleNs: number): Fr
       i = body + size;
     }
   };
-  walk(cluster, 0, cluster.length, undefined);
+  walk(0, bytes.length, undefined);
   return frames;
 }
