@@ -92,6 +92,9 @@ export class PlaybackMedia {
   async find(logs: StreamLogs, number: string, horizon: number): Promise<StoredFragment | undefined> {
     const parts = decodeFragmentNumber(number);
     if (!parts) return undefined;
+    // The ingest numbers fragments from the log's tip, so the embedded seq is usually the record's index.
+    const guess = (await this.fragments.readFragments(logs, parts.seq, horizon, 1)).fragments[0];
+    if (guess?.fn === number) return guess;
     let index = await this.fragments.indexAtTime(logs, parts.serverMs);
     for (;;) {
       const { fragments, nextIndex } = await this.fragments.readFragments(logs, index, horizon, FIND_BATCH);
