@@ -141,9 +141,10 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
     const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME, ANALYTICS_SIGNING_NAME];
     const restServices: HttpService[] = [
+      // Before S3: S3 claims every anonymous path-style GET, the video playback URLs are exact paths.
+      await createVideoService(video, authenticator, createVideoMediaRoutes(video)),
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
-      await createVideoService(video, authenticator, createVideoMediaRoutes(video)),
       metrics.cloudwatch,
     ];
     const served = () => [...jsonSigningNames, ...restServices.flatMap((s) => s.signingNames)];

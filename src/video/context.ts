@@ -41,6 +41,11 @@ export interface VideoMediaRoutes {
   operations: Record<string, (input: any, context: VideoRequestContext) => Promise<Record<string, unknown> | undefined>>;
   /** `POST /putMedia` (in no model): the request is handed over unread, the response is its to write. */
   putMedia(req: ServerRequest, res: ServerResponse, context: VideoRequestContext): Promise<void>;
+  /**
+   * Unsigned GETs a player makes (HLS/DASH playback URLs, issue 17): the paths claimed, and their
+   * handler; a signed GET on a claimed path comes here too.
+   */
+  playback?: { claims(path: string): boolean; handle(req: ServerRequest, res: ServerResponse): void };
   /** A deleted stream's document, before it is removed: drop its fragments. */
   onStreamDeleted(stream: VideoStreamDoc): Promise<void>;
   /**

@@ -95,9 +95,13 @@ export async function createVideoService(video: VideoContext, sharedAuthenticato
     { bodyIdleTimeoutMs: video.config.bodyTimeoutMs },
   );
 
+  const playback = media?.playback;
   return {
     signingNames: [VIDEO_SIGNING_NAME],
+    // Players do not sign playback URLs (issue 17): the router offers them here.
+    ...(playback ? { claimsAnonymous: (req: ServerRequest) => req.method === 'GET' && playback.claims(pathOf(req)) } : {}),
     handle(req, res) {
+      if (playback && req.method === 'GET' && playback.claims(pathOf(req))) return playback.handle(req, res);
       if (media && req.method === 'POST' && pathOf(req) === PUT_MEDIA_PATH) {
         putMedia(video, authenticator, media, req, res).catch((err) => {
           video.log.error({ err }, 'unhandled error while answering PutMedia');

@@ -8,16 +8,20 @@ import { getMedia } from './get-media.js';
 import { putMedia } from './put-media.js';
 import { putMediaAuthenticator } from './put-media-auth.js';
 import { MediaRuntime } from './runtime.js';
+import { createPlaybackRoutes } from '../playback/playback-routes.js';
 
 /**
  * The media side of Kinesis Video Streams (issue 16 §2–§7) as the service shell takes it
  * (context.ts VideoMediaRoutes): PutMedia's raw route, GetMedia, ListFragments and
  * GetMediaForFragmentList, and what a deleted stream leaves behind.
  */
-export function createVideoMediaRoutes(video: Pick<VideoContext, 'store' | 'config'>): VideoMediaRoutes {
+export function createVideoMediaRoutes(video: Pick<VideoContext, 'store' | 'config' | 'streams' | 'log'>): VideoMediaRoutes {
   const runtime = new MediaRuntime(video.store, video.config.enforceLimits);
+  const playback = createPlaybackRoutes(video, runtime);
   return {
+    playback: playback.playback,
     operations: {
+      ...playback.operations,
       GetMedia: (input, context) => getMedia(runtime, input, context),
       ListFragments: (input, context) => listFragments(runtime, input, context),
       GetMediaForFragmentList: (input, context) => getMediaForFragmentList(runtime, input, context),
