@@ -44,7 +44,7 @@ function colourVideo(size = '640x360', profile = 'baseline'): Buffer {
 }
 
 /** PutMedia of a whole producer stream; resolves with the acks. */
-function putMedia(stream: string, pieces: Buffer[], startMs = PRODUCER_START): Promise<Array<{ EventType: string }>> {
+function putMedia(stream: string, pieces: Buffer[], startMs = PRODUCER_START, gapMs = 0): Promise<Array<{ EventType: string }>> {
   return new Promise((resolve, reject) => {
     const url = new URL(`${server.endpoint}/putMedia`);
     const req = http.request({
@@ -60,8 +60,13 @@ function putMedia(stream: string, pieces: Buffer[], startMs = PRODUCER_START): P
       res.on('end', () => resolve(body.split('\n').filter(Boolean).map((l) => JSON.parse(l))));
     });
     req.on('error', reject);
-    for (const piece of pieces) req.write(piece);
-    req.end();
+    void (async () => {
+      for (const piece of pieces) {
+        req.write(piece);
+        if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+      }
+      req.end();
+    })();
   });
 }
 
@@ -188,10 +193,13 @@ test('paging: MaxResults pages with a NextToken; the page size is at most 25', n
 });
 
 test('SERVER_TIMESTAMP selects by the fragments\' server timestamps', needsFfmpeg, async () => {
-  const { Fragments } = await archived.send(new ListFragmentsCommand({ StreamName: 'colours' }));
+  // Paced, so that each fragment has server time of its own.
+  await createStream('paced');
+  await putMedia('paced', producerStream(media), PRODUCER_START, 150);
+  const { Fragments } = await archived.send(new ListFragmentsCommand({ StreamName: 'paced' }));
   const sorted = Fragments!.sort((a, b) => a.ServerTimestamp!.getTime() - b.ServerTimestamp!.getTime());
   const third = sorted[2].ServerTimestamp!;
-  const { Images } = await images({ ImageSelectorType: 'SERVER_TIMESTAMP', StartTimestamp: third, EndTimestamp: third });
+  const { Images } = await images({ StreamName: 'paced', ImageSelectorType: 'SERVER_TIMESTAMP', StartTimestamp: third, EndTimestamp: third });
   assert.equal(Images!.length, 1);
   assertColour(await centre(Images![0].ImageContent!), BLUE, 'third fragment');
 });

@@ -90,13 +90,13 @@ export async function getImages(runtime: MediaRuntime, maker: ImageMaker, input:
   const fragments = await spanningFragments(runtime, logs, byServer, instants[0], instants[instants.length - 1], retentionHorizon(stream));
   const startOf = (f: StoredFragment) => (byServer ? f.st : f.pt);
 
-  // Instant → fragment (the latest-starting one whose frames span it).
+  // Instant → fragment (the latest-starting one whose frames span it; on a tie the earlier one in the log).
   const images: Image[] = instants.map((t) => ({ TimeStamp: new Date(t) }));
   const fragmentOf = instants.map((t) => {
     let best: StoredFragment | undefined;
     for (const f of fragments) {
       const start = startOf(f);
-      if (start <= t && t <= start + f.len + FRAME_SPAN_TOLERANCE_MS && (!best || start >= startOf(best))) best = f;
+      if (start <= t && t <= start + f.len + FRAME_SPAN_TOLERANCE_MS && (!best || start > startOf(best))) best = f;
     }
     return best;
   });
