@@ -27,6 +27,7 @@ import { createLambdaService } from './lambda/service.js';
 import { startVideoLifecycleSweep } from './video/background.js';
 import { createVideoContext, createVideoService } from './video/service.js';
 import { createVideoMediaRoutes } from './video/media/routes.js';
+import { createSignaling, withSignaling, type Signaling } from './video/signaling/signaling.js';
 import { openObjectStore } from './objects/open.js';
 import type { ObjectStore } from './objects/object-store.js';
 import { createS3Service } from './s3/service.js';
@@ -119,6 +120,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let endpoint = '';
   let metrics: Metrics;
   let certificateFile: string | undefined;
+  let signaling: Signaling;
   try {
     functions = await openFunctionInvoker(config, log);
     opened.push(() => functions.close());
@@ -142,7 +144,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME, ANALYTICS_SIGNING_NAME];
     const restServices: HttpService[] = [
       // Before S3: S3 claims every anonymous path-style GET, the video playback URLs are exact paths.
-      await createVideoService(video, authenticator, createVideoMediaRoutes(video)),
+      await createVideoService(video, authenticator, withSignaling(createVideoMediaRoutes(video), (signaling = createSignaling(video, authenticator)))),
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
       metrics.cloudwatch,
@@ -178,6 +180,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
         port: config.port,
         headersTimeoutMs: config.headersTimeoutMs,
         connections: metrics.counters.connections,
+        upgrade: signaling.upgrade,
         tls,
       },
       createRouter({
@@ -219,6 +222,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
         drained: () => {
           void endSubscriptions(kinesis);
           webConsole.close();
+          signaling.close();
         },
       });
       if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');

@@ -3,6 +3,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /**
  * One TCP port for every way clients speak to Kinesis (KINESIS-SPEC §1.1, §9 item 1):
@@ -23,6 +24,8 @@ export interface ListenOptions {
   /** How long a connection may take to send its first bytes or a request's headers. */
   headersTimeoutMs?: number;
   /** Told of connections as HTTP/1.1 or HTTP/2 takes them and as they close (metrics/connections.ts). */
+  /** HTTP/1.1 `Upgrade` requests (WebSockets: video/signaling/relay.ts); without it they are refused. */
+  upgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
   connections?: { opened(protocol: 'h1' | 'h2c' | 'tls-h1' | 'tls-h2'): void; closed(protocol: 'h1' | 'h2c' | 'tls-h1' | 'tls-h2'): void };
 }
 
@@ -75,6 +78,7 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
   // Node enforces headersTimeout from a checker it starts on 'listening'; this server never listens
   // itself (the front hands it sockets), so start the checker here or slow clients are never cut.
   h1.emit('listening');
+  if (options.upgrade) h1.on('upgrade', options.upgrade);
   // HTTP/1.1 connections, each with the response it is answering (HTTP/1.1 answers one request at
   // a time), so that a shutdown can close the idle ones at once and the busy ones as soon as their
   // response is sent. Only a shutdown listens for the end of a response: a listener per request

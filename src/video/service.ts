@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import controlModel from '../model/kinesisvideo-2017-09-30.json' with { type: 'json' };
 import mediaModel from '../model/kinesis-video-media-2017-09-30.json' with { type: 'json' };
 import archivedModel from '../model/kinesis-video-archived-media-2017-09-30.json' with { type: 'json' };
+import signalingModel from '../model/kinesis-video-signaling-2019-12-04.json' with { type: 'json' };
 import type { ServiceModel } from '../model/service-model.js';
 import { ModelValidator } from '../model/validate.js';
 import { readCredentials } from '../protocol/auth.js';
@@ -25,6 +26,8 @@ export type { Operation, VideoContext, VideoMediaRoutes, VideoRequestContext } f
 export const VIDEO_CONTROL_MODEL = controlModel as unknown as RestJsonModel;
 export const VIDEO_MEDIA_MODEL = mediaModel as unknown as RestJsonModel;
 export const VIDEO_ARCHIVED_MEDIA_MODEL = archivedModel as unknown as RestJsonModel;
+/** WebRTC signaling's REST side (GetIceServerConfig, SendAlexaOfferToMaster), also signed as `kinesisvideo`. */
+export const VIDEO_SIGNALING_MODEL = signalingModel as unknown as RestJsonModel;
 /** §1 fact 1: all three APIs sign as `kinesisvideo`. */
 export const VIDEO_SIGNING_NAME = 'kinesisvideo';
 /** §1 fact 2: PutMedia is in no model; clients POST the MKV body here. */
@@ -35,6 +38,7 @@ const STRUCTURE_PACKAGES = new Map<RestJsonModel, string>([
   [VIDEO_CONTROL_MODEL, 'com.amazonaws.kinesisvideo.v20170930'],
   [VIDEO_MEDIA_MODEL, 'com.amazonaws.kinesisvideomedia.v20170930'],
   [VIDEO_ARCHIVED_MEDIA_MODEL, 'com.amazonaws.kinesisvideoarchivedmedia.v20170930'],
+  [VIDEO_SIGNALING_MODEL, 'com.amazonaws.kinesisvideosignalingchannels.v20191204'],
 ]);
 
 /** The Video domain over a store: built once per process and shared by the service, the media side and the sweep. */
@@ -71,7 +75,7 @@ export async function createVideoService(video: VideoContext, sharedAuthenticato
   const authenticator = videoAuthenticator(sharedAuthenticator);
   const control = await loadOperations();
   const mediaOperations = media?.operations ?? {};
-  const models = [VIDEO_CONTROL_MODEL, served(VIDEO_MEDIA_MODEL, Object.keys(mediaOperations)), served(VIDEO_ARCHIVED_MEDIA_MODEL, Object.keys(mediaOperations))];
+  const models = [VIDEO_CONTROL_MODEL, served(VIDEO_MEDIA_MODEL, Object.keys(mediaOperations)), served(VIDEO_ARCHIVED_MEDIA_MODEL, Object.keys(mediaOperations)), served(VIDEO_SIGNALING_MODEL, Object.keys(mediaOperations))];
   const validatorOf = new Map(models.map((model) => [model, new ModelValidator(model as unknown as ServiceModel, STRUCTURE_PACKAGES.get(originalOf(model))!)]));
   if (media) video.streams.whenPurged((stream) => media.onStreamDeleted(stream));
   const rates = new ControlRates(video.config.enforceLimits);

@@ -2,6 +2,8 @@ import type { VideoContext, VideoMediaRoutes } from '../context.js';
 import type { VideoStreamDoc } from '../domain/video-stream.js';
 import { getMediaForFragmentList } from '../archived/get-media-for-fragment-list.js';
 import { listFragments } from '../archived/list-fragments.js';
+import { getImages } from '../images/get-images.js';
+import { ImageMaker } from '../images/image-maker.js';
 import { connectionKey } from './connections.js';
 import { streamLogs } from './fragment-store.js';
 import { getMedia } from './get-media.js';
@@ -18,6 +20,7 @@ import { createPlaybackRoutes } from '../playback/playback-routes.js';
 export function createVideoMediaRoutes(video: Pick<VideoContext, 'store' | 'config' | 'streams' | 'log'>): VideoMediaRoutes {
   const runtime = new MediaRuntime(video.store, video.config.enforceLimits);
   const playback = createPlaybackRoutes(video, runtime);
+  let images: ImageMaker | undefined;
   return {
     playback: playback.playback,
     operations: {
@@ -25,6 +28,7 @@ export function createVideoMediaRoutes(video: Pick<VideoContext, 'store' | 'conf
       GetMedia: (input, context) => getMedia(runtime, input, context),
       ListFragments: (input, context) => listFragments(runtime, input, context),
       GetMediaForFragmentList: (input, context) => getMediaForFragmentList(runtime, input, context),
+      GetImages: (input, context) => getImages(runtime, (images ??= new ImageMaker(video.config.ffmpeg, context.video.log)), input, context),
     },
     putMedia: (req, res, context) => putMedia(runtime, req, res, context),
     // With --credentials, signatures are checked with PutMedia's own payload-hash rule.
