@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { available, sleep, startTestServer, type TestServer } from './helpers.js';
+import { tumblingSql } from './analytics-run-fixtures.js';
 
 /**
  * Flink SQL applications that really run (issue 15 §3–§5): a tumbling-window aggregate over a Millrace
@@ -37,26 +38,6 @@ after(async () => {
   await server.stop();
 });
 
-/** A tumbling 10 s COUNT/SUM per sensor, from `input` to `output`. */
-export const tumblingSql = (input: string, output: string, initpos = 'TRIM_HORIZON') => `
-CREATE TABLE readings (
-  sensor STRING,
-  temp DOUBLE,
-  ts TIMESTAMP(3),
-  WATERMARK FOR ts AS ts - INTERVAL '0' SECOND
-) WITH ('connector' = 'kinesis', 'stream' = '${input}', 'aws.region' = 'us-east-1', 'scan.stream.initpos' = '${initpos}', 'format' = 'json');
-CREATE TABLE per_window (
-  sensor STRING,
-  window_start TIMESTAMP(3),
-  window_end TIMESTAMP(3),
-  readings BIGINT,
-  total DOUBLE
-) WITH ('connector' = 'kinesis', 'stream' = '${output}', 'aws.region' = 'us-east-1', 'format' = 'json');
-INSERT INTO per_window
-SELECT sensor, window_start, window_end, COUNT(*), SUM(temp)
-FROM TABLE(TUMBLE(TABLE readings, DESCRIPTOR(ts), INTERVAL '10' SECOND))
-GROUP BY sensor, window_start, window_end;
-`;
 
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString().replace('T', ' ').replace('Z', '');
 /** As Flink's JSON format writes a TIMESTAMP(3): no fraction when it is zero. */

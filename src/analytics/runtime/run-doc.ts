@@ -14,6 +14,8 @@ export type RunPhase = 'STARTING' | 'RUNNING' | 'STOPPED' | 'FAILED';
 export interface RunDoc {
   /** A new id per start: checkpoints of an earlier run are never mistaken for this one's. */
   runId: string;
+  /** The StartApplication (or update) operation that began this run. */
+  operationId?: string;
   app: Pick<ApplicationDoc, 'account' | 'region' | 'name' | 'createMillis' | 'versionId'>;
   /** The resolved Flink SQL (application properties substituted) and the configuration before its SETs. */
   script: string;

@@ -75,15 +75,22 @@ export class FlinkSqlRunner implements ApplicationRunner {
       restarts: 0,
     };
     const previous = await this.meta.get<RunDoc>(key);
-    if (previous) {
-      run.term = previous.value.term;
-      await this.remove(key);
+    // The same start completed twice (the lifecycle lease moved mid-way): join the run the other one began.
+    const operationId = doc.pending?.operationId;
+    const joining = previous && operationId !== undefined && previous.value.operationId === operationId && previous.value.desired === 'RUNNING' ? previous.value : undefined;
+    if (joining) run.runId = joining.runId;
+    else {
+      if (previous) {
+        run.term = previous.value.term;
+        await this.remove(key);
+      }
+      run.operationId = operationId;
+      if ((await this.meta.put(key, run, 0)) === undefined) throw new Error(`Application ${doc.name} was started twice at once.`);
+      this.wakeHost();
     }
-    await this.meta.put(key, run, 0);
-    this.wakeHost();
     const settled = await this.waitFor(key, run.runId, (d) => d.phase !== 'STARTING', START_TIMEOUT_MS);
     if (settled?.phase === 'RUNNING') return;
-    await this.remove(key);
+    await this.remove(key, run.runId);
     throw new Error(settled?.error ?? `Application ${doc.name} did not start within ${START_TIMEOUT_MS} ms: no node took its job.`);
   }
 
@@ -105,7 +112,7 @@ export class FlinkSqlRunner implements ApplicationRunner {
       if (!options.snapshot || !stopped.checkpoint) return undefined;
       return await this.keep(app, stopped.checkpoint, options.snapshot);
     } finally {
-      await this.remove(key);
+      await this.remove(key, asked.value.runId);
     }
   }
 
@@ -151,10 +158,10 @@ export class FlinkSqlRunner implements ApplicationRunner {
   }
 
   /** Removes a run document and its last checkpoint (the job's holder stops when it sees it gone). */
-  private async remove(key: string): Promise<void> {
+  private async remove(key: string, runId?: string): Promise<void> {
     for (;;) {
       const current = await this.meta.get<RunDoc>(key);
-      if (!current) return;
+      if (!current || (runId !== undefined && current.value.runId !== runId)) return;
       if (await this.meta.delete(key, current.revision)) {
         if (current.value.checkpoint) await dropBlob(this.meta, current.value.checkpoint);
         return;
