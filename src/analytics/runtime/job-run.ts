@@ -111,6 +111,8 @@ class JobRun {
   private lastCheckpointAt = Date.now();
   private lastDocAt = 0;
   private requested = 0;
+  /** The sink writes in flight (flush()). */
+  private writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: RuntimeDeps,
@@ -171,17 +173,26 @@ class JobRun {
         if (this.doc.desired === 'STOPPED') return this.stop();
       }
       let read = 0;
+      // The next reads overlap the previous batch's sink writes; writes stay in order, one flush at a time.
       for (const reader of this.readers.values()) read += await reader.poll();
       this.job.advance(Date.now());
-      await this.flush();
-      if (!this.started) await this.markRunning();
+      await this.writing;
+      this.writing = this.flush();
+      if (!this.started) {
+        await this.writing;
+        await this.markRunning();
+      }
       const { enabled, intervalMs, minPauseMs } = this.doc.checkpointing;
       const since = Date.now() - this.lastCheckpointAt;
       if (this.requested > 0 || (enabled && since >= intervalMs && since >= minPauseMs)) await this.checkpoint();
-      if (read === 0) await this.waitForRecords();
+      if (read === 0) {
+        await this.writing;
+        await this.waitForRecords();
+      } else await new Promise(setImmediate); // the server's requests and other jobs get their turn between batches
     }
   }
 
+  /** Writes what the sinks hold; a failure surfaces where the job next awaits `writing`. */
   private async flush(): Promise<void> {
     await Promise.all(this.writers.map((w) => w.flush()));
   }
@@ -196,6 +207,7 @@ class JobRun {
 
   /** Saves the job's state and source positions, then commits them as the run's checkpoint under this term. */
   private async checkpoint(): Promise<void> {
+    await this.writing; // what the checkpoint counts as consumed is durable in the sinks first
     const served = this.requested;
     const state: JobCheckpoint = { job: this.job.checkpoint(), positions: Object.fromEntries([...this.readers].map(([name, r]) => [name, r.positions])) };
     const id = (this.checkpointRef?.id ?? 0) + 1;
@@ -215,6 +227,7 @@ class JobRun {
   }
 
   private async stop(): Promise<void> {
+    await this.writing;
     await this.flush();
     await this.checkpoint();
     await updateRun(this.meta, this.key, (d) => (d.term === this.lease.term && d.runId === this.doc.runId ? { ...d, phase: 'STOPPED' } : undefined));

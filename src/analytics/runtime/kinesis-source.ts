@@ -5,6 +5,7 @@ import { decryptRecords } from '../../kinesis/domain/encryption.js';
 import { ShardSequences, closedShardEnd, retentionHorizon } from '../../kinesis/domain/records.js';
 import { formatShardId } from '../../kinesis/domain/shard-id.js';
 import { shardLogName, visibleShards, type ShardMeta, type StreamMeta } from '../../kinesis/domain/stream.js';
+import type { ReadResult } from '../../store/store.js';
 import type { SourceRecord, SourceTable, TableEndpoint } from '../sql/index.js';
 import { JobError } from './job-error.js';
 
@@ -119,7 +120,8 @@ export class KinesisTableReader {
     const at = kinesisNow();
     const visible = visibleShards(this.stream, at);
     const visibleIndexes = new Set(visible.map((s) => s.index));
-    let total = 0;
+    // Every readable shard is read at once (one round trip to the store), then pushed in shard order.
+    const reads: { shard: ShardMeta; id: string; pos: ShardPosition; read: Promise<ReadResult> }[] = [];
     for (const shard of visible) {
       const id = formatShardId(shard.index);
       let pos = this.positions[id];
@@ -132,7 +134,12 @@ export class KinesisTableReader {
         this.source.addShard(id);
       }
       const log = shardLogName(this.stream, shard);
-      const read = await this.kinesis.store.records.read(log, pos.next, { limit: MAX_RECORDS_PER_READ, maxBytes: MAX_BYTES_PER_READ, notBefore: retentionHorizon(this.stream, at) });
+      reads.push({ shard, id, pos, read: this.kinesis.store.records.read(log, pos.next, { limit: MAX_RECORDS_PER_READ, maxBytes: MAX_BYTES_PER_READ, notBefore: retentionHorizon(this.stream, at) }) });
+    }
+    await Promise.allSettled(reads.map((r) => r.read));
+    let total = 0;
+    for (const { shard, id, pos, read: pending } of reads) {
+      const read = await pending;
       if (read.records.length > 0) {
         const records = await decryptRecords(this.kinesis, read.records);
         const batch: SourceRecord[] = new Array(records.length);

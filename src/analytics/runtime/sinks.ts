@@ -18,8 +18,6 @@ import { JobError } from './job-error.js';
  * durably, before the job checkpoints: nothing the checkpoint counts as consumed is lost.
  */
 
-/** Flink's `sink.batch.max-size` default: records per PutRecords call. */
-export const KINESIS_SINK_BATCH_RECORDS = 500;
 /** PutRecordBatch's limit (FIREHOSE-SPEC §5): records per call. */
 export const FIREHOSE_SINK_BATCH_RECORDS = 500;
 
@@ -60,9 +58,9 @@ class KinesisSinkWriter implements SinkWriter {
         `Encountered non-recoverable exception: Stream ${this.endpoint.streamName} under account ${where.account} not found. (sink table ${this.table})`,
       );
     }
-    for (let i = 0; i < entries.length; i += KINESIS_SINK_BATCH_RECORDS) {
-      await appendRecords(this.kinesis, stream, entries.slice(i, i + KINESIS_SINK_BATCH_RECORDS));
-    }
+    // In-process there is no request to size: one append, so that every shard's share is one commit
+    // (Flink's sink has up to `sink.requests.max-inflight` batches in flight; its order across them is not kept either).
+    await appendRecords(this.kinesis, stream, entries);
   }
 }
 
@@ -88,15 +86,19 @@ class FirehoseSinkWriter implements SinkWriter {
       const why = !stream ? `Firehose ${this.deliveryStream} under account ${this.scope.account} not found.` : stream.type === 'KinesisStreamAsSource' ? `Firehose ${this.deliveryStream} reads a Kinesis stream and takes no direct puts.` : `Firehose ${this.deliveryStream} is not ACTIVE.`;
       throw new JobError('org.apache.flink.connector.firehose.sink.KinesisFirehoseException', `Encountered non-recoverable exception: ${why} (sink table ${this.table})`);
     }
+    const log = ingestLogName(stream);
+    const appends: Promise<unknown>[] = [];
     let start = 0;
     while (start < payloads.length) {
       let end = start;
       let bytes = 0;
       while (end < payloads.length && end - start < FIREHOSE_SINK_BATCH_RECORDS && (end === start || bytes + payloads[end].length <= MAX_BATCH_BYTES)) bytes += payloads[end++].length;
-      await this.firehose!.store.records.append(ingestLogName(stream), payloads.slice(start, end).map((data) => ({ partitionKey: '', data })));
-      countIncoming(stream.arn, end - start, bytes);
+      const count = end - start;
+      // All batches start in the same tick: they share the store's commits, and keep their order in the log.
+      appends.push(this.firehose!.store.records.append(log, payloads.slice(start, end).map((data) => ({ partitionKey: '', data }))).then(() => countIncoming(stream.arn, count, bytes)));
       start = end;
     }
+    await Promise.all(appends);
   }
 }
 
