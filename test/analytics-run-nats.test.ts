@@ -93,7 +93,7 @@ describe('a Flink SQL job across three Millrace nodes over a three-server NATS c
         RuntimeEnvironment: 'FLINK-1_18',
         ServiceExecutionRole: ROLE,
         ApplicationConfiguration: {
-          ApplicationCodeConfiguration: { CodeContentType: 'PLAINTEXT', CodeContent: { TextContent: tumblingSql('fo-in', 'fo-out') } },
+          ApplicationCodeConfiguration: { CodeContentType: 'PLAINTEXT', CodeContent: { TextContent: tumblingSql('fo-in', 'fo-out', 'LATEST') } },
           FlinkApplicationConfiguration: { CheckpointConfiguration: { ConfigurationType: 'CUSTOM', CheckpointingEnabled: true, CheckpointInterval: 300, MinPauseBetweenCheckpoints: 0 } },
         },
       }),
