@@ -10,6 +10,8 @@ import {
   ListApplicationSnapshotsCommand,
   StartApplicationCommand,
   StopApplicationCommand,
+  UpdateApplicationCommand,
+  DeleteApplicationCommand,
   type ApplicationStatus,
 } from '@aws-sdk/client-kinesis-analytics-v2';
 import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
@@ -262,6 +264,49 @@ INSERT INTO dst SELECT sensor, temp FROM src WHERE temp > \${app.threshold};`;
   const rows = await readUntil('props-out', 2);
   assert.deepEqual(rows, [{ sensor: 'y', temp: 60 }, { sensor: 'z', temp: 99 }]);
   await stop('props');
+});
+
+test('an update of a running application restarts it on the new script from the stop\'s snapshot; a delete leaves no job state', async () => {
+  await createStream('upd-in');
+  await createStream('upd-out');
+  const sql = (threshold: number) => `
+CREATE TABLE src (sensor STRING, temp DOUBLE) WITH ('connector' = 'kinesis', 'stream' = 'upd-in', 'aws.region' = 'us-east-1', 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json');
+CREATE TABLE dst (sensor STRING, temp DOUBLE) WITH ('connector' = 'kinesis', 'stream' = 'upd-out', 'aws.region' = 'us-east-1', 'format' = 'json');
+INSERT INTO dst SELECT sensor, temp FROM src WHERE temp > ${threshold};`;
+  await createApp('updating', sql(50));
+  assert.equal((await start('updating')).OperationStatus, 'SUCCESSFUL');
+  await put('upd-in', [{ sensor: 'a', temp: 60, second: 0 }, { sensor: 'b', temp: 95, second: 0 }]);
+  assert.equal((await readUntil('upd-out', 2)).length, 2);
+  const app = (await kda.send(new DescribeApplicationCommand({ ApplicationName: 'updating' }))).ApplicationDetail!;
+  const { OperationId } = await kda.send(
+    new UpdateApplicationCommand({
+      ApplicationName: 'updating',
+      CurrentApplicationVersionId: app.ApplicationVersionId,
+      ApplicationConfigurationUpdate: { ApplicationCodeConfigurationUpdate: { CodeContentTypeUpdate: 'PLAINTEXT', CodeContentUpdate: { TextContentUpdate: sql(90) } } },
+    }),
+  );
+  const updated = await operation('updating', OperationId!);
+  assert.equal(updated.OperationStatus, 'SUCCESSFUL', JSON.stringify(updated.OperationFailureDetails));
+  await settles('updating', 'RUNNING');
+  // The new script resumes where the old one stopped: the first two rows are not read again.
+  await put('upd-in', [{ sensor: 'c', temp: 70, second: 0 }, { sensor: 'd', temp: 99, second: 0 }]);
+  const rows = await readUntil('upd-out', 3);
+  await sleep(300);
+  assert.deepEqual(await readAll('upd-out'), [{ sensor: 'a', temp: 60 }, { sensor: 'b', temp: 95 }, { sensor: 'd', temp: 99 }]);
+  assert.equal(rows.length, 3);
+
+  const current = (await kda.send(new DescribeApplicationCommand({ ApplicationName: 'updating' }))).ApplicationDetail!;
+  await kda.send(new DeleteApplicationCommand({ ApplicationName: 'updating', CreateTimestamp: current.CreateTimestamp }));
+  for (let i = 0; i < 100; i++) {
+    const left = [
+      ...(await server.store.meta.list('analytics/run/000000000000/us-east-1/updating')),
+      ...(await server.store.meta.list('analytics/checkpoint/000000000000/us-east-1/updating/')),
+      ...(await server.store.meta.list('analytics/snapshot-state/000000000000/us-east-1/updating/')),
+    ];
+    if (left.length === 0) return;
+    await sleep(100);
+  }
+  assert.fail('the deleted application left job state in the store');
 });
 
 const BOTO3 = `

@@ -30,6 +30,17 @@ export const RUN_WAIT_POLL_MS = 50;
 /** The ProgramInvocationException Flink's client wraps a failing main() in (ANALYTICS-SPEC §2.4, recorded). */
 export const PROGRAM_INVOCATION = 'org.apache.flink.client.program.ProgramInvocationException: The main method caused an error: ';
 
+/** Where a snapshot's state is (SnapshotRef.state as keep() wrote it); undefined for none or another runner's. */
+function stateOf(ref: SnapshotRef | undefined): BlobRef | undefined {
+  if (!ref?.state) return undefined;
+  try {
+    const parsed = JSON.parse(ref.state) as Partial<BlobRef>;
+    return typeof parsed.prefix === 'string' && typeof parsed.chunks === 'number' ? (parsed as BlobRef) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class FlinkSqlRunner implements ApplicationRunner {
@@ -65,7 +76,7 @@ export class FlinkSqlRunner implements ApplicationRunner {
         intervalMs: checkpoint?.CheckpointInterval ?? 60_000,
         minPauseMs: checkpoint?.MinPauseBetweenCheckpoints ?? 5_000,
       },
-      restore: restore.type !== 'SKIP_RESTORE_FROM_SNAPSHOT' && restore.snapshot?.state ? (JSON.parse(restore.snapshot.state) as BlobRef) : undefined,
+      restore: restore.type !== 'SKIP_RESTORE_FROM_SNAPSHOT' ? stateOf(restore.snapshot) : undefined,
       allowNonRestoredState: restore.allowNonRestoredState,
       desired: 'RUNNING',
       phase: 'STARTING',
@@ -128,8 +139,8 @@ export class FlinkSqlRunner implements ApplicationRunner {
   }
 
   async dropSnapshot(_app: RunnableApplication, ref: SnapshotRef): Promise<void> {
-    if (!ref.state) return;
-    await dropBlob(this.meta, JSON.parse(ref.state) as BlobRef);
+    const state = stateOf(ref);
+    if (state) await dropBlob(this.meta, state);
   }
 
   async status(app: RunnableApplication): Promise<RunState> {
