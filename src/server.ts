@@ -115,6 +115,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let delivery: DeliveryEngine;
   let firehose: Firehose;
   let analytics: Analytics;
+  let analyticsBackground: { wake(): void; stop(): Promise<void> };
   let listener: Listener;
   let webConsole: Console;
   let endpoint = '';
@@ -138,7 +139,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       await createFirehoseService(firehose, authenticator),
       await createGlueService(store, authenticator),
     ];
-    analytics = createAnalytics({ config, store, objects, kinesis });
+    analytics = createAnalytics({ config, store, objects, kinesis, firehose });
     jsonServices.push(...(await createAnalyticsServices(analytics, authenticator)));
     /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
     const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME, ANALYTICS_SIGNING_NAME];
@@ -161,7 +162,8 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     startBackgroundWork(kinesis, log, leases);
     startLifecycleSweep(firehose, log, leases);
     startVideoLifecycleSweep(video, log, leases);
-    analytics.wake = startAnalyticsLifecycle(analytics, log, leases).wake;
+    analyticsBackground = startAnalyticsLifecycle(analytics, log, leases);
+    analytics.wake = analyticsBackground.wake;
     leases.start();
     delivery = startDelivery({ store, objects, functions, leases, log, kinesis, glue: storeGlueCatalog(store), config });
     opened.push(() => delivery.stop());
@@ -228,6 +230,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       if (cut > 0) log.warn({ connections: cut, drainMs: SHUTDOWN_DRAIN_MS }, 'shutdown cut connections still busy after the drain limit');
       await delivery.stop(); // what is buffered stays in the ingest logs
       await metrics.stop(); // the last counts, into the store before it closes
+      await analyticsBackground.stop(); // running jobs stop where their last checkpoint is
       await leases.stop(); // hands every lease over while the store is still open
       await functions.close();
       await objects.close();

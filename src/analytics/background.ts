@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { Lease, Leases } from '../leases/leases.js';
 import type { Analytics } from './context.js';
 import { Lifecycle } from './lifecycle.js';
+import { startJobHost } from './runtime/host.js';
+import { FlinkSqlRunner } from './runtime/runner.js';
 
 /** How often the holder of the lease looks for due transitions when nothing wakes it. */
 export const LIFECYCLE_SWEEP_INTERVAL_MS = 250;
@@ -16,6 +18,9 @@ export const LIFECYCLE_LEASE = 'analytics/lifecycle';
  */
 export function startAnalyticsLifecycle(analytics: Analytics, log: Logger, leases: Leases): { wake(): void; stop(): Promise<void> } {
   const lifecycle = new Lifecycle(analytics, log);
+  // Every node hosts jobs: one lease per running application (runtime/host.ts).
+  const host = startJobHost({ store: analytics.store, kinesis: analytics.kinesis, firehose: analytics.firehose, log }, leases);
+  if (analytics.runner instanceof FlinkSqlRunner) analytics.runner.wakeHost = host.wake;
   let wakeUp: (() => void) | undefined;
   leases.register(LIFECYCLE_LEASE, async ({ signal }: Lease) => {
     while (!signal.aborted) {
@@ -36,6 +41,9 @@ export function startAnalyticsLifecycle(analytics: Analytics, log: Logger, lease
   });
   return {
     wake: () => wakeUp?.(),
-    stop: () => leases.unregister(LIFECYCLE_LEASE),
+    stop: async () => {
+      await host.stop();
+      await leases.unregister(LIFECYCLE_LEASE);
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { Firehose } from '../firehose/context.js';
 import type { Kinesis } from '../kinesis/context.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import type { RequestContext } from '../protocol/pipeline.js';
@@ -17,6 +18,8 @@ export interface Analytics {
   objects: ObjectStore;
   /** The Kinesis domain: DiscoverInputSchema samples its streams. */
   kinesis?: Kinesis;
+  /** The Firehose domain: jobs' `firehose` sink tables write delivery streams. */
+  firehose?: Firehose;
   applications: Applications;
   operations: OperationsLog;
   snapshots: Snapshots;

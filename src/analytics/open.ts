@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { Firehose } from '../firehose/context.js';
 import type { Kinesis } from '../kinesis/context.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import type { Store } from '../store/store.js';
@@ -6,23 +7,25 @@ import type { Analytics } from './context.js';
 import { Applications } from './domain/applications.js';
 import { CodeStore } from './domain/code.js';
 import { OperationsLog } from './domain/operations-log.js';
-import { UnavailableRunner } from './domain/runner.js';
 import { Snapshots } from './domain/snapshots.js';
+import { FlinkSqlRunner } from './runtime/runner.js';
 
 export type { Analytics } from './context.js';
 
 /** The Analytics domain over the store and the object store; `wake` is set once the lifecycle sweep runs. */
-export function createAnalytics({ config, store, objects, kinesis }: { config: Config; store: Store; objects: ObjectStore; kinesis?: Kinesis }): Analytics {
+export function createAnalytics({ config, store, objects, kinesis, firehose }: { config: Config; store: Store; objects: ObjectStore; kinesis?: Kinesis; firehose?: Firehose }): Analytics {
   return {
     config,
     store,
     objects,
     kinesis,
+    firehose,
     applications: new Applications(store.meta),
     operations: new OperationsLog(store.meta),
     snapshots: new Snapshots(store.meta),
     code: new CodeStore(store.meta, objects),
-    runner: new UnavailableRunner(),
+    // Flink SQL jobs run on the node holding each job's lease (runtime/host.ts, started by background.ts).
+    runner: new FlinkSqlRunner(store.meta),
     wake: () => {},
     now: () => Date.now(),
   };
