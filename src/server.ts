@@ -186,7 +186,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
         jsonSigningNames,
         rest: restServices,
         builtin: (webConsole = createConsole(
-          { config, kinesis, firehose, delivery, objects, log, endpoint: () => endpoint, services: served },
+          { config, kinesis, firehose, delivery, objects, analytics, video, log, endpoint: () => endpoint, services: served },
           createBuiltinPages(pages, (err) => log.error({ err }, 'built-in page failed')),
         )).handler,
       }),

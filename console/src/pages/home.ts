@@ -52,7 +52,7 @@ export function HomePage({ info }: { info: ServerInfo }): Node {
         <p class="muted">Streams are kept per account and region, as the request's signature names them; switch above.
         Inspection here does not count against any stream's limits.</p>
         <p><a href=${href(['streams'])}>Streams →</a> · <a href=${href(['firehose'])}>Firehose →</a> · <a href="metrics">Prometheus metrics</a> · <a href="health">health</a></p>
-        <p class="muted">Keys: <kbd>g</kbd> <kbd>s</kbd> streams, <kbd>g</kbd> <kbd>f</kbd> Firehose, <kbd>g</kbd> <kbd>m</kbd> metrics, <kbd>g</kbd> <kbd>v</kbd> server, <kbd>g</kbd> <kbd>h</kbd> home, <kbd>/</kbd> filter.</p>
+        <p class="muted">Keys: <kbd>g</kbd> <kbd>s</kbd> streams, <kbd>g</kbd> <kbd>f</kbd> Firehose, <kbd>g</kbd> <kbd>a</kbd> Analytics, <kbd>g</kbd> <kbd>k</kbd> Video, <kbd>g</kbd> <kbd>m</kbd> metrics, <kbd>g</kbd> <kbd>v</kbd> server, <kbd>g</kbd> <kbd>h</kbd> home, <kbd>/</kbd> filter.</p>
       </div>
       <div class="card"><${CopyBlock} label="Environment" text=${exports} /></div>
     </div>
