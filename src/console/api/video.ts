@@ -26,6 +26,8 @@ const VIDEO_SIGNING_NAME = 'kinesisvideo';
 /** How long the player's session URL lives (the model's Expires: 300 to 43,200 s; AWS's default 300). */
 export const PLAYER_SESSION_EXPIRES_SECONDS = 3_600;
 const HLS_REQUEST_TIMEOUT_MS = 10_000;
+/** What the player says when this build routes no GetHLSStreamingSessionURL. */
+export const HLS_NOT_SERVED = 'this server does not serve HLS playback (GetHLSStreamingSessionURL is not one of its archived-media operations)';
 
 function requireVideo(deps: ConsoleDeps): VideoContext {
   if (!deps.video) throw notFound('Kinesis Video Streams is not served by this server');
@@ -142,7 +144,13 @@ export async function hlsSession(deps: ConsoleDeps, scope: ConsoleScope, name: s
   }
   if (response.ok && typeof answer.HLSStreamingSessionURL === 'string') return { available: true, mode, url: answer.HLSStreamingSessionURL };
   const type = String(response.headers.get('x-amzn-errortype') ?? answer.__type ?? answer.code ?? `HTTP ${response.status}`).split(':')[0];
-  const message = String(answer.message ?? answer.Message ?? text.slice(0, 300));
+  const given = answer.message ?? answer.Message;
+  const message =
+    typeof given === 'string' && given !== ''
+      ? given
+      : type === 'UnknownOperationException'
+        ? HLS_NOT_SERVED
+        : `HTTP ${response.status}${text && text !== '{}' ? `: ${text.slice(0, 300)}` : ''}`;
   return { available: false, error: type, message };
 }
 
