@@ -59,7 +59,14 @@ async function main(): Promise<void> {
         const page = await context.newPage();
         await page.goto(`${server.endpoint}/_millrace/#/${name === 'home' ? '' : name}`, { waitUntil: 'commit' });
         await page.locator(selector).first().waitFor();
-        times.push(await page.evaluate(() => performance.now()));
+        const [now, breakdown] = await page.evaluate(() => {
+          const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+          const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+          const api = resources.filter((r) => r.name.includes('/api/v1/'));
+          return [performance.now(), { html: nav.responseEnd, domContentLoaded: nav.domContentLoadedEventEnd, modules: resources.length - api.length, lastApi: Math.max(0, ...api.map((r) => r.responseEnd)) }] as const;
+        });
+        times.push(now);
+        if (i === LOADS - 1) console.log(`  ${name}, last load: html ${breakdown.html.toFixed(0)} ms, DOMContentLoaded ${breakdown.domContentLoaded.toFixed(0)} ms (${breakdown.modules} files), last API answer ${breakdown.lastApi.toFixed(0)} ms, on screen ${now.toFixed(0)} ms`);
         await context.close();
       }
       console.log(`${name}: navigation start to data on screen, median ${median(times).toFixed(0)} ms, worst ${Math.max(...times).toFixed(0)} ms over ${LOADS} cold loads`);
