@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Config } from './config.js';
 import type { Millrace } from './server.js';
 import { VERSION } from './version.js';
+import { consoleMode } from './console/access.js';
 
 /** What a person needs to start using the server, on stdout once it listens. */
 export function banner(config: Config, server: Pick<Millrace, 'port' | 'secureEndpoint' | 'certificateFile'>): string {
@@ -14,10 +15,13 @@ export function banner(config: Config, server: Pick<Millrace, 'port' | 'secureEn
   row('endpoint', http.join('  '));
   // The certificate names localhost, 127.0.0.1 and ::1; another certificate names what it names.
   if (server.secureEndpoint) row('https', `${server.certificateFile ? `https://localhost:${port}  ` : ''}${urls('https').join('  ')} (same port)`);
-  row('console', `${http[0]}/_millrace/`);
+  // Where the console is, or why it is not served (issue 18 §3, §6).
+  const mode = consoleMode(config);
+  if (!mode.served) row('console', mode.reason);
+  else row('console', `${http[0]}/_millrace/${mode.token ? ' (needs --console-token: open it with ?token=TOKEN)' : ''}${mode.readOnly ? ' (read-only)' : ''}`);
   row('metrics', `${http[0]}/_millrace/metrics (Prometheus; also /metrics)`);
   // The services server.ts routes to on this port.
-  row('services', 'Kinesis Data Streams, Data Firehose, S3 (objects), Lambda Invoke (functions), CloudWatch metrics');
+  row('services', 'Kinesis Data Streams, Data Firehose, Managed Flink / Data Analytics, Video Streams, Glue catalog, S3 (objects), Lambda Invoke (functions), CloudWatch metrics');
   row('data', config.store ? `NATS JetStream at ${config.store}` : config.memory || !config.dataDir ? 'in memory (gone when it stops)' : resolve(config.dataDir));
   if (server.certificateFile) row('certificate', `${server.certificateFile} (self-signed for localhost, 127.0.0.1, ::1)`);
   const declared = config.streams ?? [];

@@ -133,13 +133,14 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     kinesis = { config, store, streams: new Streams(store, config), metrics: metrics.counters.kinesis };
     metrics.bind(kinesis, () => firehose);
     firehose = { config, store, kinesis, streams: new DeliveryStreams(store), throughput: new PutThroughput(config.enforceLimits) };
-    const video = createVideoContext(config, store, log);
+    const video = { ...createVideoContext(config, store, log), metrics: metrics.counters.video };
     const jsonServices = [
       await createKinesisService(kinesis, authenticator),
       await createFirehoseService(firehose, authenticator),
       await createGlueService(store, authenticator),
     ];
     analytics = createAnalytics({ config, store, objects, kinesis, firehose });
+    analytics.metrics = metrics.counters.analytics;
     jsonServices.push(...(await createAnalyticsServices(analytics, authenticator)));
     /** Signing names of the JSON services, as the AWS CLI and SDKs scope their requests. */
     const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME, ANALYTICS_SIGNING_NAME];
@@ -192,7 +193,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
         jsonSigningNames,
         rest: restServices,
         builtin: (webConsole = createConsole(
-          { config, kinesis, firehose, delivery, objects, log, endpoint: () => endpoint, services: served },
+          { config, kinesis, firehose, delivery, objects, analytics, video, log, endpoint: () => endpoint, services: served },
           createBuiltinPages(pages, (err) => log.error({ err }, 'built-in page failed')),
         )).handler,
       }),

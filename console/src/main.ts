@@ -9,18 +9,22 @@ import { StreamsPage } from './pages/streams.js';
 import { StreamPage } from './pages/stream.js';
 import { FirehosePage } from './pages/firehose.js';
 import { ServerPage } from './pages/server.js';
+import { AnalyticsPage } from './pages/analytics.js';
+import { VideoPage } from './pages/video.js';
 import { MetricsPage } from './pages/metrics.js';
 
 const SECTIONS = [
   { key: 'home', label: 'Home', parts: [] as string[] },
   { key: 'streams', label: 'Streams', parts: ['streams'] },
   { key: 'firehose', label: 'Firehose', parts: ['firehose'] },
+  { key: 'analytics', label: 'Analytics', parts: ['analytics'] },
+  { key: 'video', label: 'Video', parts: ['video'] },
   { key: 'metrics', label: 'Metrics', parts: ['metrics'] },
   { key: 'server', label: 'Server', parts: ['server'] },
 ];
 
 /** `g` then a letter goes to a section; `/` focuses the page's filter. */
-const SHORTCUTS: Record<string, string[]> = { h: [], s: ['streams'], f: ['firehose'], m: ['metrics'], v: ['server'] };
+const SHORTCUTS: Record<string, string[]> = { h: [], s: ['streams'], f: ['firehose'], a: ['analytics'], k: ['video'], m: ['metrics'], v: ['server'] };
 
 function ScopeSwitcher({ info }: { info: ServerInfo }): Node {
   const scopes = useApi(() => get<{ default: { account: string; region: string }; scopes: Array<{ account: string; region: string }> }>('scopes'), 'scopes', 10_000);
@@ -74,6 +78,8 @@ function App(): Node {
   else if (section === 'streams' && route.parts[1]) page = html`<${StreamPage} info=${info} name=${route.parts[1]} tab=${route.parts[2] ?? 'overview'} params=${route.params} />`;
   else if (section === 'streams') page = html`<${StreamsPage} info=${info} />`;
   else if (section === 'firehose') page = html`<${FirehosePage} info=${info} name=${route.parts[1]} />`;
+  else if (section === 'analytics') page = html`<${AnalyticsPage} name=${route.parts[1]} />`;
+  else if (section === 'video') page = html`<${VideoPage} name=${route.parts[1]} tab=${route.parts[2]} />`;
   else if (section === 'metrics') page = html`<${MetricsPage} params=${route.params} />`;
   else if (section === 'server') page = html`<${ServerPage} info=${info} />`;
   else page = html`<p>No page here. <a href=${href([])}>Home</a></p>`;

@@ -4,6 +4,7 @@ import type { Kinesis } from '../kinesis/context.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import type { RequestContext } from '../protocol/pipeline.js';
 import type { Store } from '../store/store.js';
+import type { AnalyticsMetrics } from '../metrics/analytics-metrics.js';
 import type { ManagingApi } from './domain/application.js';
 import type { Applications } from './domain/applications.js';
 import type { CodeStore } from './domain/code.js';
@@ -29,6 +30,8 @@ export interface Analytics {
   /** Asks this node's lifecycle sweep to look for due transitions now (background.ts). */
   wake(): void;
   now(): number;
+  /** Rows and watermarks for Prometheus and AWS/KinesisAnalytics: the runner calls `report` with a job's running totals. */
+  metrics?: AnalyticsMetrics;
 }
 
 export interface AnalyticsContext extends RequestContext {

@@ -6,12 +6,14 @@ import type { FirehoseSource } from '../metrics/firehose-metrics.js';
 import { firehoseTotals } from '../metrics/firehose-metrics.js';
 import { CONSUMER_METRICS, SHARD_METRICS, STREAM_METRICS, type KinesisMetrics } from '../metrics/kinesis-metrics.js';
 import type { Stat } from '../metrics/stat.js';
+import { VIDEO_METRICS, type VideoMetrics } from '../metrics/video-metrics.js';
+import type { AnalyticsMetrics } from '../metrics/analytics-metrics.js';
 
 /**
  * Publishes Millrace's own metrics into the CloudWatch store, as AWS publishes them
  * (CONSOLE-SPEC §2.1; FIREHOSE-SPEC §15): AWS/Kinesis with dimension StreamName (and ShardId for
  * enabled shard-level metrics, ConsumerName for enhanced fan-out), AWS/Firehose with
- * DeliveryStreamName. Each node publishes what it counted; the store merges every node's
+ * DeliveryStreamName, AWS/KinesisVideo with StreamName, AWS/KinesisAnalytics with Application. Each node publishes what it counted; the store merges every node's
  * contribution into the same one-minute aggregates.
  */
 
@@ -24,6 +26,10 @@ export const FORGET_INTERVAL_MS = 3600_000;
 
 export const KINESIS_NAMESPACE = 'AWS/Kinesis';
 export const FIREHOSE_NAMESPACE = 'AWS/Firehose';
+export const VIDEO_NAMESPACE = 'AWS/KinesisVideo';
+export const ANALYTICS_NAMESPACE = 'AWS/KinesisAnalytics';
+/** The job counters published to AWS/KinesisAnalytics (Managed Flink names; UNVERIFIED, see analytics-metrics.ts). */
+const ANALYTICS_SUMS = { numRecordsIn: 'rowsIn', numRecordsOut: 'rowsOut', numLateRecordsDropped: 'lateRowsDropped' } as const;
 
 /** Firehose's running totals as published: CloudWatch name → [total name, unit]. */
 const FIREHOSE_SUMS: Record<string, [string, string]> = {
@@ -45,6 +51,8 @@ const FIREHOSE_DESTINATIONS = ['DeliveryToS3', 'BackupToS3', 'DeliveryToHttpEndp
 export interface PublisherOptions {
   kinesis: KinesisMetrics;
   firehose?: FirehoseSource;
+  video?: VideoMetrics;
+  analytics?: AnalyticsMetrics;
   store: MetricStore;
   log: Logger;
   /** Ids of the streams that exist, to forget counters of deleted ones. */
@@ -174,6 +182,27 @@ export class MetricsPublisher {
         if (gauges.KinesisMillisBehindLatest > 0 || delta('DataReadFromKinesisStream.Records') > 0) {
           counted('KinesisMillisBehindLatest', 'Milliseconds', gauges.KinesisMillisBehindLatest);
         }
+      }
+    }
+    for (const m of this.options.video?.streams.values() ?? []) {
+      const dims = [{ Name: 'StreamName', Value: m.name }];
+      for (const [name, unit] of Object.entries(VIDEO_METRICS)) {
+        const sample = fromStat(m.stats[name as keyof typeof VIDEO_METRICS]);
+        if (sample) push(m.account, m.region, entry(VIDEO_NAMESPACE, name, dims, unit, sample));
+      }
+    }
+
+    for (const m of this.options.analytics?.applications.values() ?? []) {
+      const dims = [{ Name: 'Application', Value: m.name }];
+      for (const [metricName, field] of Object.entries(ANALYTICS_SUMS)) {
+        const total = m.total(field);
+        const value = total - m.published[field];
+        m.published[field] = total;
+        if (value > 0) push(m.account, m.region, entry(ANALYTICS_NAMESPACE, metricName, dims, 'Count', { kind: 'set', sampleCount: 1, sum: value, min: value, max: value }));
+      }
+      if (m.watermarkMs !== undefined) {
+        const w = m.watermarkMs;
+        push(m.account, m.region, entry(ANALYTICS_NAMESPACE, 'currentOutputWatermark', dims, 'Milliseconds', { kind: 'set', sampleCount: 1, sum: w, min: w, max: w }));
       }
     }
     await Promise.all([...byScope.values()].map((group) => this.options.store.put(group.scope, group.entries)));

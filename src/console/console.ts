@@ -5,6 +5,8 @@ import { consoleMode, requestToken, TOKEN_COOKIE, tokenMatches, WRITE_HEADER, ty
 import type { ConsoleDeps } from './deps.js';
 import { merge, predictShard, putRecords, scale, split } from './api/actions.js';
 import { ApiError, badParameter, errorBody, notFound } from './api/errors.js';
+import { describeApplication, listApplications } from './api/analytics.js';
+import { describeVideoStream, hlsSession, listVideoStreams, videoFragments } from './api/video.js';
 import { deliveredObjects, describeDeliveryStream, downloadObject, listDeliveryStreams } from './api/firehose.js';
 import { MAX_PARAM_CHARS, scopeOf, text } from './api/params.js';
 import { TipRates } from './api/rates.js';
@@ -85,6 +87,12 @@ export function createConsole(deps: ConsoleDeps, next: RequestHandler): Console 
     { method: 'GET', pattern: /^firehose$/, run: async (c) => listDeliveryStreams(deps, scope(c)) },
     { method: 'GET', pattern: /^firehose\/([^/]+)$/, run: async (c, n) => describeDeliveryStream(deps, scope(c), name(n)) },
     { method: 'GET', pattern: /^firehose\/([^/]+)\/objects$/, run: async (c, n) => deliveredObjects(deps, scope(c), name(n), c.url) },
+    { method: 'GET', pattern: /^analytics$/, run: async (c) => listApplications(deps, scope(c)) },
+    { method: 'GET', pattern: /^analytics\/([^/]+)$/, run: async (c, n) => describeApplication(deps, scope(c), name(n)) },
+    { method: 'GET', pattern: /^video$/, run: async (c) => listVideoStreams(deps, scope(c)) },
+    { method: 'GET', pattern: /^video\/([^/]+)$/, run: async (c, n) => describeVideoStream(deps, scope(c), name(n)) },
+    { method: 'GET', pattern: /^video\/([^/]+)\/fragments$/, run: async (c, n) => videoFragments(deps, scope(c), name(n), c.url) },
+    { method: 'GET', pattern: /^video\/([^/]+)\/hls$/, run: async (c, n) => hlsSession(deps, scope(c), name(n), c.url) },
     {
       method: 'GET',
       pattern: /^objects$/,

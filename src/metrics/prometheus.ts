@@ -3,6 +3,8 @@ import type { StreamMeta } from '../kinesis/domain/stream.js';
 import { CONNECTION_PROTOCOLS, type ConnectionMetrics } from './connections.js';
 import { DESTINATIONS, firehoseTotals, type FirehoseSource } from './firehose-metrics.js';
 import type { KinesisMetrics, ShardMetricName, StreamMetrics } from './kinesis-metrics.js';
+import type { VideoMetrics, VideoStreamMetrics } from './video-metrics.js';
+import type { AnalyticsMetrics, ApplicationMetrics } from './analytics-metrics.js';
 import { DURATION_BUCKETS, OUTCOMES, type RequestMetrics } from './request-metrics.js';
 
 /**
@@ -41,6 +43,8 @@ export interface PrometheusSources {
   kinesis: KinesisMetrics;
   requests: RequestMetrics;
   connections: ConnectionMetrics;
+  video?: VideoMetrics;
+  analytics?: AnalyticsMetrics;
   /** Every Kinesis stream (gauges of streams and shards, read at scrape time). */
   streams: () => Promise<StreamMeta[]>;
   firehose?: FirehoseSource;
@@ -187,6 +191,42 @@ export function createPrometheusRegistry(sources: PrometheusSources): Registry {
       ));
     add('millrace_firehose_data_freshness_seconds', 'Age of the oldest record of the last delivery, by destination (CloudWatch DeliveryToS3.DataFreshness).', 'gauge',
       perDelivery((t, labels) => DESTINATIONS.map((d) => ({ value: t.gauges[`${d}.DataFreshness`] / 1000, labels: { ...labels, destination: d } }))));
+  }
+  // Video, per stream, from the media side's hooks.
+  const video = sources.video;
+  if (video) {
+    const perVideo = (read: (m: VideoStreamMetrics, labels: Labels) => Sample[]) => () =>
+      [...video.streams.values()].flatMap((m) => read(m, { account: m.account, region: m.region, stream: m.name }));
+    add('millrace_video_put_media_requests_total', 'PutMedia connections accepted (CloudWatch AWS/KinesisVideo PutMedia.Requests, Sum).', 'counter',
+      perVideo((m, labels) => [{ value: m.stats['PutMedia.Requests'].totalSum(), labels }]));
+    add('millrace_video_incoming_bytes_total', 'Media bytes received by PutMedia (CloudWatch PutMedia.IncomingBytes, Sum).', 'counter',
+      perVideo((m, labels) => [{ value: m.stats['PutMedia.IncomingBytes'].totalSum(), labels }]));
+    add('millrace_video_incoming_fragments_total', 'Fragments committed from PutMedia (CloudWatch PutMedia.IncomingFragments, Sum).', 'counter',
+      perVideo((m, labels) => [{ value: m.stats['PutMedia.IncomingFragments'].totalSum(), labels }]));
+    const reads = ['GetMedia', 'GetMediaForFragmentList'] as const;
+    add('millrace_video_media_requests_total', 'GetMedia and GetMediaForFragmentList requests accepted (CloudWatch GetMedia.Requests, …, Sum).', 'counter',
+      perVideo((m, labels) => reads.map((api) => ({ value: m.stats[`${api}.Requests`].totalSum(), labels: { ...labels, api } }))));
+    add('millrace_video_outgoing_bytes_total', 'Media bytes sent to readers, by API (CloudWatch GetMedia.OutgoingBytes, …, Sum).', 'counter',
+      perVideo((m, labels) => reads.map((api) => ({ value: m.stats[`${api}.OutgoingBytes`].totalSum(), labels: { ...labels, api } }))));
+    add('millrace_video_outgoing_fragments_total', 'Fragments sent to readers, by API (CloudWatch GetMedia.OutgoingFragments, …, Sum).', 'counter',
+      perVideo((m, labels) => reads.map((api) => ({ value: m.stats[`${api}.OutgoingFragments`].totalSum(), labels: { ...labels, api } }))));
+  }
+
+  // Analytics, per application, from the runner's reports.
+  const analytics = sources.analytics;
+  if (analytics) {
+    const perApp = (read: (m: ApplicationMetrics, labels: Labels) => Sample[]) => () =>
+      [...analytics.applications.values()].flatMap((m) => read(m, { account: m.account, region: m.region, application: m.name }));
+    add('millrace_analytics_rows_in_total', 'Rows read by an application\'s job from its sources (CloudWatch AWS/KinesisAnalytics numRecordsIn, Sum).', 'counter',
+      perApp((m, labels) => [{ value: m.total('rowsIn'), labels }]));
+    add('millrace_analytics_rows_out_total', 'Rows written by an application\'s job to its sinks (CloudWatch numRecordsOut, Sum).', 'counter',
+      perApp((m, labels) => [{ value: m.total('rowsOut'), labels }]));
+    add('millrace_analytics_late_rows_dropped_total', 'Rows dropped because their window had fired (CloudWatch numLateRecordsDropped, Sum).', 'counter',
+      perApp((m, labels) => [{ value: m.total('lateRowsDropped'), labels }]));
+    add('millrace_analytics_records_skipped_total', 'Source records skipped as unparsable (ignore-parse-errors).', 'counter',
+      perApp((m, labels) => [{ value: m.total('recordsSkipped'), labels }]));
+    add('millrace_analytics_watermark_seconds', 'Event-time watermark of the job, as epoch seconds (CloudWatch currentOutputWatermark, in ms).', 'gauge',
+      perApp((m, labels) => (m.watermarkMs === undefined ? [] : [{ value: m.watermarkMs / 1000, labels }])));
   }
   return registry;
 }

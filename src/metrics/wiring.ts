@@ -39,6 +39,8 @@ export function startMetrics(deps: { store: Store; authenticator: Authenticator;
   const publisher = new MetricsPublisher({
     kinesis: counters.kinesis,
     firehose: firehoseSource,
+    video: counters.video,
+    analytics: counters.analytics,
     store: metricStore,
     log: deps.log,
     liveStreamIds: async () => new Set((kinesis ? await kinesis.streams.listAll() : []).map((s) => s.id)),

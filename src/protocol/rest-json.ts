@@ -173,8 +173,14 @@ async function handle(service: RestJsonService, routes: Route[], log: Logger, op
   const streamingPayload = payloadShape?.type === 'blob' && payloadShape.streaming === true;
 
   let controller: AbortController | undefined;
+  const started = performance.now();
+  let named: string | undefined;
   res.on('close', () => {
     if (!res.writableEnded) controller?.abort();
+    // The request's one line at debug (issue 18 §6): service, operation, stream, status, duration.
+    if (log.isLevelEnabled('debug')) {
+      log.debug({ requestId, service: model.metadata.endpointPrefix, operation: route.operation.name, stream: named, status: res.statusCode, durationMs: Math.round((performance.now() - started) * 1000) / 1000 }, 'request');
+    }
   });
   try {
     // A streaming payload (PutMedia-style uploads) is handed on unread; anything else is read whole.
@@ -198,8 +204,8 @@ async function handle(service: RestJsonService, routes: Route[], log: Logger, op
         return controller.signal;
       },
     };
+    named = [input.StreamName, input.DeliveryStreamName, input.ApplicationName, input.FunctionName, input.Bucket].find((v): v is string => typeof v === 'string');
     const output = await service.invoke(route.operation.name, input, context);
-    log.debug({ requestId, service: model.metadata.endpointPrefix, operation: route.operation.name, account: caller.account }, 'request');
     await sendOutput(res, model, route.operation, output ?? {});
   } catch (err) {
     if (!streamingPayload) req.resume();

@@ -5,6 +5,7 @@ import type { Caller } from '../protocol/authenticator.js';
 import type { ServerRequest, ServerResponse } from '../protocol/http-exchange.js';
 import type { RestRequestContext } from '../protocol/rest-json.js';
 import type { Store } from '../store/store.js';
+import type { VideoMetrics } from '../metrics/video-metrics.js';
 import type { SignalingChannels } from './domain/signaling-channels.js';
 import type { VideoStreamDoc } from './domain/video-stream.js';
 import type { VideoStreams } from './domain/video-streams.js';
@@ -16,6 +17,8 @@ export interface VideoContext {
   streams: VideoStreams;
   channels: SignalingChannels;
   log: Logger;
+  /** AWS/KinesisVideo and Prometheus counters (metrics/video-metrics.ts), when the server keeps metrics. */
+  metrics?: VideoMetrics;
 }
 
 export interface VideoRequestContext extends RestRequestContext {

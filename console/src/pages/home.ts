@@ -4,16 +4,16 @@ import { fmtDuration } from '../format.js';
 import { currentRoute, href } from '../route.js';
 import { html, CopyBlock, type Node } from '../ui.js';
 
-/** serviceId → `AWS_ENDPOINT_URL_*` (§4.2) for the services this endpoint serves. */
-const ENDPOINT_VARIABLES: Record<string, string> = {
-  kinesis: 'AWS_ENDPOINT_URL_KINESIS',
-  firehose: 'AWS_ENDPOINT_URL_FIREHOSE',
-  s3: 'AWS_ENDPOINT_URL_S3',
-  lambda: 'AWS_ENDPOINT_URL_LAMBDA',
-  glue: 'AWS_ENDPOINT_URL_GLUE',
-  kinesisanalytics: 'AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2',
-  kinesisvideo: 'AWS_ENDPOINT_URL_KINESIS_VIDEO',
-  monitoring: 'AWS_ENDPOINT_URL_CLOUDWATCH',
+/** Signing name → the `AWS_ENDPOINT_URL_*` variables of its SDK clients (CONSOLE-SPEC §4.2). */
+const ENDPOINT_VARIABLES: Record<string, string[]> = {
+  kinesis: ['AWS_ENDPOINT_URL_KINESIS'],
+  firehose: ['AWS_ENDPOINT_URL_FIREHOSE'],
+  s3: ['AWS_ENDPOINT_URL_S3'],
+  lambda: ['AWS_ENDPOINT_URL_LAMBDA'],
+  glue: ['AWS_ENDPOINT_URL_GLUE'],
+  kinesisanalytics: ['AWS_ENDPOINT_URL_KINESIS_ANALYTICS', 'AWS_ENDPOINT_URL_KINESIS_ANALYTICS_V2'],
+  kinesisvideo: ['AWS_ENDPOINT_URL_KINESIS_VIDEO', 'AWS_ENDPOINT_URL_KINESIS_VIDEO_MEDIA', 'AWS_ENDPOINT_URL_KINESIS_VIDEO_ARCHIVED_MEDIA'],
+  monitoring: ['AWS_ENDPOINT_URL_CLOUDWATCH'],
 };
 
 export function HomePage({ info }: { info: ServerInfo }): Node {
@@ -23,7 +23,7 @@ export function HomePage({ info }: { info: ServerInfo }): Node {
   const e = info.endpoint;
   const exports = [
     `export AWS_ENDPOINT_URL=${e}`,
-    ...info.services.filter((s) => ENDPOINT_VARIABLES[s]).map((s) => `export ${ENDPOINT_VARIABLES[s]}=${e}`),
+    ...info.services.flatMap((s) => ENDPOINT_VARIABLES[s] ?? []).map((variable) => `export ${variable}=${e}`),
     `export AWS_REGION=${region}`,
     `export AWS_ACCESS_KEY_ID=${account === '000000000000' ? 'test' : account}`,
     'export AWS_SECRET_ACCESS_KEY=test',
@@ -52,7 +52,7 @@ export function HomePage({ info }: { info: ServerInfo }): Node {
         <p class="muted">Streams are kept per account and region, as the request's signature names them; switch above.
         Inspection here does not count against any stream's limits.</p>
         <p><a href=${href(['streams'])}>Streams →</a> · <a href=${href(['firehose'])}>Firehose →</a> · <a href="metrics">Prometheus metrics</a> · <a href="health">health</a></p>
-        <p class="muted">Keys: <kbd>g</kbd> <kbd>s</kbd> streams, <kbd>g</kbd> <kbd>f</kbd> Firehose, <kbd>g</kbd> <kbd>m</kbd> metrics, <kbd>g</kbd> <kbd>v</kbd> server, <kbd>g</kbd> <kbd>h</kbd> home, <kbd>/</kbd> filter.</p>
+        <p class="muted">Keys: <kbd>g</kbd> <kbd>s</kbd> streams, <kbd>g</kbd> <kbd>f</kbd> Firehose, <kbd>g</kbd> <kbd>a</kbd> Analytics, <kbd>g</kbd> <kbd>k</kbd> Video, <kbd>g</kbd> <kbd>m</kbd> metrics, <kbd>g</kbd> <kbd>v</kbd> server, <kbd>g</kbd> <kbd>h</kbd> home, <kbd>/</kbd> filter.</p>
       </div>
       <div class="card"><${CopyBlock} label="Environment" text=${exports} /></div>
     </div>

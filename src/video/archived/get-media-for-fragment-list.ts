@@ -36,6 +36,7 @@ export async function getMediaForFragmentList(runtime: MediaRuntime, input: Inpu
   if (!runtime.openReader(stream.StreamARN, runtime.enforceLimits ? GET_MEDIA_FOR_FRAGMENT_LIST_CONNECTIONS : undefined)) {
     throw connectionLimitExceeded(GET_MEDIA_CONNECTION_LIMIT);
   }
+  context.video.metrics?.mediaRequest(stream, 'GetMediaForFragmentList');
   const fragments = runtime.fragments;
   const signal = context.signal;
   async function* chunks(): AsyncGenerator<Buffer> {
@@ -46,6 +47,7 @@ export async function getMediaForFragmentList(runtime: MediaRuntime, input: Inpu
         try {
           if (!fragment) throw new FragmentGoneError(number);
           yield* fragmentOutput(fragments, logs, fragment);
+          context.video.metrics?.fragmentOut(stream, 'GetMediaForFragmentList', fragment.size);
         } catch (error) {
           if (!(error instanceof FragmentGoneError)) throw error;
           yield simpleTags([[FRAGMENT_NUMBER_TAG, number], [EXCEPTION_ERROR_CODE_TAG, FRAGMENT_MISSING_CODE], [EXCEPTION_MESSAGE_TAG, FRAGMENT_MISSING_MESSAGE]]);

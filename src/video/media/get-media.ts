@@ -52,6 +52,7 @@ export async function getMedia(runtime: MediaRuntime, input: GetMediaInput, cont
   if (!runtime.openReader(stream.StreamARN, runtime.enforceLimits ? GET_MEDIA_CONNECTIONS : undefined)) {
     throw connectionLimitExceeded(GET_MEDIA_CONNECTION_LIMIT);
   }
+  context.video.metrics?.mediaRequest(stream, 'GetMedia');
   const signal = context.signal;
   const fragments = runtime.fragments;
   async function* chunks(): AsyncGenerator<Buffer> {
@@ -75,6 +76,7 @@ export async function getMedia(runtime: MediaRuntime, input: GetMediaInput, cont
             return;
           }
           lastSent = Date.now();
+          context.video.metrics?.fragmentOut(stream, 'GetMedia', fragment.size, lastSent - fragment.st);
         }
         index = batch.nextIndex;
         if (batch.fragments.length > 0) continue;

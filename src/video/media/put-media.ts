@@ -70,6 +70,8 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
     const send = (ack: Ack) => {
       if (!out.writableEnded && !out.destroyed) out.write(ackLine(ack));
     };
+    context.video.metrics?.putMediaRequest(stream);
+    let metered = 0; // fragments of ingest.committed counted for AWS/KinesisVideo
     const persisted = stream.DataRetentionInHours > 0;
     const ingest = new MediaIngest(runtime.fragments, logs, {
       timecodeType: timecodeType as TimecodeType, producerStartMs: producerStartMs ?? Date.now(), persistedAcks: persisted,
@@ -112,6 +114,7 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
         break;
       }
       lastData = Date.now();
+      context.video.metrics?.putMediaBytes(stream, next.value.length);
       try {
         ingest.push(next.value);
         await ingest.waitForRoom();
@@ -119,6 +122,7 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
         outcome = { reason: 'error', code: (error as AckError).code ?? 'INTERNAL_ERROR', message: String(error) };
         break;
       }
+      metered = context.video.metrics?.fragmentsCommitted(stream, ingest.committed, metered) ?? metered;
       if (runtime.enforceLimits) await pace(ingest, startedAt);
       if (ingest.committed.length - trimmedAt >= TRIM_EVERY_FRAGMENTS) {
         trimmedAt = ingest.committed.length;
@@ -146,6 +150,7 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
         trimmedAt = ingest.committed.length;
       }
     }
+    context.video.metrics?.fragmentsCommitted(stream, ingest.committed, metered);
     if (ingest.committed.length !== trimmedAt) await runtime.fragments.trim(logs, retentionHorizon(stream)).catch(() => undefined);
     if (outcome !== 'end') discardRest(req, res);
     // The stream is free again before the producer sees the end of the response (and reconnects).
