@@ -241,7 +241,9 @@ class LmdbRecordLog implements RecordLog {
     const stored = this.states.assignOne(log, record, writesEnd);
     const key: [string, number] = [log, stored.index];
     const chunk = encodeChunk([stored]);
-    this.writes.quiet(this.chunks.put(key, Buffer.from(chunk.subarray(0, CHUNK_HEADER))));
+    // The header as a view of the chunk: lmdb-js copies a value in at commit from the memory it
+    // points to (and holds the buffer until then), and the chunk is never written to again.
+    this.writes.quiet(this.chunks.put(key, chunk.subarray(0, CHUNK_HEADER)));
     await this.writes.durable(this.db.put(key, chunk));
     this.states.markDurable(log, stored.index + 1);
     this.states.notify(log);
