@@ -134,6 +134,8 @@ class Exchange {
   readonly headers: string[];
   /** performance.now() at the start, when requests are logged. */
   readonly started: number;
+  /** Whether requests are logged one line each, read once per request (pino's level is a getter). */
+  readonly debug: boolean;
   service = '';
   operation = '';
   stream: string | undefined;
@@ -148,7 +150,8 @@ class Exchange {
     readonly req: ServerRequest,
     readonly res: ServerResponse,
   ) {
-    this.started = pipeline.observer !== undefined || pipeline.debug ? performance.now() : 0;
+    this.debug = pipeline.debug;
+    this.started = pipeline.observer !== undefined || this.debug ? performance.now() : 0;
     this.headers = ['x-amzn-RequestId', this.requestId];
     if (req.headers.origin !== undefined) {
       this.headers.push('Access-Control-Allow-Origin', '*');
@@ -189,7 +192,8 @@ class Exchange {
   /** The request's one log line: at debug, or at warn for a 5xx answer. */
   logged(status: number, bytesOut: number, errorType?: string, err?: unknown): void {
     this.answered = true;
-    const { debug, log, observer } = this.pipeline;
+    const { log, observer } = this.pipeline;
+    const debug = this.debug;
     if (observer !== undefined) {
       observer.answered(this.known ? this.service : undefined, this.known ? this.operation : undefined, status, errorType, performance.now() - this.started);
     }
@@ -310,7 +314,7 @@ async function handle(exchange: Exchange): Promise<void> {
   if (!isObject) return exchange.sendError(encoding, serializationError());
   if (!knownOperation) return exchange.sendError(encoding, unknownOperation());
   const served = service!;
-  if (pipeline.debug) exchange.stream = streamOf(decoded as Record<string, unknown>);
+  if (exchange.debug) exchange.stream = streamOf(decoded as Record<string, unknown>);
 
   try {
     // Only presigned requests carry a query string; SDK requests post to `/`.

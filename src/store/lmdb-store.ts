@@ -72,9 +72,7 @@ class CommitFailures {
   /** The write's outcome, with lmdb-js's side promises observed; a failure carries its cause. */
   durable<T>(write: Promise<T>): Promise<T> {
     this.watchTurn();
-    return write.catch((err: unknown) => {
-      throw commitFailure(err);
-    });
+    return write.catch(rethrowCommitFailure);
   }
 
   /** A write whose outcome is reported through another write of the same transaction. */
@@ -96,6 +94,11 @@ class CommitFailures {
     });
   }
 }
+
+/** One function for every write, not a closure per write. */
+const rethrowCommitFailure = (err: unknown): never => {
+  throw commitFailure(err);
+};
 
 /** lmdb-js's "Commit failed" error, its cause observed and kept as `cause` for the log. */
 function commitFailure(err: unknown): unknown {
