@@ -17,8 +17,16 @@ import { floorPutRecordScenario, getRecordsScenario, putRecordScenario, putRecor
  *   BENCH_SCENARIO   putrecord (default), putrecords or getrecords (the floor serves putrecord only)
  *   BENCH_ROUNDS     rounds (default 6); each runs A and B once, in the order ABBA ABBA…
  *   BENCH_SECONDS    seconds per measurement (default 5)
+ *   BENCH_WARMUP_SECONDS  load each server takes before the first round (default 2). Millrace
+ *                    has more code for V8 to optimize than the floor: its first seconds under load
+ *                    carry compilation on V8's helper thread (measured up to 2× its steady CPU per
+ *                    request in the first 5 s on the 2-core bench machine), so a short warm-up
+ *                    measures the JIT as much as the server.
  *   FLOOR_WRITES     `store`: the floor also makes the embedded store's second put per append
  *                    (bench/floor.ts), so that both sides make the same LMDB writes
+ *   FLOOR_WORK       `aws`: the floor also does the work Kinesis mandates for every PutRecord (MD5
+ *                    of the partition key routing it to one of 4 shard logs, AWS's x-amzn-RequestId
+ *                    and x-amz-id-2 response headers; bench/floor.ts)
  *
  * Both servers run for the whole A/B, each in its own process, and are warmed up with a short
  * run first. Prints every measurement and, per round, the ratio A/B of the first metric.
@@ -31,7 +39,7 @@ const SCENARIOS: Record<string, Scenario> = {
   getrecords: getRecordsScenario,
 };
 const KINDS: readonly string[] = ['millrace', 'floor', 'kinesalite'];
-const WARM_UP_SECONDS = 2;
+const WARM_UP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 
 interface Side {
   name: string;
@@ -86,7 +94,10 @@ async function main(): Promise<void> {
   const a = await startSide(specA, scenarioName);
   const b = await startSide(specB, scenarioName);
   try {
-    console.log(`A/B ${scenarioName}: A = ${a.name}, B = ${b.name}; ${rounds} rounds of ${seconds} s; load average ${loadavg()[0]!.toFixed(1)}`);
+    const floorSwitches = [process.env.FLOOR_WRITES && `FLOOR_WRITES=${process.env.FLOOR_WRITES}`, process.env.FLOOR_WORK && `FLOOR_WORK=${process.env.FLOOR_WORK}`].filter(Boolean).join(' ');
+    console.log(
+      `A/B ${scenarioName}: A = ${a.name}, B = ${b.name}${floorSwitches && ` (${floorSwitches})`}; ${rounds} rounds of ${seconds} s after ${WARM_UP_SECONDS} s of warm-up; load average ${loadavg()[0]!.toFixed(1)}`,
+    );
     for (const side of [a, b]) await side.scenario(side.target.endpoint, { seconds: WARM_UP_SECONDS });
     const ratios: number[] = [];
     for (let round = 0; round < rounds; round++) {

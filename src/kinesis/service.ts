@@ -29,13 +29,19 @@ export async function createKinesisService(kinesis: Kinesis, authenticator: Auth
     targetPrefix: KINESIS_MODEL.metadata.targetPrefix,
     hasOperation: (name) => validator.hasOperation(name),
     authenticate: (request, body, credentials) => authenticator.authenticate(request, body, credentials),
-    async invoke(name: string, body: Record<string, unknown>, context: RequestContext) {
-      const input = validator.parseInput(name, body);
-      throughput(kinesis).admitControlCall(name, context.account, input); // §4.9, with --enforce-limits
-      const operation = operations.get(name);
-      // Every operation of the model has its file; reaching this is a packaging fault.
-      if (!operation) throw internalFailure();
-      return operation(input, new OperationContext(context, kinesis, name));
+    // Not an async function: the operation's own promise is returned as it is, without another
+    // promise (and its ticks) around it; a failed check still becomes a rejection.
+    invoke(name: string, body: Record<string, unknown>, context: RequestContext): Promise<unknown> {
+      try {
+        const input = validator.parseInput(name, body);
+        throughput(kinesis).admitControlCall(name, context.account, input); // §4.9, with --enforce-limits
+        const operation = operations.get(name);
+        // Every operation of the model has its file; reaching this is a packaging fault.
+        if (!operation) throw internalFailure();
+        return operation(input, new OperationContext(context, kinesis, name));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
   };
 }

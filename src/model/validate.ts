@@ -114,7 +114,10 @@ export class ModelValidator {
     const shape = this.shape(shapeName);
     if (shape.type !== 'structure' || !isPlainObject(value)) return true;
     const record = value as Record<string, unknown>;
-    for (const member of this.members(shapeName, shape)) {
+    // Indexed loops here and in coerce: for…of allocated an iterator result per member (profiles).
+    const members = this.members(shapeName, shape);
+    for (let i = 0; i < members.length; i++) {
+      const member = members[i];
       const memberValue = record[member.name];
       if (memberValue === undefined) {
         if (member.required) return false;
@@ -174,7 +177,9 @@ export class ModelValidator {
         if (this.onlyKnownMembers(shapeName, shape, record)) {
           // The decoded body belongs to this request alone: typed in place, a PutRecords call
           // does not copy each of its records.
-          for (const member of this.members(shapeName, shape)) {
+          const members = this.members(shapeName, shape);
+          for (let i = 0; i < members.length; i++) {
+            const member = members[i];
             const original = record[member.name];
             if (original === undefined) continue;
             const coerced = this.coerce(member.shapeName, original, member.shape);
@@ -183,7 +188,9 @@ export class ModelValidator {
           return record;
         }
         const out: Record<string, unknown> = {};
-        for (const member of this.members(shapeName, shape)) {
+        const members = this.members(shapeName, shape);
+        for (let i = 0; i < members.length; i++) {
+          const member = members[i];
           const coerced = this.coerce(member.shapeName, record[member.name], member.shape);
           if (coerced !== undefined) out[member.name] = coerced;
         }

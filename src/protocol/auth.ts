@@ -14,7 +14,6 @@ export interface Credentials {
   form: 'header' | 'query';
 }
 
-const HEADER_PARAMS = ['Credential', 'Signature', 'SignedHeaders'] as const;
 const QUERY_PARAMS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-SignedHeaders', 'X-Amz-Date'] as const;
 
 export function readCredentials(headers: Record<string, string | string[] | undefined>, query: URLSearchParams): Credentials {
@@ -27,16 +26,21 @@ export function readCredentials(headers: Record<string, string | string[] | unde
     throw new AwsError('InvalidSignatureException', "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.");
   }
   if (authorization !== undefined) {
-    const params = parseAuthorization(authorization);
-    let problems = '';
-    for (const name of HEADER_PARAMS) {
-      if (!params.get(name)) problems += `Authorization header requires '${name}' parameter. `;
+    // The three parameters are found in one scan of the header, without the Map parseAuthorization
+    // builds (that and its strings showed up on the PutRecord path); the checks are the same.
+    scanAuthorization(authorization);
+    const { credential, hasSignature, hasSignedHeaders } = scanned;
+    if (credential === '' || !hasSignature || !hasSignedHeaders || (header(headers, 'x-amz-date') === undefined && header(headers, 'date') === undefined)) {
+      let problems = '';
+      if (credential === '') problems += "Authorization header requires 'Credential' parameter. ";
+      if (!hasSignature) problems += "Authorization header requires 'Signature' parameter. ";
+      if (!hasSignedHeaders) problems += "Authorization header requires 'SignedHeaders' parameter. ";
+      if (header(headers, 'x-amz-date') === undefined && header(headers, 'date') === undefined) {
+        problems += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
+      }
+      throw new AwsError('IncompleteSignatureException', `${problems}Authorization=${authorization}`);
     }
-    if (header(headers, 'x-amz-date') === undefined && header(headers, 'date') === undefined) {
-      problems += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
-    }
-    if (problems) throw new AwsError('IncompleteSignatureException', `${problems}Authorization=${authorization}`);
-    return scope(params.get('Credential')!, 'header');
+    return scope(credential, 'header');
   }
   let problems = '';
   for (const name of QUERY_PARAMS) {
@@ -74,6 +78,40 @@ export function parseAuthorization(value: string): Map<string, string> {
   return params;
 }
 
+/** What scanAuthorization found: the last value of each parameter, as parseAuthorization's Map keeps it. */
+const scanned = { credential: '', hasSignature: false, hasSignedHeaders: false };
+
+/**
+ * parseAuthorization's scan, keeping only what readCredentials checks: the Credential value and
+ * whether Signature and SignedHeaders have non-empty values. Synchronous, so one scratch record serves.
+ */
+function scanAuthorization(value: string): void {
+  scanned.credential = '';
+  scanned.hasSignature = false;
+  scanned.hasSignedHeaders = false;
+  const end = value.length;
+  let at = 0;
+  while (at < end && value.charCodeAt(at) !== 0x2c && isSeparator(value.charCodeAt(at))) at++;
+  let first = value.charCodeAt(at) !== 0x2c;
+  while (at < end) {
+    while (at < end && isSeparator(value.charCodeAt(at))) at++;
+    if (at >= end) break;
+    const start = at;
+    let eq = -1;
+    while (at < end && !isSeparator(value.charCodeAt(at))) {
+      if (eq === -1 && value.charCodeAt(at) === 0x3d /* = */) eq = at;
+      at++;
+    }
+    if (first) first = false;
+    else if (eq > start) {
+      const keyLength = eq - start;
+      if (keyLength === 10 && value.startsWith('Credential', start)) scanned.credential = value.slice(eq + 1, at);
+      else if (keyLength === 9 && value.startsWith('Signature', start)) scanned.hasSignature = at > eq + 1;
+      else if (keyLength === 13 && value.startsWith('SignedHeaders', start)) scanned.hasSignedHeaders = at > eq + 1;
+    }
+  }
+}
+
 /** `,` or what `\s` matches in a header value (HTTP header values hold no other line breaks). */
 function isSeparator(c: number): boolean {
   return c === 0x2c || c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
@@ -86,11 +124,18 @@ function isSeparator(c: number): boolean {
  * included); every service on the endpoint reads credentials here.
  */
 function scope(credential: string, form: Credentials['form']): Credentials {
-  const [accessKeyId, , region, service] = credential.split('/');
+  // credential.split('/')'s first, third and fourth parts, without the array.
+  const first = credential.indexOf('/');
+  const accessKeyId = first === -1 ? credential : credential.slice(0, first);
+  const second = first === -1 ? -1 : credential.indexOf('/', first + 1);
+  const third = second === -1 ? -1 : credential.indexOf('/', second + 1);
+  const fourth = third === -1 ? -1 : credential.indexOf('/', third + 1);
+  const region = second === -1 ? undefined : credential.slice(second + 1, third === -1 ? credential.length : third);
+  const service = third === -1 ? undefined : credential.slice(third + 1, fourth === -1 ? credential.length : fourth);
   if (region && !isRegionName(region)) {
     throw new AwsError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. `);
   }
-  return { accessKeyId: accessKeyId ?? '', region: region || undefined, service: service || undefined, form };
+  return { accessKeyId, region: region || undefined, service: service || undefined, form };
 }
 
 export function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

@@ -47,6 +47,20 @@ export interface SelfEncoding {
 }
 const isSelfEncoding = (value: object): value is SelfEncoding => JSON_BYTES in value;
 
+/**
+ * A whole JSON answer that is short ASCII text (PutRecord's) may also give it as a string,
+ * `[JSON_TEXT]()`: the pipeline sends it with the response head as one string (no Buffer made for
+ * the body, one chunk for the socket instead of two).
+ */
+export const JSON_TEXT = Symbol('json text');
+export interface SelfEncodingText extends SelfEncoding {
+  [JSON_TEXT](): string;
+}
+/** The answer's JSON as ASCII text, when the value gives it so; undefined otherwise. */
+export function jsonText(value: unknown): string | undefined {
+  return typeof value === 'object' && value !== null && JSON_TEXT in value ? (value as SelfEncodingText)[JSON_TEXT]() : undefined;
+}
+
 export function decodeBody(encoding: Encoding, body: Buffer): unknown {
   if (encoding === 'json') return decodeJson(body);
   return cborDecoder.decode(body);

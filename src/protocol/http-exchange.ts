@@ -22,19 +22,22 @@ export const DISCARD_LIMIT_BYTES = 4 * MAX_BODY_BYTES;
 
 /**
  * x-amz-id-2 is 72 random bytes in base64, as S3-style services send it. Random bytes come from a
- * pool refilled in one call, since a call per request showed up in profiles.
+ * pool refilled in one call, since a call per request showed up in profiles, and the pool is
+ * encoded at once: 72 bytes are 96 base64 characters with no padding, so each id is a slice of
+ * the pool's text (what encoding its 72 bytes alone would give).
  */
 const ID2_BYTES = 72;
+const ID2_CHARS = (ID2_BYTES / 3) * 4;
 const ID2_POOL_IDS = 512;
-let id2Pool = Buffer.alloc(0);
+let id2Pool = '';
 let id2At = 0;
 export function extendedRequestId(): string {
-  if (id2At + ID2_BYTES > id2Pool.length) {
-    id2Pool = randomBytes(ID2_BYTES * ID2_POOL_IDS);
+  if (id2At + ID2_CHARS > id2Pool.length) {
+    id2Pool = randomBytes(ID2_BYTES * ID2_POOL_IDS).toString('base64');
     id2At = 0;
   }
-  id2At += ID2_BYTES;
-  return id2Pool.toString('base64', id2At - ID2_BYTES, id2At);
+  id2At += ID2_CHARS;
+  return id2Pool.slice(id2At - ID2_CHARS, id2At);
 }
 
 export function sendRaw(res: ServerResponse, status: number, contentType: string | undefined, payload: Buffer | string): void {
@@ -49,12 +52,14 @@ export function sendRaw(res: ServerResponse, status: number, contentType: string
  * A whole answer with its headers given as one flat list (`[name, value, name, value…]`): Node
  * writes such a head without building its header map, which setHeader calls would (measured on
  * the PutRecord path). Headers already set with setHeader (a shutdown's `Connection: close`) are
- * kept.
+ * kept. A string payload must be Latin-1 (ASCII JSON): its length is its byte count.
  */
-export function sendWithHeaders(res: ServerResponse, status: number, headers: string[], payload: Buffer): void {
+export function sendWithHeaders(res: ServerResponse, status: number, headers: string[], payload: Buffer | string): void {
   headers.push('Content-Length', String(payload.length));
   res.writeHead(status, flatHeaders(headers));
-  res.end(payload);
+  // A string payload is Latin-1 text (one byte a character): Node sends it joined to the head.
+  if (typeof payload === 'string') res.end(payload, 'latin1');
+  else res.end(payload);
 }
 
 /** Node (HTTP/1.1 and HTTP/2 alike) takes a flat list where its types say a header object. */
@@ -102,6 +107,9 @@ class BodyReader {
   /** The stall watch's tick when bytes last arrived. */
   seen: number;
   done = false;
+  /** Neighbours in the stall watch's list. */
+  prev: BodyReader | undefined = undefined;
+  next: BodyReader | undefined = undefined;
 
   constructor(
     private readonly req: ServerRequest,
@@ -163,13 +171,20 @@ const TICKS_PER_TIMEOUT = 4;
  */
 class StallWatch {
   tick = 0;
-  private readonly readers = new Set<BodyReader>();
+  /**
+   * The readers, as a list linked through them: adding and removing one per request cost a Set's
+   * hashing and rehashing (profiles of PutRecord).
+   */
+  private head: BodyReader | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly idleMs: number) {}
 
   add(reader: BodyReader): number {
-    this.readers.add(reader);
+    reader.prev = undefined;
+    reader.next = this.head;
+    if (this.head) this.head.prev = reader;
+    this.head = reader;
     if (!this.timer) {
       this.timer = setInterval(() => this.sweep(), Math.max(1, Math.ceil(this.idleMs / TICKS_PER_TIMEOUT)));
       this.timer.unref();
@@ -177,18 +192,27 @@ class StallWatch {
     return this.tick;
   }
 
+  /** Called once per reader (BodyReader.settle). */
   remove(reader: BodyReader): void {
-    this.readers.delete(reader);
+    if (reader.prev) reader.prev.next = reader.next;
+    else if (this.head === reader) this.head = reader.next;
+    if (reader.next) reader.next.prev = reader.prev;
+    reader.prev = undefined;
+    reader.next = undefined;
   }
 
   private sweep(): void {
     this.tick++;
-    if (this.readers.size === 0) {
+    if (this.head === undefined) {
       clearInterval(this.timer);
       this.timer = undefined;
       return;
     }
-    for (const reader of this.readers) if (this.tick - reader.seen > TICKS_PER_TIMEOUT) reader.stalled();
+    for (let reader: BodyReader | undefined = this.head; reader !== undefined; ) {
+      const next: BodyReader | undefined = reader.next; // a stalled reader leaves the list
+      if (this.tick - reader.seen > TICKS_PER_TIMEOUT) reader.stalled();
+      reader = next;
+    }
   }
 }
 

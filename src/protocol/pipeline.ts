@@ -3,7 +3,7 @@ import { constants as http2constants } from 'node:http2';
 import type { Logger } from 'pino';
 import { readCredentials, type Credentials } from './auth.js';
 import type { Caller } from './authenticator.js';
-import { CONTENT_TYPE, decodeBody, encodeBody, type Encoding } from './codec.js';
+import { CONTENT_TYPE, decodeBody, encodeBody, jsonText, type Encoding } from './codec.js';
 import { AwsError, internalFailure, serializationError, unknownOperation } from './errors.js';
 import {
   DISCARD_LIMIT_BYTES,
@@ -96,6 +96,7 @@ export function createPipeline(services: Service[], log: Logger, options: Pipeli
   const debugLevel = log.levels.values.debug ?? DEBUG_LEVEL;
   const pipeline: Pipeline = {
     services: byPrefix,
+    targets: new Map(),
     log,
     options,
     observer: options.observer,
@@ -111,6 +112,8 @@ export function createPipeline(services: Service[], log: Logger, options: Pipeli
 
 interface Pipeline {
   services: Map<string, Service>;
+  /** resolveTarget's table. */
+  targets: Map<string, ResolvedTarget>;
   log: Logger;
   options: PipelineOptions;
   observer: RequestObserver | undefined;
@@ -131,6 +134,8 @@ class Exchange {
   readonly headers: string[];
   /** performance.now() at the start, when requests are logged. */
   readonly started: number;
+  /** Whether requests are logged one line each, read once per request (pino's level is a getter). */
+  readonly debug: boolean;
   service = '';
   operation = '';
   stream: string | undefined;
@@ -145,7 +150,8 @@ class Exchange {
     readonly req: ServerRequest,
     readonly res: ServerResponse,
   ) {
-    this.started = pipeline.observer !== undefined || pipeline.debug ? performance.now() : 0;
+    this.debug = pipeline.debug;
+    this.started = pipeline.observer !== undefined || this.debug ? performance.now() : 0;
     this.headers = ['x-amzn-RequestId', this.requestId];
     if (req.headers.origin !== undefined) {
       this.headers.push('Access-Control-Allow-Origin', '*');
@@ -166,6 +172,14 @@ class Exchange {
     this.logged(status, bytes.length, errorType, err);
   }
 
+  /** A 200 answer whose body is ASCII text (a self-encoding answer's JSON_TEXT). */
+  sendText(contentType: string, text: string): void {
+    const headers = this.headers;
+    headers.push('Content-Type', contentType);
+    sendWithHeaders(this.res, 200, headers, text);
+    this.logged(200, text.length);
+  }
+
   sendError(encoding: Encoding, error: AwsError, err?: unknown): void {
     if (this.res.headersSent) {
       this.pipeline.log.warn({ requestId: this.requestId, type: error.type }, 'error after the response had started');
@@ -178,7 +192,8 @@ class Exchange {
   /** The request's one log line: at debug, or at warn for a 5xx answer. */
   logged(status: number, bytesOut: number, errorType?: string, err?: unknown): void {
     this.answered = true;
-    const { debug, log, observer } = this.pipeline;
+    const { log, observer } = this.pipeline;
+    const debug = this.debug;
     if (observer !== undefined) {
       observer.answered(this.known ? this.service : undefined, this.known ? this.operation : undefined, status, errorType, performance.now() - this.started);
     }
@@ -270,14 +285,9 @@ async function handle(exchange: Exchange): Promise<void> {
   if (body === undefined) return refuseOversized(exchange);
   exchange.bytesIn = body.length;
 
-  const target = String(req.headers['x-amz-target'] ?? '');
-  const dot = target.indexOf('.');
-  const targetService = dot === -1 ? target : target.slice(0, dot);
-  const operation = dot === -1 ? '' : target.slice(dot + 1);
+  const { targetService, operation, service, known: knownOperation, dot } = resolveTarget(pipeline, String(req.headers['x-amz-target'] ?? ''));
   exchange.service = targetService;
   exchange.operation = operation;
-  const service = pipeline.services.get(targetService);
-  const knownOperation = service !== undefined && service.hasOperation(operation);
   exchange.known = knownOperation;
   const encoding = encodingOf(req.headers['content-type']);
 
@@ -304,7 +314,7 @@ async function handle(exchange: Exchange): Promise<void> {
   if (!isObject) return exchange.sendError(encoding, serializationError());
   if (!knownOperation) return exchange.sendError(encoding, unknownOperation());
   const served = service!;
-  if (pipeline.debug) exchange.stream = streamOf(decoded as Record<string, unknown>);
+  if (exchange.debug) exchange.stream = streamOf(decoded as Record<string, unknown>);
 
   try {
     // Only presigned requests carry a query string; SDK requests post to `/`.
@@ -321,6 +331,8 @@ async function handle(exchange: Exchange): Promise<void> {
       exchange.logged(200, 0);
       return result.pipe(res, context);
     }
+    const text = encoding === 'json' ? jsonText(result) : undefined;
+    if (text !== undefined) return exchange.sendText(CONTENT_TYPE.json, text);
     exchange.send(200, CONTENT_TYPE[encoding], result === undefined ? EMPTY : encodeBody(encoding, result));
   } catch (err) {
     if (err instanceof AwsError) return exchange.sendError(encoding, err);
@@ -329,6 +341,34 @@ async function handle(exchange: Exchange): Promise<void> {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** What an X-Amz-Target names: `Prefix.Operation`, split at the first dot. */
+interface ResolvedTarget {
+  targetService: string;
+  operation: string;
+  service: Service | undefined;
+  /** Whether the service has the operation. */
+  known: boolean;
+  /** Where the dot is, -1 without one. */
+  dot: number;
+}
+
+/**
+ * Targets that name a known operation, resolved once each: a request then costs one look-up by
+ * its header instead of two slices and two look-ups by them. Only known targets are kept, so the
+ * table is bounded by the services' operations whatever clients send.
+ */
+function resolveTarget(pipeline: Pipeline, target: string): ResolvedTarget {
+  const cached = pipeline.targets.get(target);
+  if (cached !== undefined) return cached;
+  const dot = target.indexOf('.');
+  const targetService = dot === -1 ? target : target.slice(0, dot);
+  const operation = dot === -1 ? '' : target.slice(dot + 1);
+  const service = pipeline.services.get(targetService);
+  const resolved: ResolvedTarget = { targetService, operation, service, known: service !== undefined && service.hasOperation(operation), dot };
+  if (resolved.known) pipeline.targets.set(target, resolved);
+  return resolved;
+}
 
 /** The body's encoding by Content-Type; `legacy-json` is plain application/json (§1.6 step 5). */
 function encodingOf(header: string | string[] | undefined): Encoding | 'legacy-json' | undefined {

@@ -14,6 +14,14 @@ const REGION_SHAPE = /^(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|us
 /** A region is one DNS label of its endpoints' host names (`kinesis.{region}.amazonaws.com`): RFC 1035 §2.3.4. */
 export const MAX_REGION_LENGTH = 63;
 
+/** Names that passed, so that a request's region is one look-up instead of a match (profiles of PutRecord). */
+const accepted = new Set<string>();
+/** Bound on `accepted`: every AWS region and then some; made-up names fill it no further. */
+const MAX_ACCEPTED = 256;
+
 export function isRegionName(text: string): boolean {
-  return text.length <= MAX_REGION_LENGTH && REGION_SHAPE.test(text);
+  if (accepted.has(text)) return true;
+  if (text.length > MAX_REGION_LENGTH || !REGION_SHAPE.test(text)) return false;
+  if (accepted.size < MAX_ACCEPTED) accepted.add(text);
+  return true;
 }

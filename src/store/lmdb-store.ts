@@ -72,9 +72,7 @@ class CommitFailures {
   /** The write's outcome, with lmdb-js's side promises observed; a failure carries its cause. */
   durable<T>(write: Promise<T>): Promise<T> {
     this.watchTurn();
-    return write.catch((err: unknown) => {
-      throw commitFailure(err);
-    });
+    return write.catch(rethrowCommitFailure);
   }
 
   /** A write whose outcome is reported through another write of the same transaction. */
@@ -96,6 +94,11 @@ class CommitFailures {
     });
   }
 }
+
+/** One function for every write, not a closure per write. */
+const rethrowCommitFailure = (err: unknown): never => {
+  throw commitFailure(err);
+};
 
 /** lmdb-js's "Commit failed" error, its cause observed and kept as `cause` for the log. */
 function commitFailure(err: unknown): unknown {
@@ -241,7 +244,9 @@ class LmdbRecordLog implements RecordLog {
     const stored = this.states.assignOne(log, record, writesEnd);
     const key: [string, number] = [log, stored.index];
     const chunk = encodeChunk([stored]);
-    this.writes.quiet(this.chunks.put(key, Buffer.from(chunk.subarray(0, CHUNK_HEADER))));
+    // The header as a view of the chunk: lmdb-js copies a value in at commit from the memory it
+    // points to (and holds the buffer until then), and the chunk is never written to again.
+    this.writes.quiet(this.chunks.put(key, chunk.subarray(0, CHUNK_HEADER)));
     await this.writes.durable(this.db.put(key, chunk));
     this.states.markDurable(log, stored.index + 1);
     this.states.notify(log);

@@ -26,7 +26,9 @@ interface Route {
 }
 
 interface Layout {
-  signature: string;
+  /** signature(): the number of shards and of closed ones. */
+  shardCount: number;
+  closedCount: number;
   /** The routes hold from this time until just before `until` (epoch ms). */
   from: number;
   until: number;
@@ -39,12 +41,14 @@ const MAX_CACHED_LAYOUTS = 10_000;
 
 /**
  * Shards are only ever added or closed, never reopened, so the number of shards and the number of
- * closed ones identify the shard list; the time then says which of them take writes.
+ * closed ones identify the shard list; the time then says which of them take writes. Counted with
+ * an indexed loop and compared as numbers: a string and an iterator per record showed up in profiles.
  */
-function signature(stream: StreamMeta): string {
+function closedShards(stream: StreamMeta): number {
+  const shards = stream.shards;
   let closed = 0;
-  for (const shard of stream.shards) if (!isOpen(shard)) closed++;
-  return `${stream.shards.length}/${closed}`;
+  for (let i = 0; i < shards.length; i++) if (!isOpen(shards[i])) closed++;
+  return closed;
 }
 
 /**
@@ -72,9 +76,9 @@ function childCreation(stream: StreamMeta): Map<number, number> {
 
 /** The shards taking writes at `at`: created by then, and open or still before their children's creation. */
 function layout(stream: StreamMeta, at: number): Route[] {
-  const sig = signature(stream);
+  const closedCount = closedShards(stream);
   const cached = layouts.get(stream.id);
-  if (cached && cached.signature === sig && at >= cached.from && at < cached.until) return cached.routes;
+  if (cached && cached.shardCount === stream.shards.length && cached.closedCount === closedCount && at >= cached.from && at < cached.until) return cached.routes;
   const children = childCreation(stream);
   let from = -Infinity;
   let until = Infinity;
@@ -92,7 +96,7 @@ function layout(stream: StreamMeta, at: number): Route[] {
     .map((shard) => ({ start: hashKeyOf(shard.startingHashKey), end: hashKeyOf(shard.endingHashKey), shard }))
     .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   if (layouts.size >= MAX_CACHED_LAYOUTS) layouts.clear();
-  layouts.set(stream.id, { signature: sig, from, until, routes });
+  layouts.set(stream.id, { shardCount: stream.shards.length, closedCount, from, until, routes });
   return routes;
 }
 

@@ -6,7 +6,7 @@ import type { KinesisContext } from '../context.js';
 import { streamTarget } from '../stream-target.js';
 import { admitRecord } from '../domain/throughput.js';
 import { routeHashKey } from '../domain/routing.js';
-import { JSON_BYTES, PLAIN_VALUE, type SelfEncoding } from '../../protocol/codec.js';
+import { JSON_BYTES, JSON_TEXT, PLAIN_VALUE, type SelfEncodingText } from '../../protocol/codec.js';
 
 interface Input {
   StreamName?: string;
@@ -24,7 +24,8 @@ export default async function putRecord(input: Input, context: KinesisContext) {
   const target = streamTarget(input, context);
   const stream = await context.kinesis.streams.find(target, target.name);
   if (!stream || !isWritable(stream)) throw streamNotFound(target.name, target.account);
-  if (putRecordSize(input.Data, input.PartitionKey) > maxRecordBytes(stream)) {
+  const size = putRecordSize(input.Data, input.PartitionKey);
+  if (size > maxRecordBytes(stream)) {
     throw recordTooLarge([{ path: 'data', dataLength: input.Data.length }], stream);
   }
   const hashKey = checkedHashKey(input.PartitionKey, input.ExplicitHashKey);
@@ -37,7 +38,7 @@ export default async function putRecord(input: Input, context: KinesisContext) {
     throw err;
   }
   const outcome = await appendRecord(context.kinesis, stream, entry);
-  metrics?.putRecord(stream, outcome.shard.index, input.Data.length + Buffer.byteLength(input.PartitionKey), performance.now() - started);
+  metrics?.putRecord(stream, outcome.shard.index, size, performance.now() - started);
   return new PutRecordOutput(formatShardId(outcome.shard.index), outcome.sequenceNumber, stream.encryption.type === 'KMS');
 }
 
@@ -46,16 +47,20 @@ export default async function putRecord(input: Input, context: KinesisContext) {
  * are digits and dashes that need no escaping, and the generic encoder's walk over the object
  * showed up in profiles of the busiest operation. CBOR gets the plain object.
  */
-class PutRecordOutput implements SelfEncoding {
+class PutRecordOutput implements SelfEncodingText {
   constructor(
     readonly ShardId: string,
     readonly SequenceNumber: string,
     private readonly encrypted: boolean,
   ) {}
 
-  [JSON_BYTES](before: string, after: string): Buffer {
+  [JSON_TEXT](): string {
     const encryption = this.encrypted ? ',"EncryptionType":"KMS"' : '';
-    return Buffer.from(`${before}{"ShardId":"${this.ShardId}","SequenceNumber":"${this.SequenceNumber}"${encryption}}${after}`, 'latin1');
+    return `{"ShardId":"${this.ShardId}","SequenceNumber":"${this.SequenceNumber}"${encryption}}`;
+  }
+
+  [JSON_BYTES](before: string, after: string): Buffer {
+    return Buffer.from(`${before}${this[JSON_TEXT]()}${after}`, 'latin1');
   }
 
   [PLAIN_VALUE]() {
