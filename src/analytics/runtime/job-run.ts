@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AnalyticsMetrics } from '../../metrics/analytics-metrics.js';
 import type { Firehose } from '../../firehose/context.js';
 import type { Kinesis } from '../../kinesis/context.js';
 import type { Lease } from '../../leases/leases.js';
@@ -36,6 +37,8 @@ export interface RuntimeDeps {
   kinesis?: Kinesis;
   firehose?: Firehose;
   log: Logger;
+  /** Rows in and out of each job for Prometheus and AWS/KinesisAnalytics (src/metrics), when metrics are on. */
+  metrics?: Pick<AnalyticsMetrics, 'report'>;
 }
 
 /** What a checkpoint or snapshot holds: the engine's state and where each Kinesis source table stands. */
@@ -176,6 +179,7 @@ class JobRun {
       // The next reads overlap the previous batch's sink writes; writes stay in order, one flush at a time.
       for (const reader of this.readers.values()) read += await reader.poll();
       this.job.advance(Date.now());
+      this.deps.metrics?.report(this.doc.app, this.job.metrics);
       await this.writing;
       this.writing = this.flush();
       if (!this.started) {
