@@ -629,7 +629,10 @@ test('the banner names usable addresses for every-interface binds, https and the
   assert.doesNotMatch(text, /0\.0\.0\.0/);
   assert.match(text, /^  endpoint +http:\/\/127\.0\.0\.1:4567( |$)/m);
   assert.match(text, /^  https +https:\/\/localhost:4567  https:\/\/127\.0\.0\.1:4567.* \(same port\)$/m);
-  assert.match(text, /^  console +http:\/\/127\.0\.0\.1:4567\/_millrace\/$/m);
+  // Every interface is more than loopback: the console needs a token there (issue 18 §3).
+  assert.match(text, /^  console +the console is off: Millrace does not listen on loopback alone; start it with --console-token/m);
+  const withToken = banner({ ...DEFAULT_CONFIG, host: '0.0.0.0', port: 4567, memory: true, dataDir: undefined, consoleToken: 't' }, { port: 4567 });
+  assert.match(withToken, /^  console +http:\/\/127\.0\.0\.1:4567\/_millrace\/( |$)/m);
   assert.match(text, /^  export AWS_ENDPOINT_URL=https:\/\/localhost:4567$/m);
   assert.match(text, /^  export AWS_CA_BUNDLE=\/tmp\/t\/localhost\.pem NODE_EXTRA_CA_CERTS=\/tmp\/t\/localhost\.pem$/m);
   // With --credentials the keys are the user's: no stand-in keys are suggested.

@@ -36,7 +36,7 @@ describe('when the console is served', () => {
     assert.deepEqual(consoleMode({ ...base, host: '127.0.0.1' }), { served: true, token: undefined, readOnly: false });
     assert.deepEqual(consoleMode({ ...base, host: '0.0.0.0' }), {
       served: false,
-      reason: 'the console is off: Millrace listens on 0.0.0.0, not loopback; start it with --console-token to serve the console there',
+      reason: 'the console is off: Millrace does not listen on loopback alone; start it with --console-token to serve the console there',
     });
     assert.deepEqual(consoleMode({ ...base, host: '0.0.0.0', consoleToken: 's', consoleReadOnly: true }), { served: true, token: 's', readOnly: true });
     assert.deepEqual(consoleMode({ ...base, host: '127.0.0.1', noConsole: true }), { served: false, reason: 'the console is off (--no-console)' });

@@ -32,7 +32,7 @@ export function consoleMode(config: Pick<Config, 'host' | 'consoleToken' | 'noCo
   if (config.noConsole) return { served: false, reason: 'the console is off (--no-console)' };
   const token = config.consoleToken || undefined;
   if (!token && !isLoopbackHost(config.host)) {
-    return { served: false, reason: `the console is off: Millrace listens on ${config.host}, not loopback; start it with --console-token to serve the console there` };
+    return { served: false, reason: 'the console is off: Millrace does not listen on loopback alone; start it with --console-token to serve the console there' };
   }
   return { served: true, token, readOnly: config.consoleReadOnly };
 }

@@ -218,12 +218,19 @@ class JobRun {
     const ref = await writeBlob(this.meta, checkpointPrefix(this.doc, id), state);
     const at = Date.now();
     const previous = this.checkpointRef;
-    await updateRun(this.meta, this.key, (d) => {
-      if (d.term !== this.lease.term || d.runId !== this.doc.runId) throw new LeaseLostError(this.lease.name, `term ${d.term} runs the job`);
-      d.checkpoint = { ...ref, id, at };
-      if (served > d.checkpointServed) d.checkpointServed = served;
-      return d;
-    });
+    try {
+      await updateRun(this.meta, this.key, (d) => {
+        if (d.term !== this.lease.term || d.runId !== this.doc.runId) throw new LeaseLostError(this.lease.name, `term ${d.term} runs the job`);
+        d.checkpoint = { ...ref, id, at };
+        if (served > d.checkpointServed) d.checkpointServed = served;
+        return d;
+      });
+    } catch (err) {
+      // Not committed (the run was stopped, deleted or taken over meanwhile): nothing will ever name
+      // this state, so it must not outlive the run (a delete would leave it in the store).
+      await dropBlob(this.meta, ref).catch(() => {});
+      throw err;
+    }
     this.checkpointRef = { ...ref, id, at };
     this.lastCheckpointAt = at;
     this.requested = 0;
