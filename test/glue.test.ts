@@ -478,7 +478,7 @@ resource "aws_glue_catalog_table" "events" {
 }
 `;
 
-test('Terraform: aws_glue_catalog_database and aws_glue_catalog_table apply, show no drift, update and destroy', { timeout: 300_000 }, async (t) => {
+test('Terraform: aws_glue_catalog_database and aws_glue_catalog_table apply, show no drift, update and destroy', { timeout: 600_000 }, async (t) => {
   const missing = await terraformMissing();
   if (missing) return t.skip(missing);
   const dir = mkdtempSync(join(tmpdir(), 'millrace-terraform-'));

@@ -540,6 +540,9 @@ function assertExactlyOnceInOrder(sent: Map<string, number>, received: Map<strin
   return total;
 }
 
+/** Records written before each resharding step and after the last (7 waits: more than 200 in all). */
+const WRITES_BETWEEN_STEPS = 30;
+
 test('a producer writing through splits, merges and rescales loses nothing; a KCL-like reader gets every record once, in key order', async () => {
   const name = 'through-resharding';
   await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: 2 }));
@@ -562,11 +565,17 @@ test('a producer writing through splits, merges and rescales loses nothing; a KC
     },
     () => client.send(new UpdateShardCountCommand({ StreamName: name, TargetShardCount: 2, ScalingType: 'UNIFORM_SCALING' })),
   ];
+  // Each step waits for writes, not for time: on a loaded machine a quarter second may see none.
+  const written = () => [...producer.sent.values()].reduce((a, b) => a + b, 0);
+  const writesBetweenSteps = async () => {
+    const target = written() + WRITES_BETWEEN_STEPS;
+    while (written() < target) await sleep(20);
+  };
   for (const step of steps) {
-    await sleep(250);
+    await writesBetweenSteps();
     await step();
   }
-  await sleep(250);
+  await writesBetweenSteps();
   await producer.stop();
   done = true;
   const received = await consumer;

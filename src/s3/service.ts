@@ -55,6 +55,12 @@ export interface S3ServiceOptions {
 
 /** Request documents (DeleteObjects of 1,000 keys of 1,024 bytes, CompleteMultipartUpload of 10,000 parts) fit well within this. */
 export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+/**
+ * A refused HTTP/1.1 body up to this size is read to its end before the error is answered, so the
+ * client finishes writing, reads the error and keeps its connection; a larger one is cut (the
+ * answer closes the connection, and a client still writing may see a reset instead of the error).
+ */
+const REFUSED_BODY_DRAIN_BYTES = 16 * 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** S3 request ids are 16 upper-case hex digits. */
@@ -149,6 +155,7 @@ export async function createS3Service(options: S3ServiceOptions): Promise<HttpSe
       const error = toS3Error(err, address, query);
       if (error.code === 'InternalError') log.error({ err, method, url }, 's3 request failed');
       else log.debug({ code: error.code, method, url }, 's3 error');
+      await drainRefusedBody(req, config.bodyTimeoutMs);
       sendError(req, res, method, error, id, String(res.getHeader('x-amz-id-2')));
     }
   }
@@ -191,6 +198,32 @@ function streamRequest(req: ServerRequest, body: UploadBody, idleMs: number): vo
     source.resume();
   });
   source.pipe(body);
+}
+
+/** Reads and drops the rest of a refused HTTP/1.1 body of a known, bounded length (REFUSED_BODY_DRAIN_BYTES). */
+async function drainRefusedBody(req: ServerRequest, idleMs: number): Promise<void> {
+  if (req.complete || req.httpVersionMajor !== 1 || req.destroyed) return;
+  const length = Number(req.headers['content-length']);
+  if (!Number.isSafeInteger(length) || length > REFUSED_BODY_DRAIN_BYTES) return;
+  const source = req as Readable;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, idleMs);
+    source.on('data', refresh);
+    source.once('end', done);
+    source.once('close', done);
+    source.unpipe(); // from an upload that no one reads any more
+    source.resume();
+    function refresh() {
+      timer.refresh();
+    }
+    function done() {
+      clearTimeout(timer);
+      source.off('data', refresh);
+      source.off('end', done);
+      source.off('close', done);
+      resolve();
+    }
+  });
 }
 
 async function readDocument(body: UploadBody): Promise<Buffer> {
