@@ -132,6 +132,11 @@ class LmdbMetadata implements MetadataStore {
     return versioned;
   }
 
+  cached<T>(key: string): Versioned<T> | undefined {
+    // A key is cached only once get found and decoded it, and dropped when a write to it starts.
+    return this.cache.get(key) as Versioned<T> | undefined;
+  }
+
   async list<T>(prefix: string): Promise<Versioned<T>[]> {
     if (!keyFits(prefix)) return [];
     const out: Versioned<T>[] = [];
