@@ -14,6 +14,8 @@ import { ModelValidator } from '../src/model/validate.js';
 import { KINESIS_MODEL } from '../src/kinesis/service.js';
 import { BodyCollector, MAX_BODY_BYTES } from '../src/protocol/http-exchange.js';
 import type { ServiceModel } from '../src/model/service-model.js';
+import { readCredentials } from '../src/protocol/auth.js';
+import type { AwsError } from '../src/protocol/errors.js';
 
 /**
  * The protocol layer against KINESIS-SPEC §1.4–1.9 and A.2: processing order, protocol errors,
@@ -266,6 +268,43 @@ test('SigV4 shape errors carry AWS texts (§1.7)', async () => {
     'Missing Authentication Token',
   );
   await assertUnchanged();
+});
+
+test("the SDKs' Authorization header reads as the general scan reads it (auth.ts fast path)", () => {
+  // A leading space keeps a header off the fast path (the scan skips it): both ways must agree,
+  // in the credentials found and in the errors thrown.
+  const outcome = (authorization: string, date = true) => {
+    const headers: Record<string, string> = { authorization };
+    if (date) headers['x-amz-date'] = '20240101T000000Z';
+    try {
+      return readCredentials(headers, new URLSearchParams());
+    } catch (err) {
+      return { error: (err as AwsError).type, message: (err as Error).message.replace('Authorization= ', 'Authorization=') };
+    }
+  };
+  const sdk = 'SignedHeaders=amz-sdk-invocation-id;amz-sdk-request;content-length;content-type;host;x-amz-date;x-amz-target;x-amz-user-agent';
+  const headers = [
+    `AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/kinesis/aws4_request, ${sdk}, Signature=${'0f'.repeat(32)}`,
+    'AWS4-HMAC-SHA256 Credential=123456789012/20240101/eu-west-2/kinesis/aws4_request,SignedHeaders=host,Signature=x',
+    'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=a=b',
+    'AWS4-HMAC-SHA256 Credential=AK=ID/20240101/us-gov-west-1/firehose/aws4_request, SignedHeaders=host, Signature=x',
+    'AWS4-HMAC-SHA256 Credential=AKID, SignedHeaders=host, Signature=x',
+    'AWS4-HMAC-SHA256 Credential=AKID/20240101, SignedHeaders=host, Signature=x',
+    'AWS4-HMAC-SHA256 Credential=AKID/20240101/not-a-region/kinesis/aws4_request, SignedHeaders=host, Signature=x',
+    'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=',
+    'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x, Credential=OTHER/20240101/us-west-2/kinesis/aws4_request',
+    'AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/kinesis/aws4_request\u00a0SignedHeaders=host, Signature=x',
+  ];
+  for (const authorization of headers) {
+    for (const date of [true, false]) {
+      assert.deepEqual(outcome(authorization, date), outcome(` ${authorization}`, date), `${authorization} (date: ${date})`);
+    }
+  }
+  // The usual header itself: its credential scope, and the account of a 12-digit key (§1.7).
+  assert.deepEqual(outcome(headers[0]), { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', region: 'us-east-1', service: 'kinesis', form: 'header' });
+  assert.deepEqual(outcome(headers[1]), { accessKeyId: '123456789012', region: 'eu-west-2', service: 'kinesis', form: 'header' });
+  assert.equal((outcome(headers[6]) as { error: string }).error, 'InvalidSignatureException');
+  assert.equal((outcome(headers[0], false) as { error: string }).error, 'IncompleteSignatureException');
 });
 
 test('an oversized body gets 413 and the server keeps serving, over HTTP/1.1 and HTTP/2 (§1.6)', async () => {

@@ -26,6 +26,11 @@ export function readCredentials(headers: Record<string, string | string[] | unde
     throw new AwsError('InvalidSignatureException', "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.");
   }
   if (authorization !== undefined) {
+    // The header as every SDK writes it is matched at once; anything else is scanned.
+    const usual = USUAL_AUTHORIZATION.exec(authorization);
+    if (usual !== null && (header(headers, 'x-amz-date') !== undefined || header(headers, 'date') !== undefined)) {
+      return scope(usual[1], 'header');
+    }
     // The three parameters are found in one scan of the header, without the Map parseAuthorization
     // builds (that and its strings showed up on the PutRecord path); the checks are the same.
     scanAuthorization(authorization);
@@ -77,6 +82,15 @@ export function parseAuthorization(value: string): Map<string, string> {
   }
   return params;
 }
+
+/**
+ * `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` with non-empty values, each
+ * parameter once: what every SDK sends. For such a header scanAuthorization finds that Credential
+ * value (the first group) and both other parameters, so readCredentials takes it without the scan,
+ * whose loop over each character cost 1-3 µs per request (the longer an SDK's SignedHeaders, the
+ * more). `[^\s,]` is the scan's token character: `\s` is the whitespace isSeparator lists.
+ */
+const USUAL_AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^\s,]+), ?SignedHeaders=[^\s,]+, ?Signature=[^\s,]+$/;
 
 /** What scanAuthorization found: the last value of each parameter, as parseAuthorization's Map keeps it. */
 const scanned = { credential: '', hasSignature: false, hasSignedHeaders: false };

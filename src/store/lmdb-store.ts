@@ -132,6 +132,11 @@ class LmdbMetadata implements MetadataStore {
     return versioned;
   }
 
+  cached<T>(key: string): Versioned<T> | undefined {
+    // A key is cached only once get found and decoded it, and dropped when a write to it starts.
+    return this.cache.get(key) as Versioned<T> | undefined;
+  }
+
   async list<T>(prefix: string): Promise<Versioned<T>[]> {
     if (!keyFits(prefix)) return [];
     const out: Versioned<T>[] = [];
@@ -247,7 +252,12 @@ class LmdbRecordLog implements RecordLog {
     // The header as a view of the chunk: lmdb-js copies a value in at commit from the memory it
     // points to (and holds the buffer until then), and the chunk is never written to again.
     this.writes.quiet(this.chunks.put(key, chunk.subarray(0, CHUNK_HEADER)));
-    await this.writes.durable(this.db.put(key, chunk));
+    // durable()'s handling, without its promise around the put: quiet() above watches this turn.
+    try {
+      await this.db.put(key, chunk);
+    } catch (err) {
+      throw commitFailure(err);
+    }
     this.states.markDurable(log, stored.index + 1);
     this.states.notify(log);
     return stored;

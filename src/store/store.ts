@@ -35,6 +35,12 @@ export interface Versioned<T> {
 /** Documents (stream descriptions, secrets, account settings) under string keys. */
 export interface MetadataStore {
   get<T>(key: string): Promise<Versioned<T> | undefined>;
+  /**
+   * What `get` would resolve to, when this process holds the entry decoded at hand (a store's
+   * cache of documents); undefined when it would have to be read. The data plane looks its stream
+   * up on every request: a cached one costs no promise and no wait.
+   */
+  cached?<T>(key: string): Versioned<T> | undefined;
   /** Every entry whose key starts with `prefix`, in key order. */
   list<T>(prefix: string): Promise<Versioned<T>[]>;
   /**

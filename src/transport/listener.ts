@@ -74,17 +74,27 @@ function closeAfter(res: http.ServerResponse): void {
 export async function listen(options: ListenOptions, handler: RequestHandler): Promise<Listener> {
   const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const connectionsCheckingInterval = Math.max(1, Math.min(MAX_CONNECTIONS_CHECK_MS, Math.ceil(headersTimeout / 4)));
-  const h1 = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, headersTimeout, requestTimeout: 0, connectionsCheckingInterval }, handler);
+  let closing = false;
+  // Before the handler, each connection is told of the response it is answering (HTTP/1.1 answers
+  // one request at a time), so that a shutdown can close the idle ones at once and the busy ones as
+  // soon as their response is sent; and during a shutdown, the response says Connection: close
+  // before the handler may send it. In the server's one listener: a second 'request' listener cost
+  // every request a copy of the listener list (EventEmitter.emit).
+  const h1 = http.createServer(
+    { keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, headersTimeout, requestTimeout: 0, connectionsCheckingInterval },
+    (req: http.IncomingMessage, res: http.ServerResponse) => {
+      (req.socket as AnsweringSocket)[ANSWERING] = res;
+      if (closing) closeAfter(res);
+      handler(req, res);
+    },
+  );
   // Node enforces headersTimeout from a checker it starts on 'listening'; this server never listens
   // itself (the front hands it sockets), so start the checker here or slow clients are never cut.
   h1.emit('listening');
   if (options.upgrade) h1.on('upgrade', options.upgrade);
-  // HTTP/1.1 connections, each with the response it is answering (HTTP/1.1 answers one request at
-  // a time), so that a shutdown can close the idle ones at once and the busy ones as soon as their
-  // response is sent. Only a shutdown listens for the end of a response: a listener per request
-  // showed up in profiles.
+  // HTTP/1.1 connections, each with the response it is answering (set above). Only a shutdown
+  // listens for the end of a response: a listener per request showed up in profiles.
   const h1Sockets = new Set<net.Socket>();
-  let closing = false;
   const { connections } = options;
   h1.prependListener('connection', (socket: net.Socket) => {
     h1Sockets.add(socket);
@@ -94,11 +104,6 @@ export async function listen(options: ListenOptions, handler: RequestHandler): P
       connections.opened(protocol);
       socket.once('close', () => connections.closed(protocol));
     }
-  });
-  // Ahead of the handler, so that a response it sends at once already says Connection: close.
-  h1.prependListener('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    (req.socket as AnsweringSocket)[ANSWERING] = res;
-    if (closing) closeAfter(res);
   });
   const h2settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
   const h2 = http2.createServer({ settings: h2settings }, handler);

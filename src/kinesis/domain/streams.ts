@@ -51,6 +51,15 @@ export class Streams {
     return (await this.settle(entry))?.value;
   }
 
+  /**
+   * find's answer when it is at hand: the stream's document is cached by the store and in no
+   * transition. Undefined otherwise, and then find is asked (data-plane requests skip its promise).
+   */
+  findCached(scope: Scope, name: string): StreamMeta | undefined {
+    const entry = this.store.meta.cached?.<StreamMeta>(streamKey(scope, name));
+    return entry !== undefined && entry.value.statusUntil === undefined ? entry.value : undefined;
+  }
+
   async findVersioned(scope: Scope, name: string): Promise<Versioned<StreamMeta> | undefined> {
     const entry = await this.store.meta.get<StreamMeta>(streamKey(scope, name));
     // A stream in no transition (the usual case) is itself: no settling step to wait for.

@@ -22,7 +22,7 @@ export default async function putRecord(input: Input, context: KinesisContext) {
   const metrics = context.kinesis.metrics;
   const started = metrics ? performance.now() : 0;
   const target = streamTarget(input, context);
-  const stream = await context.kinesis.streams.find(target, target.name);
+  const stream = context.kinesis.streams.findCached(target, target.name) ?? (await context.kinesis.streams.find(target, target.name));
   if (!stream || !isWritable(stream)) throw streamNotFound(target.name, target.account);
   const size = putRecordSize(input.Data, input.PartitionKey);
   if (size > maxRecordBytes(stream)) {
