@@ -209,6 +209,29 @@ INSERT INTO archive SELECT temp, note, sensor FROM readings;`,
   assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'fs-csv' }))).Uploads?.length ?? 0, 0);
 });
 
+test('a raw sink: one value a line; a part file open longer than sink.rolling-policy.rollover-interval rolls without a new row', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'fs-raw' }));
+  await kinesis.send(new CreateStreamCommand({ StreamName: 'fs-raw-in', ShardCount: 1 }));
+  await createApp(
+    'fs-raw',
+    `${kinesisSource('fs-raw-in')}
+CREATE TABLE notes (line STRING) WITH ('connector' = 'filesystem', 'path' = 's3://fs-raw/', 'format' = 'raw',
+  'sink.rolling-policy.rollover-interval' = '200 ms', 'sink.rolling-policy.check-interval' = '100 ms');
+INSERT INTO notes SELECT note FROM readings;`,
+    { enabled: false },
+  );
+  assert.equal((await start('fs-raw')).OperationStatus, 'SUCCESSFUL');
+  await put('fs-raw-in', [{ sensor: 'a', temp: 1, note: 'first line' }, { sensor: 'a', temp: 2, note: 'second' }]);
+  // No checkpoint runs and no row follows: only the rollover interval rolls the part file (staged, not yet visible).
+  await until('the part file rolled by time', async () => (((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'fs-raw' }))).Uploads?.length ?? 0) === 1 ? true : undefined));
+  assert.deepEqual(await objects('fs-raw', ''), []);
+  await stop('fs-raw');
+  const files = await objects('fs-raw', '');
+  assert.equal(files.length, 1);
+  assert.match(files[0]!.key, PART);
+  assert.equal(files[0]!.text, 'first line\nsecond\n');
+});
+
 test('filesystem source → kinesis: the objects under the path once, in key order, hidden files skipped, partition values and file metadata from the path', async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'fs-src' }));
   const objectsIn: [string, string][] = [

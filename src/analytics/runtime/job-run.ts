@@ -241,8 +241,8 @@ class JobRun {
     const state: JobCheckpoint = {
       job: this.job.checkpoint(),
       positions: Object.fromEntries([...this.readers].map(([name, r]) => [name, r.positions])),
-      files: Object.fromEntries([...this.fileReaders].map(([name, r]) => [name, r.position])),
     };
+    if (this.fileReaders.size > 0) state.files = Object.fromEntries([...this.fileReaders].map(([name, r]) => [name, r.position]));
     const transactional = [...this.transactional];
     const staged = await Promise.all(transactional.map(async ([name, w]) => [name, await w.preCommit!()] as const));
     if (staged.length > 0) state.sinks = Object.fromEntries(staged);
