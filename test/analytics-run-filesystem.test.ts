@@ -232,6 +232,25 @@ INSERT INTO notes SELECT note FROM readings;`,
   assert.equal(files[0]!.text, 'first line\nsecond\n');
 });
 
+test('a stop by force takes no checkpoint: nothing staged becomes visible, and no staged upload is left in the bucket', async () => {
+  await s3.send(new CreateBucketCommand({ Bucket: 'fs-force' }));
+  await kinesis.send(new CreateStreamCommand({ StreamName: 'fs-force-in', ShardCount: 1 }));
+  await createApp(
+    'fs-force',
+    `${kinesisSource('fs-force-in')}
+CREATE TABLE notes (line STRING) WITH ('connector' = 'filesystem', 'path' = 's3://fs-force/', 'format' = 'raw', 'sink.rolling-policy.file-size' = '1b');
+INSERT INTO notes SELECT note FROM readings;`,
+    { enabled: false },
+  );
+  assert.equal((await start('fs-force')).OperationStatus, 'SUCCESSFUL');
+  await put('fs-force-in', [1, 2, 3].map((i) => ({ sensor: 'a', temp: i, note: `n${i}` })));
+  await until('two staged part files', async () => (((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'fs-force' }))).Uploads?.length ?? 0) === 2 ? true : undefined));
+  await kda.send(new StopApplicationCommand({ ApplicationName: 'fs-force', Force: true }));
+  await settles('fs-force', 'READY');
+  await until('the staged uploads aborted', async () => (((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'fs-force' }))).Uploads?.length ?? 0) === 0 ? true : undefined));
+  assert.deepEqual(await objects('fs-force', ''), []);
+});
+
 test('filesystem source → kinesis: the objects under the path once, in key order, hidden files skipped, partition values and file metadata from the path', async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'fs-src' }));
   const objectsIn: [string, string][] = [

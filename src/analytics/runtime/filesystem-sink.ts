@@ -225,6 +225,19 @@ export class FilesystemSinkWriter implements SinkWriter {
     await Promise.all(files.map((f) => this.objects.abortMultipartUpload(this.path.bucket, f.key, f.uploadId).catch(() => undefined)));
   }
 
+  /**
+   * Aborts the uploads staged since the last checkpoint: no checkpoint names them, and a staged upload
+   * left behind would keep its bucket from being deleted. What a checkpoint being committed staged is
+   * left to the restart (it completes them if the checkpoint committed, aborts them if not).
+   */
+  async discard(): Promise<void> {
+    const files = this.staged;
+    this.staged = [];
+    this.rolled = [];
+    this.files.clear();
+    await Promise.all(files.map((f) => this.objects.abortMultipartUpload(this.path.bucket, f.key, f.uploadId).catch(() => undefined)));
+  }
+
   /** Completes staged uploads; one completed before (a crash after its commit) is left as it is. */
   private async complete(files: StagedFile[]): Promise<void> {
     await Promise.all(

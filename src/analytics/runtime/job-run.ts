@@ -97,7 +97,9 @@ export async function runLeasedJob(deps: RuntimeDeps, key: string, lease: Lease)
     const run = new JobRun(deps, key, doc, lease);
     try {
       await run.execute();
+      await run.discard(); // the lease went (the run was removed, or another node took it)
     } catch (err) {
+      await run.discard();
       if (err instanceof LeaseLostError || lease.signal.aborted) return;
       if (err instanceof RunGoneError) continue; // stopped by force, or replaced by a newer start: the loop looks again
       const error = describeFailure(err);
@@ -221,6 +223,12 @@ class JobRun {
     }
   }
 
+  /** The job no longer runs here: the sinks drop what they staged that no checkpoint names (a stop by force, a delete). */
+  async discard(): Promise<void> {
+    await this.writing.catch(() => {});
+    await Promise.all(this.writers.map((w) => w.discard?.().catch(() => {})));
+  }
+
   /** Writes what the sinks hold; a failure surfaces where the job next awaits `writing`. */
   private async flush(): Promise<void> {
     await Promise.all(this.writers.map((w) => w.flush()));
@@ -263,7 +271,8 @@ class JobRun {
       // Not committed (the run was stopped, deleted or taken over meanwhile): nothing will ever name
       // this state, so it must not outlive the run (a delete would leave it in the store), nor what the sinks staged for it.
       if (ref) await dropBlob(this.meta, ref).catch(() => {});
-      await Promise.all(transactional.map(([, w]) => w.abort!().catch(() => {})));
+      // Only when surely not committed: a store fault may hide a commit, and a restart from it completes what was staged.
+      if (!ref || err instanceof LeaseLostError || err instanceof RunGoneError) await Promise.all(transactional.map(([, w]) => w.abort!().catch(() => {})));
       throw err;
     }
     this.checkpointRef = { ...ref!, id, at };

@@ -38,6 +38,8 @@ export interface SinkWriter {
   abort?(): Promise<void>;
   /** Before the job runs: resume from the state a checkpoint kept (none on a fresh start). */
   restore?(state: unknown): Promise<void>;
+  /** The job stopped running here: drop what was staged since the last checkpoint and is in none. */
+  discard?(): Promise<void>;
 }
 
 const toBuffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
