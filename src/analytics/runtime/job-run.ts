@@ -35,6 +35,9 @@ export const IDLE_WAIT_MS = 100;
  */
 export const RESTART_DELAY_MS = 10_000;
 
+/** How long a job that no longer runs here waits for its sinks' writes in flight before dropping what they staged. */
+export const DISCARD_WAIT_MS = 5_000;
+
 export interface RuntimeDeps {
   store: Store;
   kinesis?: Kinesis;
@@ -225,8 +228,13 @@ class JobRun {
 
   /** The job no longer runs here: the sinks drop what they staged that no checkpoint names (a stop by force, a delete). */
   async discard(): Promise<void> {
-    await this.writing.catch(() => {});
-    await Promise.all(this.writers.map((w) => w.discard?.().catch(() => {})));
+    const writers = this.writers.filter((w) => w.discard);
+    if (writers.length === 0) return; // nothing to drop: a job of other sinks leaves at once, as before
+    // The writes in flight may stage more; bounded, since the store may be closing under a stopping node.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.writing.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, DISCARD_WAIT_MS)))]);
+    clearTimeout(timer);
+    await Promise.all(writers.map((w) => w.discard!().catch(() => {})));
   }
 
   /** Writes what the sinks hold; a failure surfaces where the job next awaits `writing`. */
