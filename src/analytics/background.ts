@@ -19,7 +19,7 @@ export const LIFECYCLE_LEASE = 'analytics/lifecycle';
 export function startAnalyticsLifecycle(analytics: Analytics, log: Logger, leases: Leases): { wake(): void; stop(): Promise<void> } {
   const lifecycle = new Lifecycle(analytics, log);
   // Every node hosts jobs: one lease per running application (runtime/host.ts).
-  const host = startJobHost({ store: analytics.store, kinesis: analytics.kinesis, firehose: analytics.firehose, log, metrics: analytics.metrics }, leases);
+  const host = startJobHost({ store: analytics.store, kinesis: analytics.kinesis, firehose: analytics.firehose, objects: analytics.objects, log, metrics: analytics.metrics }, leases);
   if (analytics.runner instanceof FlinkSqlRunner) analytics.runner.wakeHost = host.wake;
   let wakeUp: (() => void) | undefined;
   leases.register(LIFECYCLE_LEASE, async ({ signal }: Lease) => {

@@ -3,9 +3,12 @@ import type { AnalyticsMetrics } from '../../metrics/analytics-metrics.js';
 import type { Firehose } from '../../firehose/context.js';
 import type { Kinesis } from '../../kinesis/context.js';
 import type { Lease } from '../../leases/leases.js';
+import type { ObjectStore } from '../../objects/object-store.js';
 import { LeaseLostError } from '../../leases/progress.js';
 import type { Store } from '../../store/store.js';
 import { compileJob, tableEndpoint, type Job, type JobState } from '../sql/index.js';
+import { parseObjectPath } from './filesystem-path.js';
+import { FilesystemTableReader, type FileSourcePosition } from './filesystem-source.js';
 import { JobError, describeFailure } from './job-error.js';
 import { KinesisTableReader, type SourcePositions } from './kinesis-source.js';
 import { RunGoneError, checkpointPrefix, updateRun, type RunDoc } from './run-doc.js';
@@ -32,19 +35,29 @@ export const IDLE_WAIT_MS = 100;
  */
 export const RESTART_DELAY_MS = 10_000;
 
+/** How long a job that no longer runs here waits for its sinks' writes in flight before dropping what they staged. */
+export const DISCARD_WAIT_MS = 5_000;
+
 export interface RuntimeDeps {
   store: Store;
   kinesis?: Kinesis;
   firehose?: Firehose;
+  /** The object store: `filesystem` tables' s3:// paths. */
+  objects?: ObjectStore;
   log: Logger;
   /** Rows in and out of each job for Prometheus and AWS/KinesisAnalytics (src/metrics), when metrics are on. */
   metrics?: Pick<AnalyticsMetrics, 'report'>;
 }
 
-/** What a checkpoint or snapshot holds: the engine's state and where each Kinesis source table stands. */
+/** What a checkpoint or snapshot holds: the engine's state, where each source table stands, what transactional sinks staged. */
 export interface JobCheckpoint {
   job: JobState;
+  /** Kinesis source tables. */
   positions: Record<string, SourcePositions>;
+  /** Filesystem source tables. */
+  files?: Record<string, FileSourcePosition>;
+  /** Transactional sink tables (filesystem): their part files staged for this checkpoint. */
+  sinks?: Record<string, unknown>;
 }
 
 const pause = (ms: number, signal: AbortSignal) =>
@@ -87,7 +100,9 @@ export async function runLeasedJob(deps: RuntimeDeps, key: string, lease: Lease)
     const run = new JobRun(deps, key, doc, lease);
     try {
       await run.execute();
+      await run.discard(); // the lease went (the run was removed, or another node took it)
     } catch (err) {
+      await run.discard();
       if (err instanceof LeaseLostError || lease.signal.aborted) return;
       if (err instanceof RunGoneError) continue; // stopped by force, or replaced by a newer start: the loop looks again
       const error = describeFailure(err);
@@ -108,7 +123,10 @@ class JobRun {
   started = false;
   private readonly meta;
   private readonly readers = new Map<string, KinesisTableReader>();
+  private readonly fileReaders = new Map<string, FilesystemTableReader>();
   private readonly writers: SinkWriter[] = [];
+  /** Writers that stage their writes per checkpoint, by sink table. */
+  private readonly transactional = new Map<string, SinkWriter>();
   private job!: Job;
   private checkpointRef: RunDoc['checkpoint'];
   private lastCheckpointAt = Date.now();
@@ -145,6 +163,15 @@ class JobRun {
     for (const [name, source] of Object.entries(job.sources)) {
       const endpoint = tableEndpoint(source.table);
       if (endpoint.connector === 'datagen') continue; // generated on advance()
+      if (endpoint.connector === 'filesystem') {
+        const path = parseObjectPath(endpoint.path, name);
+        if (!deps.objects) throw new JobError('org.apache.flink.table.api.ValidationException', `Source table ${name} reads files, and this server keeps no objects.`);
+        const position = structuredClone(saved?.files?.[name]) ?? { listed: false, files: [], next: 0, line: 0 };
+        const reader = new FilesystemTableReader(deps.objects, source, path, position);
+        await reader.open();
+        this.fileReaders.set(name, reader);
+        continue;
+      }
       if (endpoint.connector !== 'kinesis') {
         throw new JobError('org.apache.flink.table.api.TableException', `Source table ${name} uses the '${endpoint.connector}' connector, which Millrace's job runner does not read.`);
       }
@@ -153,8 +180,10 @@ class JobRun {
       await reader.open();
       this.readers.set(name, reader);
     }
-    for (const sink of Object.values(job.sinks)) {
-      const writer = sinkWriter(sink, tableEndpoint(sink.table), deps, { ...scope, application: doc.app.name });
+    for (const [name, sink] of Object.entries(job.sinks)) {
+      const writer = sinkWriter(sink, tableEndpoint(sink.table), deps, { ...scope, application: doc.app.name, runId: doc.runId });
+      if (writer.restore) await writer.restore(saved?.sinks?.[name]);
+      if (writer.preCommit) this.transactional.set(name, writer);
       sink.subscribe((records) => writer.add(records));
       this.writers.push(writer);
     }
@@ -178,6 +207,7 @@ class JobRun {
       let read = 0;
       // The next reads overlap the previous batch's sink writes; writes stay in order, one flush at a time.
       for (const reader of this.readers.values()) read += await reader.poll();
+      for (const reader of this.fileReaders.values()) read += await reader.poll();
       this.job.advance(Date.now());
       this.deps.metrics?.report(this.doc.app, this.job.metrics);
       await this.writing;
@@ -194,6 +224,17 @@ class JobRun {
         await this.waitForRecords();
       } else await new Promise(setImmediate); // the server's requests and other jobs get their turn between batches
     }
+  }
+
+  /** The job no longer runs here: the sinks drop what they staged that no checkpoint names (a stop by force, a delete). */
+  async discard(): Promise<void> {
+    const writers = this.writers.filter((w) => w.discard);
+    if (writers.length === 0) return; // nothing to drop: a job of other sinks leaves at once, as before
+    // The writes in flight may stage more; bounded, since the store may be closing under a stopping node.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.writing.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, DISCARD_WAIT_MS)))]);
+    clearTimeout(timer);
+    await Promise.all(writers.map((w) => w.discard!().catch(() => {})));
   }
 
   /** Writes what the sinks hold; a failure surfaces where the job next awaits `writing`. */
@@ -213,28 +254,41 @@ class JobRun {
   private async checkpoint(): Promise<void> {
     await this.writing; // what the checkpoint counts as consumed is durable in the sinks first
     const served = this.requested;
-    const state: JobCheckpoint = { job: this.job.checkpoint(), positions: Object.fromEntries([...this.readers].map(([name, r]) => [name, r.positions])) };
+    const state: JobCheckpoint = {
+      job: this.job.checkpoint(),
+      positions: Object.fromEntries([...this.readers].map(([name, r]) => [name, r.positions])),
+    };
+    if (this.fileReaders.size > 0) state.files = Object.fromEntries([...this.fileReaders].map(([name, r]) => [name, r.position]));
+    const transactional = [...this.transactional];
+    const staged = await Promise.all(transactional.map(async ([name, w]) => [name, await w.preCommit!()] as const));
+    if (staged.length > 0) state.sinks = Object.fromEntries(staged);
     const id = (this.checkpointRef?.id ?? 0) + 1;
-    const ref = await writeBlob(this.meta, checkpointPrefix(this.doc, id), state);
-    const at = Date.now();
+    let ref: BlobRef | undefined;
     const previous = this.checkpointRef;
+    const at = Date.now();
     try {
+      ref = await writeBlob(this.meta, checkpointPrefix(this.doc, id), state);
+      const written = ref;
       await updateRun(this.meta, this.key, (d) => {
         if (d.term !== this.lease.term || d.runId !== this.doc.runId) throw new LeaseLostError(this.lease.name, `term ${d.term} runs the job`);
-        d.checkpoint = { ...ref, id, at };
+        d.checkpoint = { ...written, id, at };
         if (served > d.checkpointServed) d.checkpointServed = served;
         return d;
       });
     } catch (err) {
       // Not committed (the run was stopped, deleted or taken over meanwhile): nothing will ever name
-      // this state, so it must not outlive the run (a delete would leave it in the store).
-      await dropBlob(this.meta, ref).catch(() => {});
+      // this state, so it must not outlive the run (a delete would leave it in the store), nor what the sinks staged for it.
+      if (ref) await dropBlob(this.meta, ref).catch(() => {});
+      // Only when surely not committed: a store fault may hide a commit, and a restart from it completes what was staged.
+      if (!ref || err instanceof LeaseLostError || err instanceof RunGoneError) await Promise.all(transactional.map(([, w]) => w.abort!().catch(() => {})));
       throw err;
     }
-    this.checkpointRef = { ...ref, id, at };
+    this.checkpointRef = { ...ref!, id, at };
     this.lastCheckpointAt = at;
     this.requested = 0;
     if (previous) await dropBlob(this.meta, previous);
+    // Committed: what the sinks staged for it becomes visible (a restart from it completes what a crash left staged).
+    await Promise.all(transactional.map(([, w]) => w.commit!()));
   }
 
   private async stop(): Promise<void> {

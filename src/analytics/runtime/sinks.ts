@@ -7,15 +7,20 @@ import type { Kinesis } from '../../kinesis/context.js';
 import { parseStreamArn } from '../../kinesis/domain/arn.js';
 import { appendRecords, isWritable, type PutEntry } from '../../kinesis/domain/records.js';
 import { checkedHashKey } from '../../kinesis/put-validation.js';
+import type { ObjectStore } from '../../objects/object-store.js';
 import type { SinkRecord, SinkTable, TableEndpoint } from '../sql/index.js';
+import { parseObjectPath } from './filesystem-path.js';
+import { FilesystemSinkWriter } from './filesystem-sink.js';
 import { JobError } from './job-error.js';
 
 /**
  * Where a job's sink tables write (ANALYTICS-SPEC §5.3): `kinesis` through the Streams domain's append
  * (as PutRecords does), `firehose` into the delivery stream's ingest log (as PutRecordBatch does),
  * `print` into the server's log (Flink's TaskManager stdout, which AWS sends to CloudWatch Logs),
- * `blackhole` nowhere. A sink's records are buffered while the job works on a batch and written,
- * durably, before the job checkpoints: nothing the checkpoint counts as consumed is lost.
+ * `blackhole` nowhere, `filesystem` part files on the object store (filesystem-sink.ts). A sink's
+ * records are buffered while the job works on a batch and written, durably, before the job
+ * checkpoints: nothing the checkpoint counts as consumed is lost. A transactional sink (filesystem)
+ * also stages its writes for the checkpoint and makes them visible once it has committed.
  */
 
 /** PutRecordBatch's limit (FIREHOSE-SPEC §5): records per call. */
@@ -25,6 +30,16 @@ export interface SinkWriter {
   add(records: SinkRecord[]): void;
   /** Writes what was added, durably. */
   flush(): Promise<void>;
+  /** Transactional sinks: stages what was added for the checkpoint being taken; the state goes into it. */
+  preCommit?(): Promise<unknown>;
+  /** The checkpoint committed: what preCommit staged becomes visible. */
+  commit?(): Promise<void>;
+  /** The checkpoint did not commit: what preCommit staged is discarded. */
+  abort?(): Promise<void>;
+  /** Before the job runs: resume from the state a checkpoint kept (none on a fresh start). */
+  restore?(state: unknown): Promise<void>;
+  /** The job stopped running here: drop what was staged since the last checkpoint and is in none. */
+  discard?(): Promise<void>;
 }
 
 const toBuffer = (data: Uint8Array) => (Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
@@ -120,11 +135,12 @@ const nothing: SinkWriter = { add() {}, async flush() {} };
 export interface SinkDeps {
   kinesis?: Kinesis;
   firehose?: Firehose;
+  objects?: ObjectStore;
   log: Logger;
 }
 
 /** The writer of one sink table, by its connector. */
-export function sinkWriter(sink: SinkTable, endpoint: TableEndpoint, deps: SinkDeps, scope: { account: string; region: string; application: string }): SinkWriter {
+export function sinkWriter(sink: SinkTable, endpoint: TableEndpoint, deps: SinkDeps, scope: { account: string; region: string; application: string; runId: string }): SinkWriter {
   switch (endpoint.connector) {
     case 'kinesis':
       if (!deps.kinesis) throw new JobError('org.apache.flink.table.api.ValidationException', `Sink table ${sink.name} writes a Kinesis stream, and this server serves no Kinesis Data Streams.`);
@@ -135,6 +151,11 @@ export function sinkWriter(sink: SinkTable, endpoint: TableEndpoint, deps: SinkD
       return new PrintSinkWriter(deps.log, scope.application, sink.name);
     case 'blackhole':
       return nothing;
+    case 'filesystem': {
+      const path = parseObjectPath(endpoint.path, sink.name);
+      if (!deps.objects) throw new JobError('org.apache.flink.table.api.ValidationException', `Sink table ${sink.name} writes files, and this server keeps no objects.`);
+      return new FilesystemSinkWriter(deps.objects, sink, path, scope.runId);
+    }
     default:
       throw new JobError('org.apache.flink.table.api.TableException', `Sink table ${sink.name} uses the '${endpoint.connector}' connector, which Millrace's job runner does not write to.`);
   }

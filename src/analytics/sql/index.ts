@@ -11,3 +11,5 @@ export { parseScript } from './parser.js';
 export type { TableDef, TableColumn } from './catalog.js';
 export { DEFAULT_MAX_STATE_ENTRIES, type EngineMetrics, type RowKind } from './runtime.js';
 export { tableEndpoint, extractPyFlinkSql, DEFAULT_INIT_TIMESTAMP_FORMAT, type TableEndpoint } from './endpoints.js';
+export { createFormat, type Format } from './formats.js';
+export { valueToString } from './values.js';

@@ -196,7 +196,7 @@ export class Job {
 
   /** Wrap a source's input methods: a failed job refuses input; an error during input fails the job. */
   private guard(source: SourceTable): SourceTable {
-    for (const m of ['push', 'pushRows', 'markIdle', 'finishShard'] as const) {
+    for (const m of ['push', 'pushRows', 'pushPhysical', 'markIdle', 'finishShard'] as const) {
       const original = source[m].bind(source) as (...a: unknown[]) => void;
       (source as unknown as Record<string, (...a: unknown[]) => void>)[m] = (...args: unknown[]) => {
         this.checkAlive();

@@ -14,6 +14,8 @@ export interface SourceRecord {
   /** ApproximateArrivalTimestamp in epoch ms: the `timestamp` metadata column. */
   arrivalTime?: number;
   partitionKey?: string;
+  /** The filesystem connector's readable metadata (`file.path`, `file.name`, `file.size`, `file.modification-time`). */
+  file?: { path: string; name: string; size: number; modified: number };
 }
 
 interface ShardState {
@@ -121,7 +123,10 @@ export class SourceTable {
       for (let i = 0; i < pi.length; i++) row[pi[i]!] = physical[i];
     }
     for (const m of this.metadata) {
-      row[m.index] = m.key === 'timestamp' ? rec?.arrivalTime ?? this.ctx.now() : m.key === 'shard-id' ? shardId : m.key === 'sequence-number' ? rec?.sequenceNumber ?? null : null;
+      const file = rec?.file;
+      row[m.index] = file
+        ? m.key === 'file.path' ? file.path : m.key === 'file.name' ? file.name : m.key === 'file.size' ? file.size : m.key === 'file.modification-time' ? file.modified : null
+        : m.key === 'timestamp' ? rec?.arrivalTime ?? this.ctx.now() : m.key === 'shard-id' ? shardId : m.key === 'sequence-number' ? rec?.sequenceNumber ?? null : null;
     }
     for (const c of this.computed) row[c.index] = c.fn(row);
     if (this.watermarkFn) {
@@ -145,6 +150,19 @@ export class SourceTable {
         continue;
       }
       this.emitRow(physical, shardId, rec, shard);
+    }
+    this.active(shard);
+  }
+
+  /**
+   * Rows already decoded into the physical columns' values (undefined: a record the format skipped), all
+   * from one record source `rec` (the filesystem reader: one file, partition values taken from its path).
+   */
+  pushPhysical(rows: (Row | undefined)[], shardId: string = DEFAULT_SHARD, rec?: SourceRecord): void {
+    const shard = this.shard(shardId);
+    for (const physical of rows) {
+      if (physical === undefined) this.ctx.metrics.recordsSkipped++;
+      else this.emitRow(physical, shardId, rec, shard);
     }
     this.active(shard);
   }
