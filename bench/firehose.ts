@@ -319,7 +319,11 @@ async function main() {
     }
     results.push(`  (delivery: ${DELIVERY_MB} MB of 1000 B JSON records per round, SizeInMBs ${DELIVERY_SIZE_MB}; floor: ${objects} putObject of ${DELIVERY_SIZE_MB} MiB of the same records)`);
     }
-    if (ONLY && ONLY !== 'rss') return;
+    if (ONLY && ONLY !== 'rss') {
+      // The medians of the rounds (the put lines were printed as they came).
+      if (ONLY === 'delivery') console.log('\n' + results.join('\n'));
+      return;
+    }
     if (!ONLY) {
     // 3. Zero buffering latency.
     await server.objects.createBucket('zero-bench', REGION);
