@@ -7,7 +7,9 @@
  *  3. zero buffering: put → object visible, p50/p99;
  *  4. peak RSS while the bytes of `--backlog-mb` (default 1024; the issue's 5 GB: 5120) flow with
  *     the bucket missing, then created.
- * Run: `npx tsc -p . && node dist/bench/firehose.js [--backlog-mb N] [--delivery-mb N]`. MB = 10^6 bytes.
+ * Run: `npx tsc -p . && node dist/bench/firehose.js [--backlog-mb N] [--delivery-mb N] [--rounds N] [--size-mb N]
+ *   [--only put|delivery|rss] [--marks]`. Delivery runs in rounds, each beside its floor (putObject of the same
+ *   records in objects of the same size). MB = 10^6 bytes.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +30,13 @@ const argument = (name: string, fallback: number) => {
 const BACKLOG_MB = argument('--backlog-mb', 1024);
 const DELIVERY_MB = argument('--delivery-mb', 512);
 const PUT_SECONDS = argument('--put-seconds', 5);
+const DELIVERY_ROUNDS = argument('--rounds', 3);
+const DELIVERY_SIZE_MB = argument('--size-mb', 64);
+/** GZIP already meets its target: measured in the first round only unless `--gzip-every-round`. */
+const DELIVERY_GZIP_EVERY_ROUND = process.argv.includes('--gzip-every-round');
+/** `--marks`: hrtime (µs) at each delivery's start and end, to cut a --cpu-prof profile to them. */
+const MARKS = process.argv.includes('--marks');
+const MIB = 1024 * 1024;
 /** `--only delivery` runs just part 2 (profiling). */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const ACCOUNT = '000000000000';
@@ -244,37 +253,77 @@ async function main() {
     const moto = await startMoto();
     if (moto) {
       const motoPut = await putRecordBatchRate(moto.endpoint, 'moto', true);
-      // moto_server's Werkzeug closes the connection after every answer: only node:http's client,
-      // which reconnects, can drive it (the raw client keeps one connection per producer).
-      const motoWire = typeof motoPut === 'number' ? await putRecordBatchWireRate(moto.endpoint, PUT_BENCH_STREAM, 'node-http') : 'not measured';
+      // The same two pre-encoded clients as for Millrace. moto_server's Werkzeug answers
+      // `Connection: close`: the raw client then opens a new connection per request (node:http's does too).
+      const motoWire = typeof motoPut === 'number' ? await putRecordBatchWireRate(moto.endpoint, PUT_BENCH_STREAM, 'raw') : 'not measured';
+      const motoNodeHttp = typeof motoPut === 'number' ? await putRecordBatchWireRate(moto.endpoint, PUT_BENCH_STREAM, 'node-http') : 'not measured';
       moto.stop();
       const ratio = (a: number | string, b: number | string) => (typeof a === 'number' && typeof b === 'number' ? ` (Millrace ${(a / b).toFixed(1)}x)` : '');
+      const rate = (r: number | string) => (typeof r === 'number' ? `${r.toFixed(0)} records/s` : r);
       results.push(typeof motoPut === 'string' ? `moto_server: ${motoPut}` : `PutRecordBatch 500 x 100 B, moto_server:   ${motoPut.toFixed(0)} records/s (JS SDK client)${ratio(millracePut, motoPut)}`);
-      results.push(`PutRecordBatch 500 x 100 B, moto_server:   ${typeof motoWire === 'number' ? `${motoWire.toFixed(0)} records/s` : motoWire} (pre-encoded over node:http)${ratio(millraceNodeHttp, motoWire)}`);
+      results.push(`PutRecordBatch 500 x 100 B, moto_server:   ${rate(motoWire)} (pre-encoded over the raw HTTP/1.1 client)${ratio(millraceWire, motoWire)}`);
+      results.push(`PutRecordBatch 500 x 100 B, moto_server:   ${rate(motoNodeHttp)} (pre-encoded over node:http)${ratio(millraceNodeHttp, motoNodeHttp)}`);
     } else results.push('moto_server: not found on PATH');
     console.log(results.join('\n'));
     }
 
-    // 2. Delivery throughput.
+    // 2. Delivery throughput, in rounds, each beside its floor: the object store's putObject of
+    // the same bytes in objects of the same size, no Firehose. Wall MB/s (the machine is shared)
+    // and MB per CPU-second of the whole process (all threads), which other load disturbs less.
     if (!ONLY || ONLY === 'delivery') {
     await server.objects.createBucket('delivery-bench', REGION);
-    for (const compression of ['UNCOMPRESSED', 'GZIP']) {
-      const doc = await createStream(server, 'delivery-bench', { SizeInMBs: 64, IntervalInSeconds: 1 }, compression, 'CREATING');
-      const records = await appendMB(server, doc, DELIVERY_MB);
-      const started = performance.now();
-      await setStatus(server, doc, 'ACTIVE');
-      server.delivery.wake();
-      // Everything goes out now: the last, partly filled buffer does not wait for its interval.
-      await server.delivery.flush(doc.account, doc.region, doc.name);
-      while ((await deliveredIndex(server, doc)) < records) await sleep(10);
-      const seconds = (performance.now() - started) / 1000;
-      const line = `delivery ${compression.padEnd(12)} ${(DELIVERY_MB / seconds).toFixed(0)} MB/s of JSON records (${DELIVERY_MB} MB, ${seconds.toFixed(1)} s, SizeInMBs 64)`;
+    await server.objects.createBucket('floor-bench', REGION);
+    const objectBytes = DELIVERY_SIZE_MB * MIB;
+    // One object's worth of the very records delivered, back to back.
+    const floorBody = Buffer.alloc(objectBytes);
+    for (let at = 0, i = 0; at < objectBytes; i = (i + 1) % 500) at += jsonRecord(i, 1000).copy(floorBody, at);
+    const rows: Record<string, { wall: number[]; cpu: number[] }> = {};
+    const note = (label: string, mb: number, wallMs: number, cpuMs: number) => {
+      const row = (rows[label] ??= { wall: [], cpu: [] });
+      row.wall.push(mb / (wallMs / 1000));
+      row.cpu.push(mb / (cpuMs / 1000));
+      console.log(`  round: ${label.padEnd(24)} ${(mb / (wallMs / 1000)).toFixed(0).padStart(5)} MB/s wall ${(mb / (cpuMs / 1000)).toFixed(0).padStart(5)} MB per CPU-s`);
+    };
+    const objects = Math.max(1, Math.round((DELIVERY_MB * 1e6) / objectBytes));
+    for (let round = 0; round < DELIVERY_ROUNDS; round++) {
+      {
+        const cpu = process.cpuUsage();
+        const started = performance.now();
+        for (let i = 0; i < objects; i++) await server.objects.putObject('floor-bench', `r${round}/o${i}`, floorBody, { contentType: 'application/octet-stream' });
+        const used = process.cpuUsage(cpu);
+        note('floor putObject', (objects * objectBytes) / 1e6, performance.now() - started, (used.user + used.system) / 1000);
+      }
+      for (const compression of round === 0 || DELIVERY_GZIP_EVERY_ROUND ? ['UNCOMPRESSED', 'GZIP'] : ['UNCOMPRESSED']) {
+        const doc = await createStream(server, 'delivery-bench', { SizeInMBs: DELIVERY_SIZE_MB, IntervalInSeconds: 1 }, compression, 'CREATING');
+        const records = await appendMB(server, doc, DELIVERY_MB);
+        if (MARKS) console.log(`mark start ${process.hrtime.bigint() / 1000n}`);
+        const cpu = process.cpuUsage();
+        const started = performance.now();
+        await setStatus(server, doc, 'ACTIVE');
+        server.delivery.wake();
+        // Everything goes out now: the last, partly filled buffer does not wait for its interval.
+        await server.delivery.flush(doc.account, doc.region, doc.name);
+        while ((await deliveredIndex(server, doc)) < records) await sleep(2);
+        const used = process.cpuUsage(cpu);
+        if (MARKS) console.log(`mark end ${process.hrtime.bigint() / 1000n}`);
+        note(`delivery ${compression}`, DELIVERY_MB, performance.now() - started, (used.user + used.system) / 1000);
+      }
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const range = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
+    const floor = rows['floor putObject']!;
+    for (const [label, row] of Object.entries(rows)) {
+      const ratio = label === 'floor putObject' ? '' : `, ${(median(row.wall) / median(floor.wall)).toFixed(2)}x the floor's wall median`;
+      const line = `${label.padEnd(24)} ${median(row.wall).toFixed(0).padStart(4)} MB/s wall median (${range(row.wall)}, ${row.wall.length} rounds), ${median(row.cpu).toFixed(0)} MB per CPU-s (${range(row.cpu)})${ratio}`;
       results.push(line);
-      console.log(line);
     }
-
+    results.push(`  (delivery: ${DELIVERY_MB} MB of 1000 B JSON records per round, SizeInMBs ${DELIVERY_SIZE_MB}; floor: ${objects} putObject of ${DELIVERY_SIZE_MB} MiB of the same records)`);
     }
-    if (ONLY && ONLY !== 'rss') return;
+    if (ONLY && ONLY !== 'rss') {
+      // The medians of the rounds (the put lines were printed as they came).
+      if (ONLY === 'delivery') console.log('\n' + results.join('\n'));
+      return;
+    }
     if (!ONLY) {
     // 3. Zero buffering latency.
     await server.objects.createBucket('zero-bench', REGION);

@@ -76,6 +76,8 @@ class Connection {
   private status = 0;
   private bodyStart = -1;
   private bodyLength = -1;
+  /** The answer says `Connection: close` (Werkzeug's, moto_server's): the next request needs a new connection. */
+  private closing = false;
 
   constructor(readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -111,6 +113,7 @@ class Connection {
       if (!length) return this.fail(new Error(`answer without Content-Length: ${head.slice(0, 200)}`));
       this.bodyStart = end + HEADER_END.length;
       this.bodyLength = Number(length[1]);
+      this.closing = /\r\nconnection:\s*close/i.test(head) || head.startsWith('HTTP/1.0');
     }
     if (this.size < this.bodyStart + this.bodyLength) return;
     const data = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
@@ -122,6 +125,8 @@ class Connection {
     this.size = 0;
     this.bodyStart = -1;
     this.bodyLength = -1;
+    // Released as broken, so the pool opens a fresh connection instead of writing into this one.
+    if (this.closing) this.broken = true;
     pending?.resolve({ status: this.status, body });
   }
 }

@@ -44,6 +44,8 @@ import {
 
 /** Chunks of a streamed body gathered into one write; one write is in flight while the next gathers. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/** putObjectInParts: chunks below this (records) are copied into a staging batch, larger ones written as they are. */
+const STAGED_CHUNK_BYTES = 64 * 1024;
 /** Read size for GETs and for concatenating parts. */
 const READ_CHUNK_BYTES = 1024 * 1024;
 /** Trailers read at once for one listing page. */
@@ -746,7 +748,9 @@ async function concatenate(temp: string, parts: (PartDescription & { path: strin
 
 /**
  * `chunks` written to a new file with a trailer, each part of `partBytes` hashed on its own: the
- * writes of one batch run on libuv's pool while this thread hashes the next, and no chunk is copied.
+ * writes of one batch run on libuv's pool while this thread hashes the next. Small chunks (records)
+ * are copied into one of two staging buffers and hashed and written a staging buffer at a time:
+ * one MD5 update and one iovec per MiB instead of per record. Larger chunks go as they are.
  */
 async function writeChunksFile(temp: string, chunks: readonly Buffer[], partBytes: number, describe: (size: number, partEtags: string[]) => ObjectDescription): Promise<ObjectDescription> {
   const handle = await open(temp, 'wx');
@@ -755,36 +759,71 @@ async function writeChunksFile(temp: string, chunks: readonly Buffer[], partByte
     const partEtags: string[] = [];
     let hash = createHash('md5');
     let inPart = 0;
-    let size = 0;
-    let batch: Buffer[] = [];
-    let batched = 0;
-    for (const chunk of chunks) {
-      for (let at = 0; at < chunk.length; ) {
-        const piece = chunk.subarray(at, at + (partBytes - inPart));
-        hash.update(piece);
-        inPart += piece.length;
-        at += piece.length;
+    /** Hashes the next `data` of the file, a part's MD5 ending at each part boundary. */
+    const hashNext = (data: Buffer) => {
+      for (let at = 0; at < data.length; ) {
+        const take = Math.min(data.length - at, partBytes - inPart);
+        hash.update(take === data.length ? data : data.subarray(at, at + take));
+        inPart += take;
+        at += take;
         if (inPart === partBytes) {
           partEtags.push(hash.digest('hex'));
           hash = createHash('md5');
           inPart = 0;
         }
       }
+    };
+    let size = 0;
+    let batch: Buffer[] = [];
+    let batched = 0;
+    // Staging buffers: the one in the write in flight, and the one filling (at most two, of at
+    // most a batch, no larger than the object).
+    const stageBytes = Math.min(WRITE_BATCH_BYTES, chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+    const freeStages: Buffer[] = [];
+    let stageInFlight: Buffer | undefined;
+    let stage: Buffer | undefined;
+    let staged = 0;
+    /** Starts writing the batch once the write before it is done: one write in flight at a time. */
+    const send = async () => {
+      await writing;
+      if (stageInFlight) freeStages.push(stageInFlight);
+      stageInFlight = undefined;
+      writing = writeAll(handle, batch, size);
+      // Keeps a rejection from being unhandled while the next batch gathers.
+      writing.catch(() => {});
+      size += batched;
+      batch = [];
+      batched = 0;
+    };
+    const sendStage = async () => {
+      const filled = stage!;
+      const data = filled.subarray(0, staged);
+      stage = undefined;
+      staged = 0;
+      hashNext(data);
+      batch.push(data);
+      batched += data.length;
+      await send();
+      stageInFlight = filled;
+    };
+    for (const chunk of chunks) {
+      if (chunk.length < STAGED_CHUNK_BYTES) {
+        if (stage && staged + chunk.length > stage.length) await sendStage();
+        stage ??= freeStages.pop() ?? Buffer.allocUnsafeSlow(stageBytes);
+        stage.set(chunk, staged);
+        staged += chunk.length;
+        continue;
+      }
+      if (staged > 0) await sendStage();
+      hashNext(chunk);
       batch.push(chunk);
       batched += chunk.length;
-      if (batched >= WRITE_BATCH_BYTES) {
-        await writing;
-        writing = writeAll(handle, batch, size);
-        writing.catch(() => {});
-        size += batched;
-        batch = [];
-        batched = 0;
-      }
+      if (batched >= WRITE_BATCH_BYTES) await send();
     }
-    if (inPart > 0 || partEtags.length === 0) partEtags.push(hash.digest('hex'));
+    if (staged > 0) await sendStage();
+    if (batched > 0) await send();
     await writing;
-    if (batched > 0) await writeAll(handle, batch, size);
-    size += batched;
+    if (inPart > 0 || partEtags.length === 0) partEtags.push(hash.digest('hex'));
     const description = describe(size, partEtags);
     await writeAll(handle, [encodeTrailer(description)], size);
     await handle.datasync();

@@ -191,7 +191,7 @@ async function runPipeline(
     const delivered: ProcessedRecord[] = [];
     for (const record of records) {
       if (record.source) for (const sub of deaggregateKinesisRecord(record)) delivered.push({ index: sub.index, data: sub.data, arrival: sub.arrival, source: sub.source! });
-      else delivered.push({ index: record.index, data: record.data, arrival: record.arrival });
+      else delivered.push(record); // an IngestRecord without source is a ProcessedRecord as it is
     }
     for (const record of delivered) metrics.succeededBytes += record.data.length;
     metrics.succeededRecords = delivered.length;
