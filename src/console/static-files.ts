@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { extname, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { ServerRequest, ServerResponse } from '../protocol/http-exchange.js';
 
 /**
  * The console's browser files, built into dist/console/ by `npm run build` (console/tsconfig.json
- * and console/build.mjs): served as they are, gzipped once when the browser accepts it.
+ * and console/build.mjs): served as they are, gzipped once when the browser accepts it, with an
+ * ETag so that a reload asks "still the same?" and gets a bodiless 304 back.
  */
 export const STATIC_ROOT = fileURLToPath(new URL('../../console/', import.meta.url));
 
@@ -23,6 +25,8 @@ const TYPES: Record<string, string> = {
 interface Cached {
   body: Buffer;
   gzipped: Buffer;
+  /** Of the content; the gzipped answer's tag differs, as the bytes differ. */
+  etag: string;
 }
 
 export class StaticFiles {
@@ -35,7 +39,7 @@ export class StaticFiles {
     let entry = this.cache.get(path);
     if (!entry) {
       entry = readFile(this.root + path).then(
-        (body) => ({ body, gzipped: gzipSync(body, { level: 9 }) }),
+        (body) => ({ body, gzipped: gzipSync(body, { level: 9 }), etag: createHash('sha256').update(body).digest('base64url').slice(0, 22) }),
         () => undefined,
       );
       this.cache.set(path, entry);
@@ -53,17 +57,35 @@ export class StaticFiles {
     if (!file) return false;
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const body = gzip ? file.gzipped : file.body;
+    const etag = `"${file.etag}${gzip ? '-gz' : ''}"`;
+    const common = {
+      ETag: etag,
+      'Cache-Control': 'no-cache',
+      Vary: 'Accept-Encoding',
+      ...headers,
+    };
+    if (ifNoneMatch(req, etag)) {
+      res.writeHead(304, common);
+      res.end();
+      return true;
+    }
     res.writeHead(200, {
       'Content-Type': TYPES[extname(clean)],
       'Content-Length': String(body.length),
-      'Cache-Control': 'no-cache',
       'X-Content-Type-Options': 'nosniff',
       ...(gzip && { 'Content-Encoding': 'gzip' }),
-      Vary: 'Accept-Encoding',
-      ...headers,
+      ...common,
     });
     if (req.method === 'HEAD') res.end();
     else res.end(body);
     return true;
   }
+}
+
+/** Whether the request's If-None-Match names `etag` (or is `*`); weak tags compare alike (RFC 9110 §13.1.2). */
+function ifNoneMatch(req: ServerRequest, etag: string): boolean {
+  const header = req.headers['if-none-match'];
+  if (header === undefined) return false;
+  const tags = String(header).split(',').map((t) => t.trim().replace(/^W\//, ''));
+  return tags.includes('*') || tags.includes(etag);
 }
