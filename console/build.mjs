@@ -1,7 +1,8 @@
 // The console's build step after `tsc -p console`: copies the page, the style sheet and the
 // vendored libraries (preact, htm, uPlot, from node_modules) beside the compiled modules in
 // dist/console/. No bundler: the browser loads ES modules through the page's import map.
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,8 +51,27 @@ for (const [key, file] of Object.entries({ home: 'home', streams: 'streams', str
   pages[key] = [...closure(`ui/js/pages/${file}.js`)].filter((m) => !shell.has(m)).sort();
 }
 const attribute = (text) => text.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;');
-const preload = [...shell].sort().map((m) => `<link rel="modulepreload" href="${m}">`).join('\n');
-const boot = `<script data-pages="${attribute(JSON.stringify(pages))}">${readFileSync(join(out, 'js', 'boot.js'), 'utf8').replaceAll('</script', '<\\/script')}</script>`;
-writeFileSync(join(out, 'index.html'), readFileSync(join(here, 'index.html'), 'utf8').replace('<!-- modulepreload -->', preload).replace(/<!-- boot .*-->/, boot));
+// Its doc comment stays in console/src/boot.ts: the page need not carry it.
+const bootScript = readFileSync(join(out, 'js', 'boot.js'), 'utf8').replace(/\/\*\*[\s\S]*?\*\/\s*/, '');
 // Inlined: no file of its own to fetch.
 rmSync(join(out, 'js', 'boot.js'));
+// The build's name: a hash of every file the page can load. The page asks for them under
+// ui/~BUILD/, so a browser may keep them for good (the server says immutable) and a new build is
+// new addresses. Relative imports inside the modules stay under the same prefix by themselves.
+const hash = createHash('sha256');
+const template = readFileSync(join(here, 'index.html'), 'utf8');
+hash.update(template).update(bootScript);
+for (const file of readdirSync(out, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && f.name !== 'index.html' && f.name !== 'BUILD_ID').map((f) => join(f.parentPath ?? f.path, f.name)).sort()) {
+  hash.update(file.slice(out.length)).update(readFileSync(file));
+}
+const build = hash.digest('base64url').slice(0, 12);
+writeFileSync(join(out, 'BUILD_ID'), build);
+const versioned = (module) => module.replace(/^ui\//, `ui/~${build}/`);
+for (const key of Object.keys(pages)) pages[key] = pages[key].map(versioned);
+const preload = [...shell].sort().map((m) => `<link rel="modulepreload" href="${m}">`).join('\n');
+const boot = `<script data-pages="${attribute(JSON.stringify(pages))}">${bootScript.replaceAll('</script', '<\\/script')}</script>`;
+const page = template
+  .replace('<!-- modulepreload -->', preload)
+  .replace(/<!-- boot .*-->/, boot)
+  .replace(/(href="|src="|"\.\/)ui\//g, `$1ui/~${build}/`);
+writeFileSync(join(out, 'index.html'), page);
