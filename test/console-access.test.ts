@@ -69,7 +69,8 @@ describe('a console with a token', () => {
     assert.match(cookie, /^millrace_console=.*; Path=\/_millrace\/; HttpOnly; SameSite=Strict$/);
     const page = await request('/_millrace/', { headers: { Cookie: cookie.split(';')[0] } });
     assert.equal(page.status, 200);
-    assert.match(page.text, /<script type="module" src="ui\/js\/main.js">/);
+    // The modules live under the build's name (ui/~BUILD/, console/build.mjs).
+    assert.match(page.text, /<script type="module" src="ui\/~[\w-]+\/js\/main.js">/);
     assert.equal((await request('/_millrace/api/v1/server', { headers: { Cookie: cookie.split(';')[0] } })).status, 200);
   });
 

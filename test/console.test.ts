@@ -223,6 +223,30 @@ describe('console API', () => {
   });
 });
 
+test('console files: immutable under the current build name, revalidated by ETag otherwise', async () => {
+  const build = readFileSync(join(STATIC_ROOT, 'BUILD_ID'), 'utf8').trim();
+  const index = await (await fetch(`${server.endpoint}/_millrace/`)).text();
+  assert.ok(index.includes(`src="ui/~${build}/js/main.js"`), 'the page asks for the modules under the build name');
+  const current = await fetch(`${server.endpoint}/_millrace/ui/~${build}/js/main.js`);
+  assert.equal(current.status, 200);
+  assert.equal(current.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  const plain = await fetch(`${server.endpoint}/_millrace/ui/js/main.js`);
+  assert.equal(await plain.text(), await current.text());
+  assert.equal(plain.headers.get('cache-control'), 'no-cache');
+  // A page open across a rebuild: what is there now, not promised for good.
+  const stale = await fetch(`${server.endpoint}/_millrace/ui/~older-build/js/main.js`);
+  assert.equal(stale.status, 200);
+  assert.equal(stale.headers.get('cache-control'), 'no-cache');
+  const etag = plain.headers.get('etag')!;
+  assert.match(etag, /^"[\w-]+(-gz)?"$/);
+  const again = await fetch(`${server.endpoint}/_millrace/ui/js/main.js`, { headers: { 'If-None-Match': etag } });
+  assert.equal(again.status, 304);
+  assert.equal((await again.arrayBuffer()).byteLength, 0);
+  const changed = await fetch(`${server.endpoint}/_millrace/ui/js/main.js`, { headers: { 'If-None-Match': '"something-else"' } });
+  assert.equal(changed.status, 200);
+  assert.equal((await fetch(`${server.endpoint}/_millrace/ui/BUILD_ID`)).status, 404);
+});
+
 describe('console in a browser', { skip: haveChromium ? false : `no ${CHROMIUM}` }, () => {
   let page: Page;
   const errors: string[] = [];
@@ -244,6 +268,28 @@ describe('console in a browser', { skip: haveChromium ? false : `no ${CHROMIUM}`
     assert.ok(await page.getByText(`export AWS_ENDPOINT_URL=${server.endpoint}`, { exact: false }).first().isVisible());
     await shot('home');
     assert.deepEqual(errors, []);
+  });
+
+  test('the first page loads only its own modules and asks for its data once, from the head', async () => {
+    const context = await browser!.newContext();
+    const fresh = await context.newPage();
+    const requested: string[] = [];
+    fresh.on('request', (request) => requested.push(new URL(request.url()).pathname));
+    try {
+      await fresh.goto(`${consoleUrl}#/streams`);
+      await fresh.locator('tr[data-stream="orders"]').waitFor();
+      const count = (suffix: string) => requested.filter((path) => path.endsWith(suffix)).length;
+      assert.equal(count('/pages/streams.js'), 1);
+      // Other pages (the stream page, charts, the data viewer) come when the user goes there.
+      for (const other of ['/pages/stream.js', '/pages/data.js', '/pages/chart.js', '/pages/home.js']) assert.equal(count(other), 0, other);
+      // The boot script's answers are the ones the page used: asked once, not again by the page.
+      assert.equal(count('/api/v1/server'), 1);
+      await fresh.getByRole('link', { name: 'orders' }).click();
+      await fresh.getByRole('heading', { name: /^orders/ }).waitFor();
+      assert.equal(count('/pages/stream.js'), 1);
+    } finally {
+      await context.close();
+    }
   });
 
   test('the streams page lists the streams', async () => {

@@ -32,8 +32,14 @@ async function answer<T>(response: Response): Promise<T> {
   return body as T;
 }
 
+/** Answers boot.ts asked for while the modules loaded, by URL; each is taken once. */
+const early: Record<string, Promise<Response>> = (window as unknown as { millraceEarly?: Record<string, Promise<Response>> }).millraceEarly ?? {};
+
 export async function get<T>(path: string, params: Record<string, string | number | undefined> = {}): Promise<T> {
-  return answer<T>(await fetch(apiUrl(path, params), { headers: { Accept: 'application/json' } }));
+  const url = apiUrl(path, params);
+  const started = early[url];
+  delete early[url];
+  return answer<T>(await (started ?? fetch(url, { headers: { Accept: 'application/json' } })));
 }
 
 export async function post<T>(path: string, body: unknown): Promise<T> {

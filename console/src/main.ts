@@ -1,17 +1,74 @@
 /** The console's shell: header with navigation, account/region switcher and theme; the page of the route. */
 import { render } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { get, type ServerInfo } from './api.js';
-import { href, navigate, useRoute } from './route.js';
+import { currentRoute, href, navigate, useRoute, type Route } from './route.js';
 import { html, useApi, usePersistent, ErrorBox, type Node } from './ui.js';
-import { HomePage } from './pages/home.js';
-import { StreamsPage } from './pages/streams.js';
-import { StreamPage } from './pages/stream.js';
-import { FirehosePage } from './pages/firehose.js';
-import { ServerPage } from './pages/server.js';
-import { AnalyticsPage } from './pages/analytics.js';
-import { VideoPage } from './pages/video.js';
-import { MetricsPage } from './pages/metrics.js';
+
+/** A page: its props are its own. */
+type PageComponent = (props: any) => Node;
+
+/**
+ * Each page is a module of its own, imported when first shown: the first page loads only what it
+ * needs (boot.ts has already asked for those modules), the others when the user goes there.
+ * The keys are the names boot.ts and build.mjs use.
+ */
+const PAGES: Record<string, () => Promise<PageComponent>> = {
+  home: () => import('./pages/home.js').then((m) => m.HomePage),
+  streams: () => import('./pages/streams.js').then((m) => m.StreamsPage),
+  stream: () => import('./pages/stream.js').then((m) => m.StreamPage),
+  firehose: () => import('./pages/firehose.js').then((m) => m.FirehosePage),
+  analytics: () => import('./pages/analytics.js').then((m) => m.AnalyticsPage),
+  video: () => import('./pages/video.js').then((m) => m.VideoPage),
+  metrics: () => import('./pages/metrics.js').then((m) => m.MetricsPage),
+  server: () => import('./pages/server.js').then((m) => m.ServerPage),
+};
+const imported = new Map<string, PageComponent>();
+const importing = new Map<string, Promise<PageComponent>>();
+
+function importPage(key: string): Promise<PageComponent> {
+  let pending = importing.get(key);
+  if (!pending) {
+    pending = PAGES[key]().then((component) => {
+      imported.set(key, component);
+      return component;
+    });
+    // A failed import (server restarted mid-build, network) is tried again on the next visit.
+    pending.catch(() => importing.delete(key));
+    importing.set(key, pending);
+  }
+  return pending;
+}
+
+/** The page a route shows (boot.ts decides the same way). */
+function pageOf(route: Route): string {
+  const section = route.parts[0] ?? 'home';
+  return section === 'streams' && route.parts[1] !== undefined ? 'stream' : section;
+}
+
+/** The page's component once its module is in; until then a loading note. */
+function Page({ page, props }: { page: string; props: Record<string, unknown> }): Node {
+  const component = imported.get(page);
+  const [failed, setFailed] = useState<{ page: string; error: Error }>();
+  const [, setLoaded] = useState(0);
+  useLayoutEffect(() => {
+    if (component) return;
+    let live = true;
+    importPage(page).then(
+      () => live && setLoaded((n) => n + 1),
+      (error: Error) => live && setFailed({ page, error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [page]);
+  if (component) return html`<${component} ...${props} />`;
+  if (failed?.page === page) return html`<${ErrorBox} error=${failed.error} />`;
+  return html`<p class="loading">Loading…</p>`;
+}
+
+// The first page's module, asked for now rather than after the first render.
+if (PAGES[pageOf(currentRoute())]) importPage(pageOf(currentRoute())).catch(() => undefined);
 
 const SECTIONS = [
   { key: 'home', label: 'Home', parts: [] as string[] },
@@ -73,16 +130,12 @@ function App(): Node {
   const section = route.parts[0] ?? 'home';
   const info = server.data;
   let page: Node;
-  if (!info) page = server.error ? html`<${ErrorBox} error=${server.error} />` : html`<p class="loading">Loading…</p>`;
-  else if (section === 'home') page = html`<${HomePage} info=${info} />`;
-  else if (section === 'streams' && route.parts[1]) page = html`<${StreamPage} info=${info} name=${route.parts[1]} tab=${route.parts[2] ?? 'overview'} params=${route.params} />`;
-  else if (section === 'streams') page = html`<${StreamsPage} info=${info} />`;
-  else if (section === 'firehose') page = html`<${FirehosePage} info=${info} name=${route.parts[1]} />`;
-  else if (section === 'analytics') page = html`<${AnalyticsPage} name=${route.parts[1]} />`;
-  else if (section === 'video') page = html`<${VideoPage} name=${route.parts[1]} tab=${route.parts[2]} />`;
-  else if (section === 'metrics') page = html`<${MetricsPage} params=${route.params} />`;
-  else if (section === 'server') page = html`<${ServerPage} info=${info} />`;
-  else page = html`<p>No page here. <a href=${href([])}>Home</a></p>`;
+  const key = pageOf(route);
+  const props: Record<string, unknown> = { info, name: route.parts[1], tab: route.parts[2], params: route.params };
+  if (key === 'stream') props.tab = route.parts[2] ?? 'overview';
+  if (!PAGES[key]) page = html`<p>No page here. <a href=${href([])}>Home</a></p>`;
+  else if (!info) page = server.error ? html`<${ErrorBox} error=${server.error} />` : html`<p class="loading">Loading…</p>`;
+  else page = html`<${Page} page=${key} props=${props} />`;
   return html`
     <header class="top">
       <a class="brand" href=${href([])}>Millrace</a>

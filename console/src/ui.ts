@@ -1,6 +1,6 @@
 /** Shared pieces of the pages: data hooks, errors, sparklines, the JSON tree, copy blocks. */
 import { html } from 'htm/preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export { html };
 export type Node = ReturnType<typeof html> | null;
@@ -12,12 +12,16 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** Loads `load()` when `key` changes, and every `everyMs` when given (a poll that never overlaps itself). */
+/**
+ * Loads `load()` when `key` changes, and every `everyMs` when given (a poll that never overlaps itself).
+ * The load starts as the component is put on the page (a layout effect), not after the next frame as
+ * a passive effect would: each frame waited for is time before the data shows.
+ */
 export function useApi<T>(load: () => Promise<T>, key: string, everyMs?: number): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean; key: string }>({ loading: true, key });
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  useEffect(() => {
+  useLayoutEffect(() => {
     let live = true;
     let timer: number | undefined;
     const run = async () => {

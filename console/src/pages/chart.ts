@@ -10,10 +10,10 @@ export function loadUPlot(): Promise<UPlot> {
   loading ??= new Promise<UPlot>((resolve, reject) => {
     const css = document.createElement('link');
     css.rel = 'stylesheet';
-    css.href = 'ui/vendor/uPlot.min.css';
+    css.href = new URL('../../vendor/uPlot.min.css', import.meta.url).href; // under this build's ui/~BUILD/
     document.head.append(css);
     const script = document.createElement('script');
-    script.src = 'ui/vendor/uPlot.iife.min.js';
+    script.src = new URL('../../vendor/uPlot.iife.min.js', import.meta.url).href;
     script.onload = () => resolve((window as unknown as { uPlot: UPlot }).uPlot);
     script.onerror = () => reject(new Error('uPlot did not load'));
     document.head.append(script);
