@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateStreamCommand, DeleteStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import {
   GetClipCommand, GetDASHStreamingSessionURLCommand, GetHLSStreamingSessionURLCommand, KinesisVideoArchivedMediaClient,
 } from '@aws-sdk/client-kinesis-video-archived-media';
@@ -221,4 +221,34 @@ test('a session survives a server restart (its key is in the store); a deleted s
   const gone = await getJson(server.endpoint + path);
   assert.equal(gone[0], 404);
   assert.equal(gone[1], 'ResourceNotFoundException:https://kinesisvideo.amazonaws.com/doc/2017-09-30/');
+});
+
+test('a media fragment served (and cached) is not served once its stream is deleted, nor to the old session of a stream re-created under its name', needsFfmpeg, async () => {
+  const sessionFragment = async () => {
+    const { HLSStreamingSessionURL: url } = await archived.send(new GetHLSStreamingSessionURLCommand({ StreamName: 'gone', PlaybackMode: 'ON_DEMAND', HLSFragmentSelector: range(start - 1000, start + 60_000) }));
+    const media = await (await fetch(new URL(url!).href.replace('getHLSMasterPlaylist.m3u8', 'getHLSMediaPlaylist.m3u8') + '&TrackNumber=1')).text();
+    return new URL(media.split('\n').find((l) => l.startsWith('getMP4MediaFragment.mp4'))!, url!).href;
+  };
+  await kvs.send(new CreateStreamCommand({ StreamName: 'gone', DataRetentionInHours: 24 }));
+  await putMedia(server.endpoint, 'gone', video, start / 1000);
+  const old = await sessionFragment();
+  const first = await fetch(old);
+  assert.equal(first.status, 200);
+  const bytes = Buffer.from(await first.arrayBuffer());
+  assert.ok(bytes.length > 1000);
+  assert.deepEqual(Buffer.from(await (await fetch(old)).arrayBuffer()), bytes); // the second answer comes from the cache
+  const { StreamInfo } = await kvs.send(new DescribeStreamCommand({ StreamName: 'gone' }));
+  await kvs.send(new DeleteStreamCommand({ StreamARN: StreamInfo!.StreamARN }));
+  const gone = await getJson(old);
+  assert.equal(gone[0], 404);
+  assert.equal(gone[1], 'ResourceNotFoundException:https://kinesisvideo.amazonaws.com/doc/2017-09-30/');
+  // Same name, new incarnation (new ARN): the old session still finds nothing; a new one plays.
+  await kvs.send(new CreateStreamCommand({ StreamName: 'gone', DataRetentionInHours: 24 }));
+  await putMedia(server.endpoint, 'gone', video, start / 1000);
+  const again = await getJson(old);
+  assert.equal(again[0], 404);
+  assert.equal(again[1], 'ResourceNotFoundException:https://kinesisvideo.amazonaws.com/doc/2017-09-30/');
+  const fresh = await fetch(await sessionFragment());
+  assert.equal(fresh.status, 200);
+  assert.ok((await fresh.arrayBuffer()).byteLength > 1000);
 });

@@ -69,8 +69,14 @@ const MEDIA_READ_BYTES = 4 * MEDIA_CHUNK_BYTES;
 export class FragmentStore {
   /** Headers are immutable (named by their hash), so any node may cache them. */
   private readonly headerCache = new Map<string, Buffer>();
+  /** Told when this node drops a stream incarnation (caches of its media let go of it). */
+  private readonly dropListeners: Array<(logs: StreamLogs) => void> = [];
 
   constructor(readonly store: Store) {}
+
+  onDrop(listener: (logs: StreamLogs) => void): void {
+    this.dropListeners.push(listener);
+  }
 
   /** Appends media records (one store append); resolves with their index range once durable. */
   async appendMedia(logs: StreamLogs, records: Buffer[]): Promise<[number, number]> {
@@ -177,6 +183,7 @@ export class FragmentStore {
     await this.store.records.drop(logs.media);
     for (const entry of await this.store.meta.list(logs.headers)) await this.store.meta.delete(entry.key, entry.revision);
     for (const key of [...this.headerCache.keys()]) if (key.startsWith(logs.headers)) this.headerCache.delete(key);
+    for (const listener of this.dropListeners) listener(logs);
   }
 }
 

@@ -3,6 +3,7 @@ import { FragmentGoneError } from '../media/media-output.js';
 import type { FragmentStore, StoredFragment, StreamLogs } from '../media/fragment-store.js';
 import { playbackTracks, type PlaybackTrack } from './codecs.js';
 import { readUint, vintLength } from '../mkv/reader.js';
+import { FragmentCache, MAX_CACHED_FRAGMENT_BYTES } from './fragment-cache.js';
 import { ChunkedBytes, parseClusterFrames, parseHeader, type Frame } from './matroska.js';
 import { initSegment, mdatHeader, movieFragment } from './mp4.js';
 import { tsSegment } from './mpegts.js';
@@ -11,7 +12,9 @@ import { trackRun, type TrackRun } from './timing.js';
 /**
  * Stored fragments as playback media: tracks from the session header (cached per header hash,
  * headers are immutable), frames from the fragment's Cluster bytes, and the packaged fMP4 and
- * MPEG-TS segments. Nothing is cached but parsed headers; every segment is repackaged on request.
+ * MPEG-TS segments. The playback URLs take a fragment's frames from a bounded cache of parsed
+ * fragments (fragment-cache.ts) once its record has been found in the store; boxes and timing are
+ * made per request (the last frame's duration depends on whether the next fragment is there yet).
  */
 
 export interface FragmentTracks {
@@ -27,8 +30,18 @@ const MAX_CACHED_HEADERS = 1000;
 
 export class PlaybackMedia {
   private readonly headers = new Map<string, FragmentTracks | Error>();
+  private readonly parsed: FragmentCache;
 
-  constructor(readonly fragments: FragmentStore) {}
+  constructor(readonly fragments: FragmentStore, cacheBytes = MAX_CACHED_FRAGMENT_BYTES) {
+    this.parsed = new FragmentCache(cacheBytes);
+    // A stream deleted through this node frees its entries at once (other nodes' age out; keys never collide).
+    fragments.onDrop((logs) => this.parsed.forget(cacheKey(logs, '')));
+  }
+
+  /** Bytes of parsed fragments held now. */
+  get cachedBytes(): number {
+    return this.parsed.bytes;
+  }
 
   /** The tracks of the fragment's session header; throws the codec errors of codecs.ts. */
   async tracks(logs: StreamLogs, fragment: StoredFragment): Promise<FragmentTracks> {
@@ -81,8 +94,10 @@ export class PlaybackMedia {
     return new ChunkedBytes(parts);
   }
 
-  async frames(logs: StreamLogs, fragment: StoredFragment, timecodeScaleNs: number): Promise<Frame[]> {
-    return parseClusterFrames(await this.clusterBytes(logs, fragment), timecodeScaleNs);
+  /** The fragment's frames; `cached` takes them from (and keeps them in) the parsed-fragment cache. */
+  async frames(logs: StreamLogs, fragment: StoredFragment, timecodeScaleNs: number, cached = false): Promise<Frame[]> {
+    const load = async () => parseClusterFrames(await this.clusterBytes(logs, fragment), timecodeScaleNs);
+    return cached ? this.parsed.frames(cacheKey(logs, fragment.fn), load) : load();
   }
 
   /**
@@ -113,10 +128,14 @@ export class PlaybackMedia {
     return fragments[0];
   }
 
-  /** Each track's timed samples for one fragment. */
-  async runs(logs: StreamLogs, fragment: StoredFragment, horizon: number, following?: StoredFragment): Promise<{ tracks: PlaybackTrack[]; runs: TrackRun[] }> {
+  /**
+   * Each track's timed samples for one fragment. `cached`: the frames come through the parsed-
+   * fragment cache (the playback URLs, which serve the same few fragments over and over; GetClip
+   * reads each fragment of its range once and would only evict them).
+   */
+  async runs(logs: StreamLogs, fragment: StoredFragment, horizon: number, following?: StoredFragment, cached = false): Promise<{ tracks: PlaybackTrack[]; runs: TrackRun[] }> {
     const { tracks, timecodeScaleNs } = await this.tracks(logs, fragment);
-    const [frames, next] = await Promise.all([this.frames(logs, fragment, timecodeScaleNs), following ?? this.next(logs, fragment, horizon)]);
+    const [frames, next] = await Promise.all([this.frames(logs, fragment, timecodeScaleNs, cached), following ?? this.next(logs, fragment, horizon)]);
     return { tracks, runs: tracks.map((track) => trackRun(track, frames, fragment.pt, next?.pt)) };
   }
 
@@ -127,7 +146,7 @@ export class PlaybackMedia {
 
   /** One track of one fragment as moof + mdat, as the pieces to write (no payload is copied). */
   async mediaSegment(logs: StreamLogs, fragment: StoredFragment, trackNumber: number, horizon: number): Promise<Buffer[] | undefined> {
-    const { runs } = await this.runs(logs, fragment, horizon);
+    const { runs } = await this.runs(logs, fragment, horizon, undefined, true);
     const run = runs[trackNumber - 1];
     if (!run) return undefined;
     const samples = run.samples.map((s) => ({ duration: s.duration, size: s.data.length, compositionOffset: s.pts - s.dts, sync: s.sync }));
@@ -136,10 +155,13 @@ export class PlaybackMedia {
   }
 
   async tsSegment(logs: StreamLogs, fragment: StoredFragment, horizon: number): Promise<Buffer> {
-    const { tracks, runs } = await this.runs(logs, fragment, horizon);
+    const { tracks, runs } = await this.runs(logs, fragment, horizon, undefined, true);
     return tsSegment(tracks, runs);
   }
 }
+
+/** Cache keys: the stream incarnation's media log, then the fragment number. */
+const cacheKey = (logs: StreamLogs, fn: string) => `${logs.media}#${fn}`;
 
 /** Length of the first whole element of a buffer (the EBML header at the start of a stored header). */
 function elementLength(buffer: Buffer): number {

@@ -95,7 +95,7 @@ export class PlaybackRuntime {
     let frameRate: number | undefined;
     if (tracks[0].config.kind !== 'aac') {
       try {
-        const { runs } = await this.media.runs(logs, list[0], horizon);
+        const { runs } = await this.media.runs(logs, list[0], horizon, undefined, true);
         const samples = runs[0].samples;
         if (samples.length > 1) frameRate = ((samples.length - 1) * runs[0].timescale) / (samples[samples.length - 1].dts - samples[0].dts);
       } catch (error) {

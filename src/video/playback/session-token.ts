@@ -38,9 +38,17 @@ export interface PlaybackSession {
 export const SESSION_KEY_KEY = 'video-playback/session-key';
 const KEY_BYTES = 32;
 const TOKEN_SUFFIX = '~';
+/**
+ * Tokens whose signature this node has checked, with their sessions (a player sends its token with
+ * every playlist and fragment request; the HMAC and JSON decoding were paid on each). The signing
+ * key never changes, so a checked token stays good; expiry is still compared on every use.
+ */
+export const MAX_VERIFIED_TOKENS = 1024;
 
 export class SessionKeys {
   private key: Promise<Buffer> | undefined;
+  /** Oldest first; a full map drops its oldest entry. Sessions are frozen: requests share them. */
+  private readonly verified = new Map<string, Readonly<PlaybackSession>>();
 
   constructor(private readonly store: Store) {}
 
@@ -68,7 +76,18 @@ export class SessionKeys {
   }
 
   /** The session a token carries, or why it is refused: 'invalid' (not ours, or altered) or 'expired'. */
-  async verify(token: string, now = Date.now()): Promise<PlaybackSession | 'invalid' | 'expired'> {
+  async verify(token: string, now = Date.now()): Promise<Readonly<PlaybackSession> | 'invalid' | 'expired'> {
+    const known = this.verified.get(token);
+    if (known) return known.expires > now ? known : 'expired';
+    const checked = await this.check(token);
+    if (typeof checked === 'string') return checked;
+    if (this.verified.size >= MAX_VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, Object.freeze(checked));
+    return checked.expires > now ? checked : 'expired';
+  }
+
+  /** The session a token carries if its signature is ours ('invalid' otherwise), expired or not. */
+  private async check(token: string): Promise<PlaybackSession | 'invalid'> {
     if (!token.endsWith(TOKEN_SUFFIX)) return 'invalid';
     const dot = token.indexOf(TOKEN_SUFFIX);
     if (dot <= 0) return 'invalid';
@@ -82,7 +101,7 @@ export class SessionKeys {
     } catch {
       return 'invalid';
     }
-    if (!(session.expires > now)) return 'expired';
+    if (typeof session !== 'object' || session === null) return 'invalid';
     return session;
   }
 }
