@@ -13,7 +13,8 @@ import {
   StopApplicationCommand,
   type ApplicationStatus,
 } from '@aws-sdk/client-kinesis-analytics-v2';
-import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { readJsonRecords } from './analytics-run-fixtures.js';
 import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { FsObjectStore } from '../src/objects/fs-objects.js';
 import { compileJob, type SinkRecord } from '../src/analytics/sql/index.js';
@@ -114,16 +115,7 @@ async function put(stream: string, rows: Record<string, unknown>[]): Promise<voi
   assert.equal(res.FailedRecordCount, 0);
 }
 
-async function readStream(stream: string): Promise<Record<string, unknown>[]> {
-  let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-  const rows: Record<string, unknown>[] = [];
-  for (;;) {
-    const got = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
-    for (const r of got.Records ?? []) rows.push(JSON.parse(Buffer.from(r.Data!).toString('utf8')) as Record<string, unknown>);
-    iterator = got.NextShardIterator;
-    if ((got.Records ?? []).length === 0 || got.MillisBehindLatest === 0) return rows;
-  }
-}
+const readStream = (stream: string) => readJsonRecords(kinesis, stream);
 
 /** Every object under a prefix, in key order, with its text. */
 async function objects(bucket: string, prefix: string): Promise<{ key: string; text: string }[]> {

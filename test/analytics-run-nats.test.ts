@@ -1,11 +1,11 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { KinesisAnalyticsV2Client, CreateApplicationCommand, DescribeApplicationCommand, DescribeApplicationOperationCommand, StartApplicationCommand } from '@aws-sdk/client-kinesis-analytics-v2';
-import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { startMillrace, type Millrace } from '../src/server.js';
 import { JOB_LEASE_PREFIX } from '../src/analytics/runtime/run-doc.js';
 import { NatsCluster, natsServerMissing } from './nats-cluster.js';
-import { tumblingSql } from './analytics-run-fixtures.js';
+import { readJsonRecords, tumblingSql } from './analytics-run-fixtures.js';
 
 /**
  * A running Flink SQL job over the distributed store: it runs on the one Millrace node that holds its
@@ -55,22 +55,12 @@ describe('a Flink SQL job across three Millrace nodes over a three-server NATS c
     assert.fail('no node holds the job');
   }
 
-  async function readAll(kinesis: KinesisClient, stream: string): Promise<Record<string, unknown>[]> {
-    let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-    const rows: Record<string, unknown>[] = [];
-    for (;;) {
-      const got = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
-      for (const r of got.Records ?? []) rows.push(JSON.parse(Buffer.from(r.Data!).toString('utf8')) as Record<string, unknown>);
-      iterator = got.NextShardIterator;
-      if ((got.Records ?? []).length === 0 || got.MillisBehindLatest === 0) return rows;
-    }
-  }
 
   /** Distinct window results (a result written again after a failover is the same record). */
   async function windowsUntil(kinesis: KinesisClient, count: number): Promise<Map<string, string>> {
     for (let i = 0; i < 600; i++) {
       const byWindow = new Map<string, string>();
-      for (const r of await readAll(kinesis, 'fo-out')) {
+      for (const r of await readJsonRecords(kinesis, 'fo-out')) {
         const k = `${r.sensor as string}@${r.window_start as string}`;
         const v = `${r.readings as number}/${r.total as number}`;
         assert.ok(!byWindow.has(k) || byWindow.get(k) === v, `window ${k} came out as ${byWindow.get(k)} and as ${v}`);

@@ -14,9 +14,9 @@ import {
   DeleteApplicationCommand,
   type ApplicationStatus,
 } from '@aws-sdk/client-kinesis-analytics-v2';
-import { CreateStreamCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { available, sleep, startTestServer, type TestServer } from './helpers.js';
-import { tumblingSql } from './analytics-run-fixtures.js';
+import { readJsonRecords, tumblingSql } from './analytics-run-fixtures.js';
 
 /**
  * Flink SQL applications that really run (issue 15 §3–§5): a tumbling-window aggregate over a Millrace
@@ -60,16 +60,7 @@ async function put(stream: string, rows: { sensor: string; temp: number; second:
 }
 
 /** Reads every record of a one-shard stream so far, as JSON. */
-async function readAll(stream: string): Promise<Record<string, unknown>[]> {
-  let iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-  const rows: Record<string, unknown>[] = [];
-  for (;;) {
-    const got = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
-    for (const r of got.Records ?? []) rows.push(JSON.parse(Buffer.from(r.Data!).toString('utf8')) as Record<string, unknown>);
-    iterator = got.NextShardIterator;
-    if ((got.Records ?? []).length === 0 || got.MillisBehindLatest === 0) return rows;
-  }
-}
+const readAll = (stream: string) => readJsonRecords(kinesis, stream);
 
 /** Polls the output stream until `count` records are there (the job writes them as windows close). */
 async function readUntil(stream: string, count: number): Promise<Record<string, unknown>[]> {
