@@ -24,6 +24,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString().replace('T', ' ').replace('Z', '');
 const out = (second: number) => at(second).replace(/\.000$/, '');
 
+/** StartApplication, then its operation followed until it leaves IN_PROGRESS: it must succeed. */
+async function startApplication(kda: KinesisAnalyticsV2Client, ApplicationName: string): Promise<void> {
+  const { OperationId } = await kda.send(new StartApplicationCommand({ ApplicationName }));
+  let status: string | undefined;
+  for (let i = 0; i < 300 && (status === undefined || status === 'IN_PROGRESS'); i++) {
+    await sleep(100);
+    status = (await kda.send(new DescribeApplicationOperationCommand({ ApplicationName, OperationId }))).ApplicationOperationInfoDetails!.OperationStatus;
+  }
+  assert.equal(status, 'SUCCESSFUL');
+}
+
 async function startChild(dataDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
   const child = spawn(process.execPath, [childScript, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
@@ -86,13 +97,7 @@ test('kill -9 mid-window: the restarted server resumes the job from its checkpoi
         },
       }),
     );
-    const { OperationId } = await kda.send(new StartApplicationCommand({ ApplicationName: 'crashing' }));
-    let status: string | undefined;
-    for (let i = 0; i < 300 && (status === undefined || status === 'IN_PROGRESS'); i++) {
-      await sleep(100);
-      status = (await kda.send(new DescribeApplicationOperationCommand({ ApplicationName: 'crashing', OperationId }))).ApplicationOperationInfoDetails!.OperationStatus;
-    }
-    assert.equal(status, 'SUCCESSFUL');
+    await startApplication(kda, 'crashing');
     await put(kinesis, [['a', 1, 1], ['b', 2, 2], ['a', 3, 8], ['a', 10, 12]]);
     await windows(kinesis, 2);
     await put(kinesis, [['b', 20, 14], ['a', 30, 16]]);
@@ -171,13 +176,7 @@ INSERT INTO archive SELECT id FROM src;`,
         },
       }),
     );
-    const { OperationId } = await kda.send(new StartApplicationCommand({ ApplicationName: 'fs-crashing' }));
-    let status: string | undefined;
-    for (let i = 0; i < 300 && (status === undefined || status === 'IN_PROGRESS'); i++) {
-      await sleep(100);
-      status = (await kda.send(new DescribeApplicationOperationCommand({ ApplicationName: 'fs-crashing', OperationId }))).ApplicationOperationInfoDetails!.OperationStatus;
-    }
-    assert.equal(status, 'SUCCESSFUL');
+    await startApplication(kda, 'fs-crashing');
     // Half the rows while the job stages (a part file rolls every few rows) and commits every 50 ms, then the kill.
     let next = 0;
     for (; next < ROWS / 2; next += BATCH) {
