@@ -424,7 +424,8 @@ describe('console in a browser', { skip: haveChromium ? false : `no ${CHROMIUM}`
     await page.goto(`${consoleUrl}#/server`);
     await page.getByRole('cell', { name: '--console-read-only' }).waitFor();
     await page.getByLabel('theme').selectOption('dark');
-    assert.equal(await page.evaluate(() => document.documentElement.getAttribute('data-theme')), 'dark');
+    // The theme is applied by an effect after the re-render, so wait for it rather than read once.
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-theme') === 'dark', undefined, { timeout: 5000 });
     await shot('server-dark');
     // Keys go to the page, not the theme select just used (a click could land on a link).
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
