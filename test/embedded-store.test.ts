@@ -72,6 +72,34 @@ for (const [kind, open] of kinds) {
       }
     });
 
+    test('records read earlier keep their bytes through later reads of other chunks', async () => {
+      // Records are views into the chunk a read returned (no copy of their own): each read must get
+      // chunks nobody else reuses, small ones (LMDB's shared read buffer) and large ones (its map).
+      const store = open();
+      try {
+        const sizes = [16, 4_000, 90_000, 700_000, 3 * 1024 * 1024];
+        for (const [i, size] of sizes.entries()) {
+          await store.records.append('keep/0', [{ partitionKey: `k${i}`, data: Buffer.alloc(size, 1 + i) }]);
+          await store.records.append('other/0', [{ partitionKey: `o${i}`, data: Buffer.alloc(size, 100 + i) }]);
+        }
+        const first = await store.records.read('keep/0', 0, { ...ALL, maxBytes: 64 * 1024 * 1024 });
+        assert.equal(first.records.length, sizes.length);
+        for (let round = 0; round < 3; round++) {
+          for (const log of ['other/0', 'keep/0']) {
+            const later = await store.records.read(log, 0, { ...ALL, maxBytes: 64 * 1024 * 1024 });
+            assert.equal(later.records.length, sizes.length);
+          }
+        }
+        for (const [i, record] of first.records.entries()) {
+          assert.equal(record.data.length, sizes[i]);
+          assert.ok(record.data.every((byte) => byte === 1 + i), `record ${i} (${sizes[i]} B) changed under a later read`);
+          assert.equal(record.partitionKey, `k${i}`);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
     test('records keep their bytes, keys and key references; a 1 MiB record', async () => {
       const store = open();
       try {

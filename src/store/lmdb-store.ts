@@ -280,9 +280,10 @@ class LmdbRecordLog implements RecordLog {
     const holding = this.chunkAtOrBefore(log, from);
     const scanFrom = holding && holding.first + chunkCount(holding.value) > from ? holding.first : from;
     scan: for (const { key, value } of this.db.getRange({ start: [log, scanFrom], end: [log, end] })) {
-      // Copy once: LMDB hands out views into memory that later reads reuse.
-      const chunk = Buffer.from(value);
-      for (const record of decodeChunk(key[1], chunk)) {
+      // No copy here: with `encoding: 'binary'`, lmdb-js hands each value of a range out as a Buffer of
+      // its own (copied out of the map or its shared read buffer), so records can keep views into it
+      // (test/embedded-store.test.ts reads again and checks earlier records are untouched).
+      for (const record of decodeChunk(key[1], value)) {
         if (record.index < from) continue;
         if (records.length >= options.limit) {
           exhausted = false;
