@@ -21,7 +21,7 @@ const vendor = {
 };
 mkdirSync(join(out, 'vendor'), { recursive: true });
 for (const [name, from] of Object.entries(vendor)) copyFileSync(from, join(out, 'vendor', name));
-for (const file of ['app.css', 'favicon.svg']) copyFileSync(join(here, file), join(out, file));
+// The style sheet and the icon are inlined into the page (below): no request holds the first render.
 // The module graph of the compiled files: each module's static imports, bare names resolved through
 // the page's import map. Dynamic import() is not followed: that is where the pages split.
 const importMap = JSON.parse(/<script type="importmap">([\s\S]*?)<\/script>/.exec(readFileSync(join(here, 'index.html'), 'utf8'))[1]).imports;
@@ -60,7 +60,9 @@ rmSync(join(out, 'js', 'boot.js'));
 // new addresses. Relative imports inside the modules stay under the same prefix by themselves.
 const hash = createHash('sha256');
 const template = readFileSync(join(here, 'index.html'), 'utf8');
-hash.update(template).update(bootScript);
+const styleSheet = readFileSync(join(here, 'app.css'), 'utf8');
+const favicon = readFileSync(join(here, 'favicon.svg'), 'utf8');
+hash.update(template).update(bootScript).update(styleSheet).update(favicon);
 for (const file of readdirSync(out, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && f.name !== 'index.html' && f.name !== 'BUILD_ID').map((f) => join(f.parentPath ?? f.path, f.name)).sort()) {
   hash.update(file.slice(out.length)).update(readFileSync(file));
 }
@@ -71,6 +73,8 @@ for (const key of Object.keys(pages)) pages[key] = pages[key].map(versioned);
 const preload = [...shell].sort().map((m) => `<link rel="modulepreload" href="${m}">`).join('\n');
 const boot = `<script data-pages="${attribute(JSON.stringify(pages))}">${bootScript.replaceAll('</script', '<\\/script')}</script>`;
 const page = template
+  .replace('<link rel="stylesheet" href="ui/app.css">', () => `<style>${styleSheet.replaceAll('</style', '<\\/style')}</style>`)
+  .replace('<link rel="icon" href="ui/favicon.svg">', () => `<link rel="icon" href="data:image/svg+xml,${encodeURIComponent(favicon.trim())}">`)
   .replace('<!-- modulepreload -->', preload)
   .replace(/<!-- boot .*-->/, boot)
   .replace(/(href="|src="|"\.\/)ui\//g, `$1ui/~${build}/`);
