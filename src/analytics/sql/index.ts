@@ -13,3 +13,4 @@ export { DEFAULT_MAX_STATE_ENTRIES, type EngineMetrics, type RowKind } from './r
 export { tableEndpoint, extractPyFlinkSql, DEFAULT_INIT_TIMESTAMP_FORMAT, type TableEndpoint } from './endpoints.js';
 export { createFormat, type Format } from './formats.js';
 export { valueToString } from './values.js';
+export { javaRegex } from './functions.js';
