@@ -9,6 +9,8 @@ import {
   DescribeApplicationCommand,
   DescribeApplicationOperationCommand,
   DescribeApplicationSnapshotCommand,
+  DeleteApplicationCommand,
+  UpdateApplicationCommand,
   ListApplicationSnapshotsCommand,
   StartApplicationCommand,
   StopApplicationCommand,
@@ -195,6 +197,77 @@ test('start uploads the JAR from the object store and runs it; RUNNING only once
   await start('orders', { ApplicationRestoreType: 'SKIP_RESTORE_FROM_SNAPSHOT' });
   assert.equal(flink.lastJob().request.savepointPath, undefined);
   await stop('orders', true);
+});
+
+test('an update of a running JAR application stops it with a savepoint and runs the new version from it; a delete cancels the job', async () => {
+  await createJarApp('updated');
+  assert.equal((await start('updated')).OperationStatus, 'SUCCESSFUL');
+  const first = flink.lastJob();
+  const detail = (await kda.send(new DescribeApplicationCommand({ ApplicationName: 'updated' }))).ApplicationDetail!;
+  const { OperationId } = await kda.send(
+    new UpdateApplicationCommand({
+      ApplicationName: 'updated',
+      CurrentApplicationVersionId: detail.ApplicationVersionId,
+      ApplicationConfigurationUpdate: { EnvironmentPropertyUpdates: { PropertyGroups: [{ PropertyGroupId: 'job', PropertyMap: { 'input.stream': 'returns' } }] } },
+    }),
+  );
+  const updated = await operation('updated', OperationId!);
+  assert.equal(updated.OperationStatus, 'SUCCESSFUL', JSON.stringify(updated.OperationFailureDetails));
+  await settles('updated', 'RUNNING');
+  const second = flink.lastJob();
+  assert.notEqual(second.id, first.id);
+  assert.equal(first.state, 'FINISHED');
+  assert.equal(flink.stops.at(-1)!.jobId, first.id);
+  assert.match(second.request.savepointPath, new RegExp(`/updated/savepoint-${first.id.slice(0, 6)}-`));
+  assert.deepEqual(second.request.programArgsList, ['--job.input.stream', 'returns']);
+
+  const created = (await kda.send(new DescribeApplicationCommand({ ApplicationName: 'updated' }))).ApplicationDetail!.CreateTimestamp!;
+  await kda.send(new DeleteApplicationCommand({ ApplicationName: 'updated', CreateTimestamp: created }));
+  for (let i = 0; i < 600 && second.state !== 'CANCELED'; i++) await sleep(20);
+  assert.equal(second.state, 'CANCELED');
+  assert.ok(flink.cancels.includes(second.id));
+});
+
+test('an inline zip carrying one JAR: that JAR is what Flink gets', async () => {
+  const zip = zipSync({ 'lib/pipeline.jar': JAR, 'README.txt': strToU8('the job') });
+  await kda.send(
+    new CreateApplicationCommand({
+      ApplicationName: 'zipped',
+      RuntimeEnvironment: 'FLINK-1_18',
+      ServiceExecutionRole: ROLE,
+      ApplicationConfiguration: { ApplicationCodeConfiguration: { CodeContentType: 'ZIPFILE', CodeContent: { ZipFileContent: zip } }, ApplicationSnapshotConfiguration: { SnapshotsEnabled: false } },
+    }),
+  );
+  assert.equal((await start('zipped')).OperationStatus, 'SUCCESSFUL');
+  const upload = flink.uploads.at(-1)!;
+  assert.equal(upload.fileName, 'pipeline.jar');
+  assert.deepEqual(new Uint8Array(upload.bytes), JAR);
+  assert.deepEqual(flink.lastJob().request.programArgsList, []);
+  assert.equal(flink.lastJob().request.parallelism, 1);
+  // With snapshots off, a stop cancels the job: no savepoint.
+  const stops = flink.stops.length;
+  await stop('zipped');
+  assert.equal(flink.lastJob().state, 'CANCELED');
+  assert.equal(flink.stops.length, stops);
+});
+
+test('a stop whose savepoint fails cancels the job and says so; a failed CreateApplicationSnapshot is FAILED', async () => {
+  await createJarApp('no-savepoint');
+  assert.equal((await start('no-savepoint')).OperationStatus, 'SUCCESSFUL');
+  const job = flink.lastJob();
+  flink.failNextSavepoint = 'java.io.IOException: Permission denied: s3://savepoints';
+  await kda.send(new CreateApplicationSnapshotCommand({ ApplicationName: 'no-savepoint', SnapshotName: 'denied' }));
+  assert.equal((await kda.send(new DescribeApplicationSnapshotCommand({ ApplicationName: 'no-savepoint', SnapshotName: 'denied' }))).SnapshotDetails!.SnapshotStatus, 'FAILED');
+  assert.equal(job.state, 'RUNNING');
+  flink.failNextSavepoint = 'java.io.IOException: Permission denied: s3://savepoints';
+  const op = await stop('no-savepoint');
+  assert.equal(op.OperationStatus, 'FAILED');
+  assert.equal(
+    op.OperationFailureDetails!.ErrorInfo!.ErrorString,
+    `Application no-savepoint's Flink job ${job.id} did not stop with a savepoint: java.io.IOException: Permission denied: s3://savepoints; it was cancelled without a snapshot`,
+  );
+  assert.equal(job.state, 'CANCELED');
+  assert.deepEqual((await snapshots('no-savepoint')).map((s) => [s.SnapshotName, s.SnapshotStatus]), [['denied', 'FAILED']]);
 });
 
 const JOB_FAILURE =

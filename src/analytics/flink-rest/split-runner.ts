@@ -13,8 +13,11 @@ export class SplitRunner implements ApplicationRunner {
   ) {}
 
   async start(app: RunnableApplication, restore: RestoreRequest): Promise<void> {
-    const code = await app.code().catch(() => undefined);
-    return code?.kind === 'jar' ? this.flink.start(app, restore) : this.own.start(app, restore);
+    // The code is read once (a JAR may be large): both runners get what was read.
+    const reading = app.code();
+    const once: RunnableApplication = { doc: app.doc, code: () => reading };
+    const code = await reading.catch(() => undefined);
+    return code?.kind === 'jar' ? this.flink.start(once, restore) : this.own.start(once, restore);
   }
 
   async stop(app: RunnableApplication, options: { snapshot?: string; force?: boolean }): Promise<SnapshotRef | undefined> {
