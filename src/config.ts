@@ -68,6 +68,10 @@ export interface Config {
   s3Region: string;
   /** Address external buckets as `bucket.host` instead of `host/bucket`. */
   s3VirtualHosted: boolean;
+  /** A Flink JobManager's REST API that JAR applications are run on (analytics/flink-rest/). */
+  flinkRest?: string;
+  /** Where --flink-rest savepoints go (the cluster's state.savepoints.dir when unset). */
+  flinkSavepointDir?: string;
   /** A server that speaks Lambda's Invoke API (functions/lambda-endpoint.ts). */
   lambdaEndpoint?: string;
   /** Directory of `<function name>.mjs` modules run in worker threads (functions/local-modules.ts). */
@@ -167,6 +171,8 @@ export const SETTINGS: Setting[] = [
   { key: 's3SecretAccessKey', flag: 's3-secret-access-key', env: 'MILLRACE_S3_SECRET_ACCESS_KEY', kind: 'string', value: 'SECRET', help: 'secret key for --s3-access-key-id' },
   { key: 's3Region', flag: 's3-region', env: 'MILLRACE_S3_REGION', kind: 'string', value: 'REGION', fallback: 'us-east-1', help: 'region to sign --s3-endpoint calls for' },
   { key: 's3VirtualHosted', flag: 's3-virtual-hosted', env: 'MILLRACE_S3_VIRTUAL_HOSTED', kind: 'boolean', fallback: false, help: 'address --s3-endpoint buckets as bucket.host, not host/bucket' },
+  { key: 'flinkRest', flag: 'flink-rest', env: 'MILLRACE_FLINK_REST', kind: 'string', value: 'URL', help: "a Flink cluster's REST API (http://jobmanager:8081): run JAR (DataStream/Table API) analytics applications there" },
+  { key: 'flinkSavepointDir', flag: 'flink-savepoint-dir', env: 'MILLRACE_FLINK_SAVEPOINT_DIR', kind: 'string', value: 'URI', help: "where --flink-rest jobs' savepoints go, per application under it (default: the cluster's state.savepoints.dir)" },
   { key: 'lambdaEndpoint', flag: 'lambda-endpoint', env: 'MILLRACE_LAMBDA_ENDPOINT', kind: 'string', value: 'URL', help: 'URL of a server speaking the Lambda Invoke API (sam local start-lambda, LocalStack, AWS)' },
   { key: 'functionsDir', flag: 'functions', env: 'MILLRACE_FUNCTIONS', kind: 'string', value: 'DIR', help: 'directory of DIR/<function name>.mjs handlers to run as Lambda functions' },
   { key: 'functionTimeoutMs', flag: 'function-timeout-ms', env: 'MILLRACE_FUNCTION_TIMEOUT_MS', kind: 'integer', value: 'MS', fallback: 3000, help: 'timeout of a --functions invocation (Lambda default 3 s)' },
@@ -228,6 +234,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ParsedComma
   if (config.store !== undefined && !/^(nats|tls):\/\/[^,\s]+(,[^,\s]+)*$/.test(String(config.store))) {
     throw new ConfigError(`--store takes nats://HOST:PORT[,HOST:PORT...], got ${config.store}`);
   }
+  if (config.flinkRest !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(String(config.flinkRest))) {
+    throw new ConfigError(`--flink-rest takes the http(s):// URL of a Flink JobManager's REST API, got ${config.flinkRest}`);
+  }
+  if (config.flinkSavepointDir !== undefined && config.flinkRest === undefined) throw new ConfigError('--flink-savepoint-dir needs --flink-rest');
   if (config.store !== undefined && (config.replicas as number) < 1) throw new ConfigError('--replicas must be at least 1');
   const names = (config.streams as StreamDeclaration[]).map((s) => s.name);
   const twice = names.find((name, i) => names.indexOf(name) !== i);

@@ -212,6 +212,8 @@ test('bad flags and values exit 2 with one line in our words and a pointer to --
     [['--stream', 'a:0'], {}, '--stream: a stream needs at least 1 shard, got a:0'],
     [['--stream', 'a', '--stream', 'a:2'], {}, 'stream a is declared twice'],
     [['--config', '/nonexistent/millrace.yaml'], {}, 'cannot read the config file /nonexistent/millrace.yaml: ENOENT'],
+    [['--flink-rest', 'jobmanager:8081'], {}, "--flink-rest takes the http(s):// URL of a Flink JobManager's REST API, got jobmanager:8081"],
+    [['--flink-savepoint-dir', 's3://savepoints'], {}, '--flink-savepoint-dir needs --flink-rest'],
   ];
   for (const [args, env, message] of cases) {
     const child = run(args, env);

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Lease, Leases } from '../leases/leases.js';
 import type { Analytics } from './context.js';
+import { SplitRunner } from './flink-rest/split-runner.js';
+import { startFlinkJobWatch } from './flink-rest/watch.js';
 import { Lifecycle } from './lifecycle.js';
 import { startJobHost } from './runtime/host.js';
 import { FlinkSqlRunner } from './runtime/runner.js';
@@ -20,7 +22,10 @@ export function startAnalyticsLifecycle(analytics: Analytics, log: Logger, lease
   const lifecycle = new Lifecycle(analytics, log);
   // Every node hosts jobs: one lease per running application (runtime/host.ts).
   const host = startJobHost({ store: analytics.store, kinesis: analytics.kinesis, firehose: analytics.firehose, objects: analytics.objects, log, metrics: analytics.metrics }, leases);
-  if (analytics.runner instanceof FlinkSqlRunner) analytics.runner.wakeHost = host.wake;
+  const own = analytics.runner instanceof SplitRunner ? analytics.runner.own : analytics.runner;
+  if (own instanceof FlinkSqlRunner) own.wakeHost = host.wake;
+  // With --flink-rest: the holder of each JAR application's lease watches its job on the cluster.
+  const flinkWatch = analytics.runner instanceof SplitRunner ? startFlinkJobWatch(analytics, analytics.runner.flink, leases, log) : undefined;
   let wakeUp: (() => void) | undefined;
   leases.register(LIFECYCLE_LEASE, async ({ signal }: Lease) => {
     while (!signal.aborted) {
@@ -43,6 +48,7 @@ export function startAnalyticsLifecycle(analytics: Analytics, log: Logger, lease
     wake: () => wakeUp?.(),
     stop: async () => {
       await host.stop();
+      await flinkWatch?.stop();
       await leases.unregister(LIFECYCLE_LEASE);
     },
   };

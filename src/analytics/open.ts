@@ -8,6 +8,8 @@ import { Applications } from './domain/applications.js';
 import { CodeStore } from './domain/code.js';
 import { OperationsLog } from './domain/operations-log.js';
 import { Snapshots } from './domain/snapshots.js';
+import { FlinkRestRunner } from './flink-rest/runner.js';
+import { SplitRunner } from './flink-rest/split-runner.js';
 import { FlinkSqlRunner } from './runtime/runner.js';
 
 export type { Analytics } from './context.js';
@@ -24,8 +26,9 @@ export function createAnalytics({ config, store, objects, kinesis, firehose }: {
     operations: new OperationsLog(store.meta),
     snapshots: new Snapshots(store.meta),
     code: new CodeStore(store.meta, objects),
-    // Flink SQL jobs run on the node holding each job's lease (runtime/host.ts, started by background.ts).
-    runner: new FlinkSqlRunner(store.meta),
+    // Flink SQL jobs run on the node holding each job's lease (runtime/host.ts, started by background.ts);
+    // with --flink-rest, JAR applications run on that Flink cluster.
+    runner: config.flinkRest ? new SplitRunner(new FlinkSqlRunner(store.meta), new FlinkRestRunner(store.meta, config.flinkRest, config.flinkSavepointDir)) : new FlinkSqlRunner(store.meta),
     wake: () => {},
     now: () => Date.now(),
   };

@@ -80,7 +80,8 @@ export const PYFLINK_RUN_OPTIONS = 'kinesis.analytics.flink.run.options';
 /** What an application's code is, as a runner needs to know it. */
 export type JobCode =
   | { kind: 'sql'; script: string; source: string }
-  | { kind: 'jar'; source: string }
+  /** `jar`: the JAR's bytes (the code object itself, or the one .jar inside the zip), for --flink-rest. */
+  | { kind: 'jar'; source: string; jar: Uint8Array }
   | { kind: 'python'; source: string; reason: string }
   | { kind: 'invalid'; reason: string };
 
@@ -115,9 +116,11 @@ export function classifyCode(code: string | Buffer, properties: PropertyGroup[] 
   const sqlFiles = names.filter((n) => n.endsWith('.sql'));
   const sqlFile = files[DEFAULT_SQL_FILE] ? DEFAULT_SQL_FILE : sqlFiles.length === 1 ? sqlFiles[0] : undefined;
   if (sqlFile) return { kind: 'sql', script: Buffer.from(files[sqlFile]).toString('utf8'), source: sqlFile };
-  if (names.some((n) => n.endsWith('.class') || n === 'META-INF/MANIFEST.MF' || n.endsWith('.jar'))) {
-    return { kind: 'jar', source: names.find((n) => n.endsWith('.jar')) ?? 'the code zip' };
-  }
+  // The code object is itself a JAR (AWS's Java applications), or a zip carrying one.
+  if (names.some((n) => n.endsWith('.class') || n === 'META-INF/MANIFEST.MF')) return { kind: 'jar', source: 'the code zip', jar: code };
+  const jars = names.filter((n) => n.endsWith('.jar'));
+  if (jars.length === 1) return { kind: 'jar', source: jars[0], jar: files[jars[0]] };
+  if (jars.length > 1) return { kind: 'invalid', reason: `the code zip holds several JAR files (${jars.join(', ')}), so which one to run is not known` };
   if (sqlFiles.length > 1) return { kind: 'invalid', reason: `the code zip holds several .sql files (${sqlFiles.join(', ')}) and no ${DEFAULT_SQL_FILE}; name one with ${SQL_FILE_PROPERTY_GROUP}.${SQL_FILE_PROPERTY}` };
   return { kind: 'invalid', reason: `the code zip holds no ${DEFAULT_SQL_FILE}, .sql file, PyFlink entry point or JAR` };
 }
