@@ -300,3 +300,60 @@ test('hls.js in chromium plays a LIVE fMP4 session while the producer keeps putt
     await page.close();
   }
 });
+
+test('dash.js in chromium plays a LIVE (dynamic) getDASHManifest.mpd while the producer keeps putting fragments', { skip: SKIP, timeout: 4 * WAIT_MS }, async (t) => {
+  const { DASHStreamingSessionURL: url } = await archived.send(new GetDASHStreamingSessionURLCommand({ StreamName: 'camera', PlaybackMode: 'LIVE' }));
+  assert.notEqual(new URL(url!).origin, pageOrigin, 'the page and the playback URLs are different origins');
+  const { page, h264, failed, playbackResponses } = await playerPage('/dash.js');
+  try {
+    if (!h264) return t.skip(`this chromium's MSE does not play H.264 (${H264_MSE_TYPE})`);
+    await page.evaluate((source) => {
+      const w = window as any;
+      const dashjs = w.dashjs;
+      const video = document.getElementById('video') as HTMLVideoElement;
+      w.log = { manifests: 0, dynamic: [] as boolean[], fragments: [] as unknown[], errors: [] as unknown[] };
+      video.addEventListener('playing', () => (w.playing = true));
+      const player = dashjs.MediaPlayer().create();
+      w.player = player;
+      // The page's clock is the server's (one machine); dash.js would otherwise ask time.akamai.com,
+      // and the MPD response's Date header is not readable across origins.
+      player.updateSettings({ streaming: { utcSynchronization: { enabled: false } } });
+      const events = dashjs.MediaPlayer.events;
+      player.on(events.MANIFEST_LOADED, (e: any) => {
+        w.log.manifests++;
+        w.log.dynamic.push(e.data.type === 'dynamic');
+      });
+      player.on(events.FRAGMENT_LOADING_COMPLETED, (e: any) => {
+        const r = e.request;
+        if (r.type === 'MediaSegment' || r.type === 'InitializationSegment') w.log.fragments.push({ type: r.type, mediaType: r.mediaType, url: r.url, start: r.startTime, bytes: r.bytesLoaded });
+      });
+      player.on(events.ERROR, (e: any) => w.log.errors.push({ fatal: true, code: e.error?.code, message: e.error?.message }));
+      player.on(events.PLAYBACK_ERROR, (e: any) => w.log.errors.push({ fatal: true, code: e.error?.code, message: e.error?.message ?? String(e.error) }));
+      player.initialize(video, source, true);
+    }, url!);
+    const fatal = () => page.evaluate(() => (window as any).log.errors);
+    // dash.js names no playing fragment; a fragment is played once the playhead passes its start.
+    const played = (fragmentNumber: string) => page.evaluate((fn) => {
+      const video = document.getElementById('video') as HTMLVideoElement;
+      const fragment = (window as any).log.fragments.find((f: any) => f.mediaType === 'video' && f.url.includes(`FragmentNumber=${fn}&`));
+      return fragment !== undefined && video.currentTime > fragment.start;
+    }, fragmentNumber);
+    await assertLivePlayback(page, played, fatal);
+
+    const log = await page.evaluate(() => (window as any).log);
+    t.diagnostic(`dash.js: ${log.manifests} manifest loads, ${log.fragments.length} fragments`);
+    assert.ok(log.manifests >= 2 && log.dynamic.every((d: boolean) => d), JSON.stringify(log.dynamic));
+    assert.deepEqual(log.errors, [], 'dash.js reported no errors');
+    const loaded = log.fragments as Array<{ type: string; mediaType: string; url: string; bytes: number }>;
+    assert.ok(loaded.some((f) => f.mediaType === 'video' && f.type === 'MediaSegment') && loaded.some((f) => f.mediaType === 'audio' && f.type === 'MediaSegment'), JSON.stringify(loaded.map((f) => f.mediaType)));
+    for (const fragment of loaded) {
+      const served = await fetch(fragment.url);
+      assert.equal(served.status, 200, fragment.url);
+      assert.equal((await served.arrayBuffer()).byteLength, fragment.bytes, fragment.url);
+    }
+    assert.deepEqual(failed, []);
+    assert.deepEqual(playbackResponses.filter((r) => r.cors !== '*'), [], 'every playback response allows any origin');
+  } finally {
+    await page.close();
+  }
+});
