@@ -43,6 +43,8 @@ const PLAYED_SECONDS = 6;
 const PLAYED_FRAMES = PLAYED_SECONDS * 25 - 25;
 /** Fragments (1 s each) the producer puts at once before pacing the rest in real time. */
 const PREFILL_FRAGMENTS = 3;
+/** Non-fatal hls.js ERROR events that are its normal recovery over small holes in the buffer. */
+const HLS_GAP_HANDLING = ['bufferSeekOverHole', 'bufferNudgeOnStall'];
 /** Generous waits for a loaded machine: the condition decides, never the clock. */
 const WAIT_MS = 45_000;
 
@@ -207,11 +209,11 @@ async function playerPage(script: string): Promise<{ page: Page; h264: boolean; 
 }
 
 /** What the page reports of its <video> element. */
-interface VideoState { currentTime: number; frames: number; paused: boolean; playing: boolean; error: string | null }
+interface VideoState { currentTime: number; frames: number; paused: boolean; playing: boolean; seeks: number; error: string | null }
 const videoState = (page: Page): Promise<VideoState> => page.evaluate(() => {
   const video = document.getElementById('video') as HTMLVideoElement;
   const w = window as any;
-  return { currentTime: video.currentTime, frames: video.getVideoPlaybackQuality().totalVideoFrames, paused: video.paused, playing: w.playing === true, error: video.error ? `${video.error.code} ${video.error.message}` : null };
+  return { currentTime: video.currentTime, frames: video.getVideoPlaybackQuality().totalVideoFrames, paused: video.paused, playing: w.playing === true, seeks: w.seeks ?? 0, error: video.error ? `${video.error.code} ${video.error.message}` : null };
 });
 
 /** Waits until the page's state satisfies `done`, failing with the player's errors once it has any fatal one. */
@@ -235,8 +237,9 @@ async function assertLivePlayback(page: Page, reachedFragment: (fragmentNumber: 
   const started = await waitFor(page, 'playing', (s) => s.playing && !s.paused && s.frames > 0, fatal);
   // Fragments from here on were put after the page was playing.
   const firstLater = producer.written;
-  const played = await waitFor(page, `currentTime past +${PLAYED_SECONDS} s`, (s) => s.currentTime >= started.currentTime + PLAYED_SECONDS, fatal);
-  assert.ok(played.frames - started.frames >= PLAYED_FRAMES, `decoded frames ${started.frames} → ${played.frames}`);
+  // Both, as a player may also seek (over a hole at the start, or back to the live edge when it falls behind).
+  await waitFor(page, `currentTime past +${PLAYED_SECONDS} s and ${PLAYED_FRAMES} more frames decoded`,
+    (s) => s.currentTime >= started.currentTime + PLAYED_SECONDS && s.frames - started.frames >= PLAYED_FRAMES, fatal);
   const later = await producer.persisted(firstLater);
   const deadline = Date.now() + WAIT_MS;
   while (!(await reachedFragment(later))) {
@@ -259,6 +262,10 @@ test('hls.js in chromium plays a LIVE fMP4 session while the producer keeps putt
       const video = document.getElementById('video') as HTMLVideoElement;
       w.log = { manifest: null, levels: [] as unknown[], fragments: [] as unknown[], changed: [] as string[], errors: [] as unknown[] };
       video.addEventListener('playing', () => (w.playing = true));
+      video.addEventListener('seeking', () => {
+        w.seeks = (w.seeks ?? 0) + 1;
+        (w.seekTargets ??= []).push(Math.round(video.currentTime * 1000) / 1000);
+      });
       const hls = new Hls();
       w.hls = hls;
       hls.on(Hls.Events.MANIFEST_PARSED, (_: unknown, data: any) => {
@@ -277,14 +284,17 @@ test('hls.js in chromium plays a LIVE fMP4 session while the producer keeps putt
     await assertLivePlayback(page, played, fatal);
 
     const log = await page.evaluate(() => (window as any).log);
-    t.diagnostic(`hls.js: ${log.levels.length} playlist loads, ${log.fragments.length} fragments, ${log.changed.length} played`);
+    t.diagnostic(`hls.js: ${log.levels.length} playlist loads, ${log.fragments.length} fragments, ${log.changed.length} played, ${(await videoState(page)).seeks} seeks`);
     assert.equal(log.manifest.audioTracks, 1);
     assert.equal(log.manifest.levels.length, 1);
     assert.match(log.manifest.levels[0].codecs, /^avc1\.42c0[0-9a-f]{2},mp4a\.40\.2$/);
     assert.deepEqual([log.manifest.levels[0].width, log.manifest.levels[0].height], [320, 240]);
     // The live media playlist was reloaded as it grew, and hls.js saw it as live each time.
     assert.ok(log.levels.length >= 2 && log.levels.every((l: any) => l.live === true), JSON.stringify(log.levels));
-    assert.deepEqual(log.errors, [], 'hls.js reported no errors at all');
+    // Only the non-fatal events of hls.js's gap handling (a live start lands a few ms before the first
+    // buffered frame, and hls.js seeks 0.1 s over it), never a load, parse or buffer-append error.
+    assert.deepEqual(log.errors.filter((e: any) => !HLS_GAP_HANDLING.includes(e.details)), [], 'hls.js reported no other errors');
+    t.diagnostic(`hls.js gap handling: ${JSON.stringify(log.errors.map((e: any) => e.reason))}`);
     // Every fragment hls.js loaded has the bytes the server serves for that URL.
     const loaded = log.fragments as Array<{ type: string; url: string; bytes: number }>;
     assert.ok(loaded.some((f) => f.type === 'main') && loaded.some((f) => f.type === 'audio'), JSON.stringify(loaded.map((f) => f.type)));
@@ -313,6 +323,10 @@ test('dash.js in chromium plays a LIVE (dynamic) getDASHManifest.mpd while the p
       const video = document.getElementById('video') as HTMLVideoElement;
       w.log = { manifests: 0, dynamic: [] as boolean[], fragments: [] as unknown[], errors: [] as unknown[] };
       video.addEventListener('playing', () => (w.playing = true));
+      video.addEventListener('seeking', () => {
+        w.seeks = (w.seeks ?? 0) + 1;
+        (w.seekTargets ??= []).push(Math.round(video.currentTime * 1000) / 1000);
+      });
       const player = dashjs.MediaPlayer().create();
       w.player = player;
       // The page's clock is the server's (one machine); dash.js would otherwise ask time.akamai.com,
@@ -341,7 +355,8 @@ test('dash.js in chromium plays a LIVE (dynamic) getDASHManifest.mpd while the p
     await assertLivePlayback(page, played, fatal);
 
     const log = await page.evaluate(() => (window as any).log);
-    t.diagnostic(`dash.js: ${log.manifests} manifest loads, ${log.fragments.length} fragments`);
+    t.diagnostic(`dash.js seeks to ${JSON.stringify(await page.evaluate(() => (window as any).seekTargets))}, fragment starts ${JSON.stringify(log.fragments.filter((f: any) => f.mediaType === 'video').map((f: any) => f.start))}`);
+    t.diagnostic(`dash.js: ${log.manifests} manifest loads, ${log.fragments.length} fragments, ${(await videoState(page)).seeks} seeks`);
     assert.ok(log.manifests >= 2 && log.dynamic.every((d: boolean) => d), JSON.stringify(log.dynamic));
     assert.deepEqual(log.errors, [], 'dash.js reported no errors');
     const loaded = log.fragments as Array<{ type: string; mediaType: string; url: string; bytes: number }>;
@@ -351,7 +366,8 @@ test('dash.js in chromium plays a LIVE (dynamic) getDASHManifest.mpd while the p
       assert.equal(served.status, 200, fragment.url);
       assert.equal((await served.arrayBuffer()).byteLength, fragment.bytes, fragment.url);
     }
-    assert.deepEqual(failed, []);
+    // A request the player itself cancels (dash.js aborts fragment loads when it seeks) is not a failure.
+    assert.deepEqual(failed.filter((f) => !f.endsWith(': net::ERR_ABORTED')), []);
     assert.deepEqual(playbackResponses.filter((r) => r.cors !== '*'), [], 'every playback response allows any origin');
   } finally {
     await page.close();
