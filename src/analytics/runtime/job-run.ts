@@ -19,8 +19,8 @@ import { dropBlob, readBlob, writeBlob, type BlobRef } from './state-blobs.js';
 /**
  * One application's Flink SQL job on the node that holds its lease (host.ts): runs the compiled script
  * in a worker thread of its own (isolated-job.ts), so that a job that fails, loops or runs out of heap
- * fails alone while the server and the other jobs go on; this side
- * resumes from the run's last checkpoint (a restart, a failover) or from the snapshot the start named,
+ * fails alone while the server and the other jobs go on. This side (the node's thread) resumes from the
+ * run's last checkpoint (a restart, a failover) or from the snapshot the start named,
  * reads its Kinesis sources, writes its sinks, and checkpoints — operator state and source positions in
  * one blob, committed by one compare-and-set of the run document under the lease's term, after the
  * sinks' writes are durable. So a window is never lost nor counted twice across a stop with snapshot,
