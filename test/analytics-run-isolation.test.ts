@@ -9,7 +9,7 @@ import {
   StartApplicationCommand,
   type ApplicationStatus,
 } from '@aws-sdk/client-kinesis-analytics-v2';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { sleep, startTestServer, type TestServer } from './helpers.js';
 import { readJsonRecords } from './analytics-run-fixtures.js';
 import { TEST_JOB_FAULT_ENV } from '../src/analytics/runtime/job-worker-protocol.js';
@@ -178,4 +178,25 @@ test('a job whose worker allocates without end is stopped at its heap limit: its
   await failureLogged('hoarding', /^java\.lang\.OutOfMemoryError: Java heap space/);
   await settles('hoarding', 'READY');
   await steadyKeepsServing();
+});
+
+test('the metadata of each record crosses into the worker with it: arrival time, shard id and sequence number as GetRecords shows them', async () => {
+  await createStream('meta-in');
+  await createStream('meta-out');
+  const sql = `
+CREATE TABLE src (n INT, arrival TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL, shard STRING METADATA FROM 'shard-id' VIRTUAL, seq STRING METADATA FROM 'sequence-number' VIRTUAL)
+  WITH ('connector' = 'kinesis', 'stream' = 'meta-in', 'aws.region' = 'us-east-1', 'scan.stream.initpos' = 'TRIM_HORIZON', 'format' = 'json');
+CREATE TABLE dst (n INT, arrived BIGINT, shard STRING, seq STRING) WITH ('connector' = 'kinesis', 'stream' = 'meta-out', 'aws.region' = 'us-east-1', 'format' = 'json');
+INSERT INTO dst SELECT n, UNIX_TIMESTAMP(DATE_FORMAT(arrival, 'yyyy-MM-dd HH:mm:ss')), shard, seq FROM src;`;
+  await createApp('metadata', sql);
+  await put('meta-in', [{ n: 1, d: 0 }, { n: 2, d: 0 }]);
+  const op = await start('metadata');
+  assert.equal(op.OperationStatus, 'SUCCESSFUL', JSON.stringify(op.OperationFailureDetails));
+  const rows = await readUntil('meta-out', 2);
+  const iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: 'meta-in', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+  const records = (await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records!;
+  assert.deepEqual(
+    rows,
+    records.map((r, i) => ({ n: i + 1, arrived: Math.floor(r.ApproximateArrivalTimestamp!.getTime() / 1000), shard: 'shardId-000000000000', seq: r.SequenceNumber })),
+  );
 });

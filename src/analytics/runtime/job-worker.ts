@@ -40,8 +40,10 @@ function open(request: OpenRequest): void {
 
 function injectFault(kind: JobFault): void {
   if (kind === 'hang') for (;;);
+  // Arrays of doubles (8 MiB each): the heap limit is reached in a few dozen allocations, and a full GC
+  // has no pointers in them to trace, so the worker reaches its limit quickly even on a busy machine.
   const hoard: number[][] = [];
-  for (;;) hoard.push(new Array<number>(1 << 16).fill(hoard.length));
+  for (;;) hoard.push(new Array<number>(1 << 20).fill(hoard.length + 0.5));
 }
 
 function step(now: number, inputs: FeedInput[]): FromWorker {
