@@ -2,6 +2,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import sharp from 'sharp';
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
@@ -176,6 +179,28 @@ test('High profile and H.265 under the npm decoder: MEDIA_ERROR per image, never
   await putStream('hevc', quadrantVideo({ size: '320x240', codec: 'hevc' }));
   const hevc = await images({ StreamName: 'hevc', EndTimestamp: new Date(PRODUCER_START + 1000) });
   assert.deepEqual(hevc.Images!.map((i) => [i.Error, i.ImageContent]), [['MEDIA_ERROR', undefined], ['MEDIA_ERROR', undefined]]);
+});
+
+test('a detailed picture (testsrc2) comes out as ffmpeg decodes it: mean difference per channel under 4 of 255', needsFfmpeg, async () => {
+  const mkv = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-t', '4',
+    '-c:v', 'libx264', '-profile:v', 'baseline', '-g', '25', '-bf', '0', '-pix_fmt', 'yuv420p', '-f', 'matroska', '-'], { maxBuffer: 64 * 1024 * 1024 });
+  await putStream('pattern', mkv);
+  const dir = mkdtempSync(join(tmpdir(), 'millrace-images-npm-'));
+  let reference: Buffer;
+  try {
+    writeFileSync(join(dir, 'pattern.mkv'), mkv);
+    reference = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', join(dir, 'pattern.mkv'), '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 64 * 1024 * 1024 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const format of ['JPEG', 'PNG'] as const) {
+    const { Images } = await images({ StreamName: 'pattern', Format: format, EndTimestamp: new Date(PRODUCER_START), FormatConfig: { JPEGQuality: '90' } });
+    const { data, info } = await sharp(Buffer.from(Images![0].ImageContent!, 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height, info.channels], [640, 360, 3]);
+    let difference = 0;
+    for (let i = 0; i < data.length; i++) difference += Math.abs(data[i] - reference[i]);
+    assert.ok(difference / data.length < 4, `${format}: mean difference ${difference / data.length}`);
+  }
 });
 
 test('SPS parsing: profile and crop window of x264 Baseline and High', needsFfmpeg, () => {
