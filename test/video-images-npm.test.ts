@@ -181,34 +181,39 @@ test('High profile and H.265 under the npm decoder: MEDIA_ERROR per image, never
   assert.deepEqual(hevc.Images!.map((i) => [i.Error, i.ImageContent]), [['MEDIA_ERROR', undefined], ['MEDIA_ERROR', undefined]]);
 });
 
-test('a detailed picture (testsrc2) comes out as ffmpeg decodes it: mean difference per channel under 4 of 255', needsFfmpeg, async () => {
-  const mkv = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-t', '4',
-    '-c:v', 'libx264', '-profile:v', 'baseline', '-g', '25', '-bf', '0', '-pix_fmt', 'yuv420p', '-f', 'matroska', '-'], { maxBuffer: 64 * 1024 * 1024 });
-  await putStream('pattern', mkv);
-  const dir = mkdtempSync(join(tmpdir(), 'millrace-images-npm-'));
-  let reference: Buffer;
-  try {
-    writeFileSync(join(dir, 'pattern.mkv'), mkv);
-    reference = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', join(dir, 'pattern.mkv'), '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 64 * 1024 * 1024 });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  for (const format of ['JPEG', 'PNG'] as const) {
-    const { Images } = await images({ StreamName: 'pattern', Format: format, EndTimestamp: new Date(PRODUCER_START), FormatConfig: { JPEGQuality: '90' } });
-    const { data, info } = await sharp(Buffer.from(Images![0].ImageContent!, 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    assert.deepEqual([info.width, info.height, info.channels], [640, 360, 3]);
-    let difference = 0;
-    for (let i = 0; i < data.length; i++) difference += Math.abs(data[i] - reference[i]);
-    assert.ok(difference / data.length < 4, `${format}: mean difference ${difference / data.length}`);
-  }
-});
+for (const pixelFormat of ['yuv420p', 'yuvj420p']) {
+  const range = pixelFormat === 'yuvj420p' ? 'full range (VUI video_full_range_flag)' : 'limited range';
+  test(`a detailed picture (testsrc2, ${range}) comes out as ffmpeg decodes it: mean difference per channel under 4 of 255`, needsFfmpeg, async () => {
+    const mkv = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-t', '4',
+      '-c:v', 'libx264', '-profile:v', 'baseline', '-g', '25', '-bf', '0', '-pix_fmt', pixelFormat, '-f', 'matroska', '-'], { maxBuffer: 64 * 1024 * 1024 });
+    const stream = `pattern-${pixelFormat}`;
+    await putStream(stream, mkv);
+    const dir = mkdtempSync(join(tmpdir(), 'millrace-images-npm-'));
+    let reference: Buffer;
+    try {
+      writeFileSync(join(dir, 'pattern.mkv'), mkv);
+      reference = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', join(dir, 'pattern.mkv'), '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { maxBuffer: 64 * 1024 * 1024 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const format of ['JPEG', 'PNG'] as const) {
+      const { Images } = await images({ StreamName: stream, Format: format, EndTimestamp: new Date(PRODUCER_START), FormatConfig: { JPEGQuality: '90' } });
+      const { data, info } = await sharp(Buffer.from(Images![0].ImageContent!, 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      assert.deepEqual([info.width, info.height, info.channels], [640, 360, 3]);
+      let difference = 0;
+      for (let i = 0; i < data.length; i++) difference += Math.abs(data[i] - reference[i]);
+      assert.ok(difference / data.length < 4, `${format}: mean difference ${difference / data.length}`);
+    }
+  });
+}
 
 test('SPS parsing: profile and crop window of x264 Baseline and High', needsFfmpeg, () => {
-  const sps = (profile: string, size: string) => {
-    const h264 = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=red:s=${size}:d=0.04`, '-c:v', 'libx264', '-profile:v', profile, '-pix_fmt', 'yuv420p', '-f', 'h264', '-']);
+  const sps = (profile: string, size: string, pixelFormat = 'yuv420p') => {
+    const h264 = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=red:s=${size}:d=0.04`, '-c:v', 'libx264', '-profile:v', profile, '-pix_fmt', pixelFormat, '-f', 'h264', '-']);
     return parseSps(nalUnits(h264).find((nal) => (nal[0] & 0x1f) === 7)!);
   };
-  assert.deepEqual(sps('baseline', '642x362'), { profileIdc: 66, baseline: true, width: 642, height: 362, cropLeft: 0, cropTop: 0 });
-  assert.deepEqual(sps('high', '320x240'), { profileIdc: 100, baseline: false, width: 320, height: 240, cropLeft: 0, cropTop: 0 });
+  assert.deepEqual(sps('baseline', '642x362'), { profileIdc: 66, baseline: true, width: 642, height: 362, cropLeft: 0, cropTop: 0, fullRange: false });
+  assert.deepEqual(sps('high', '320x240'), { profileIdc: 100, baseline: false, width: 320, height: 240, cropLeft: 0, cropTop: 0, fullRange: false });
+  assert.equal(sps('baseline', '320x240', 'yuvj420p').fullRange, true);
   assert.throws(() => parseSps(Uint8Array.from([0x67, 66])), RangeError);
 });

@@ -20,6 +20,8 @@ export interface SequenceParameters {
   /** The cropping window's top-left corner in luma samples. */
   cropLeft: number;
   cropTop: number;
+  /** VUI video_full_range_flag (E.2.1): samples use 0..255, not 16..235 (some IP cameras); false when absent. */
+  fullRange: boolean;
 }
 
 /** The NAL units of an Annex-B buffer (start codes of 3 or 4 bytes), without their start codes. */
@@ -85,6 +87,9 @@ function rbsp(nal: Uint8Array): Uint8Array {
   return out.subarray(0, n);
 }
 
+/** aspect_ratio_idc of an explicit sample aspect ratio (Table E-1). */
+const EXTENDED_SAR = 255;
+
 /** profile_idc values whose SPS carries chroma_format_idc and the rest (§7.3.2.1.1). */
 const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
 
@@ -136,6 +141,16 @@ export function parseSps(nal: Uint8Array): SequenceParameters {
   const codedHeight = (2 - frameMbsOnly) * heightInMapUnits * 16;
   let crop = [0, 0, 0, 0];
   if (bits.u(1)) crop = [bits.ue(), bits.ue(), bits.ue(), bits.ue()];
+  let fullRange = false;
+  if (bits.u(1)) {
+    // vui_parameters (E.1.1) up to video_full_range_flag.
+    if (bits.u(1) && bits.u(8) === EXTENDED_SAR) bits.u(32); // aspect_ratio_idc, then sar_width and sar_height
+    if (bits.u(1)) bits.u(1); // overscan_appropriate_flag
+    if (bits.u(1)) {
+      bits.u(3); // video_format
+      fullRange = bits.u(1) === 1;
+    }
+  }
   // Crop units (§7.4.2.1.1, Table 6-1): 4:2:0 halves both directions, 4:2:2 only across, 4:4:4 neither.
   const unitX = chromaFormatIdc === 1 || chromaFormatIdc === 2 ? 2 : 1;
   const unitY = (chromaFormatIdc === 1 ? 2 : 1) * (2 - frameMbsOnly);
@@ -150,5 +165,6 @@ export function parseSps(nal: Uint8Array): SequenceParameters {
     height,
     cropLeft: unitX * left,
     cropTop: unitY * top,
+    fullRange,
   };
 }

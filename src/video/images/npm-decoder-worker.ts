@@ -62,7 +62,7 @@ function decodeFrame(h264: TinyH264Module, frame: Uint8Array, request: ImageRequ
       return { problem: `the SPS crop window does not fit the ${codedWidth}×${codedHeight} picture` };
     }
     const data = h264.HEAPU8.slice(picture, picture + (codedWidth * codedHeight * 3) / 2);
-    return { image: encodeImage({ data, codedWidth, codedHeight, cropLeft: sps.cropLeft, cropTop: sps.cropTop, width: sps.width, height: sps.height }, request) };
+    return { image: encodeImage({ data, codedWidth, codedHeight, fullRange: sps.fullRange, cropLeft: sps.cropLeft, cropTop: sps.cropTop, width: sps.width, height: sps.height }, request) };
   } catch (error) {
     // A WASM trap (corrupt data driving h264bsd out of bounds) may leave its heap broken: the next frame gets a fresh module.
     if (error instanceof WebAssembly.RuntimeError) {

@@ -5,7 +5,7 @@ import { encodeJpeg, type Yuv420Planes } from './jpeg-encoder.js';
 /**
  * A decoded YUV 4:2:0 picture to a JPEG or PNG (the npm decoder's half of VIDEO-SPEC §5.6): the
  * cropping window cut out, scaled bilinearly to the requested size; for JPEG the planes are
- * widened from limited (video) to full (JFIF) range and encoded as they are (jpeg-encoder.ts); for
+ * widened from limited (video) to full (JFIF) range unless the stream is full range already, and encoded as they are (jpeg-encoder.ts); for
  * PNG converted to RGB with the BT.601 limited-range matrix (what x264 and every camera's H.264
  * Baseline use unless the VUI says otherwise) and encoded with fast-png.
  */
@@ -15,6 +15,8 @@ export interface YuvPicture {
   data: Uint8Array;
   codedWidth: number;
   codedHeight: number;
+  /** Samples span 0..255 (VUI video_full_range_flag), not the usual 16..235 / 16..240. */
+  fullRange: boolean;
   /** The visible window in luma samples. */
   cropLeft: number;
   cropTop: number;
@@ -52,6 +54,10 @@ function sampleRow(plane: Uint8Array, stride: number, row: number, rowWeight: nu
   }
 }
 
+/** BT.601 YCbCr → RGB coefficients: limited range, and full range (JFIF's). */
+const LIMITED_RANGE_601 = { luma: 1.164383, offset: 16, rv: 1.596027, gu: 0.391762, gv: 0.812968, bu: 2.017232 };
+const FULL_RANGE_601 = { luma: 1, offset: 0, rv: 1.402, gu: 0.344136, gv: 0.714136, bu: 1.772 };
+
 /** RGB (3 bytes a pixel, or 4 with alpha 255 when `channels` is 4) of the picture at the requested size. */
 export function toRgb(picture: YuvPicture, request: Pick<ImageRequest, 'width' | 'height'>, channels: 3 | 4): { width: number; height: number; data: Uint8Array } {
   const { width, height } = outputSize(picture.width, picture.height, request);
@@ -66,6 +72,7 @@ export function toRgb(picture: YuvPicture, request: Pick<ImageRequest, 'width' |
   const chromaCols = taps(width, picture.width / 2, picture.cropLeft >> 1, chromaStride);
   const chromaRows = taps(height, picture.height / 2, picture.cropTop >> 1, chromaHeight);
   const out = new Uint8Array(width * height * channels);
+  const m = picture.fullRange ? FULL_RANGE_601 : LIMITED_RANGE_601;
   const y = new Float32Array(width);
   const u = new Float32Array(width);
   const v = new Float32Array(width);
@@ -77,13 +84,13 @@ export function toRgb(picture: YuvPicture, request: Pick<ImageRequest, 'width' |
     sampleRow(vPlane, chromaStride, cr, chromaRows.weight[row], cr + 1 < chromaHeight ? 1 : 0, chromaCols, v, chromaStride);
     let at = row * width * channels;
     for (let x = 0; x < width; x++) {
-      // BT.601 limited range (Rec. 601 §2.5.3): Y 16..235, Cb/Cr 16..240 around 128.
-      const c = 1.164383 * (y[x] - 16);
+      // BT.601 (Rec. 601 §2.5.3): limited range Y 16..235, Cb/Cr 16..240 around 128, widened to 0..255.
+      const c = m.luma * (y[x] - m.offset);
       const d = u[x] - 128;
       const e = v[x] - 128;
-      out[at] = clamp(c + 1.596027 * e);
-      out[at + 1] = clamp(c - 0.391762 * d - 0.812968 * e);
-      out[at + 2] = clamp(c + 2.017232 * d);
+      out[at] = clamp(c + m.rv * e);
+      out[at + 1] = clamp(c - m.gu * d - m.gv * e);
+      out[at + 2] = clamp(c + m.bu * d);
       if (channels === 4) out[at + 3] = 255;
       at += channels;
     }
@@ -108,13 +115,15 @@ export function toYuv420(picture: YuvPicture, request: Pick<ImageRequest, 'width
   ];
   const planes = { width, height, y: new Uint8Array(width * height), cb: new Uint8Array(chromaWidth * chromaHeight), cr: new Uint8Array(chromaWidth * chromaHeight) };
   const line = new Float32Array(width);
+  const lumaRange = picture.fullRange ? { scale: 1, offset: 0 } : { scale: 255 / 219, offset: 16 };
+  const chromaScale = picture.fullRange ? 1 : 255 / 224;
   const lumaCols = taps(width, picture.width, picture.cropLeft, codedWidth);
   const lumaRows = taps(height, picture.height, picture.cropTop, codedHeight);
   for (let row = 0; row < height; row++) {
     const r = lumaRows.index[row];
     sampleRow(source[0], codedWidth, r, lumaRows.weight[row], r + 1 < codedHeight ? 1 : 0, lumaCols, line, codedWidth);
     const at = row * width;
-    for (let x = 0; x < width; x++) planes.y[at + x] = clamp((line[x] - 16) * (255 / 219));
+    for (let x = 0; x < width; x++) planes.y[at + x] = clamp(lumaRange.scale * (line[x] - lumaRange.offset));
   }
   const chromaLine = line.subarray(0, chromaWidth);
   const chromaCols = taps(chromaWidth, picture.width / 2, picture.cropLeft >> 1, sourceChromaWidth);
@@ -124,7 +133,7 @@ export function toYuv420(picture: YuvPicture, request: Pick<ImageRequest, 'width
       const r = chromaRows.index[row];
       sampleRow(plane, sourceChromaWidth, r, chromaRows.weight[row], r + 1 < sourceChromaHeight ? 1 : 0, chromaCols, chromaLine, sourceChromaWidth);
       const at = row * chromaWidth;
-      for (let x = 0; x < chromaWidth; x++) out[at + x] = clamp(128 + (chromaLine[x] - 128) * (255 / 224));
+      for (let x = 0; x < chromaWidth; x++) out[at + x] = clamp(128 + chromaScale * (chromaLine[x] - 128));
     }
   }
   return planes;
