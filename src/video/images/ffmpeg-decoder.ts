@@ -50,11 +50,14 @@ function decodeBatch(ffmpeg: string, codec: VideoCodec, frames: Buffer[], reques
   const encoder = request.format === 'JPEG'
     ? ['-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', String(mjpegQ(request.jpegQuality))]
     : ['-c:v', 'png', '-pix_fmt', 'rgb24'];
+  // One thread each for decoding and encoding: a batch of key frames gains nothing from frame
+  // threads, and starting them cost a fifth of a 25-frame batch's CPU (bench/results.md); requests
+  // in parallel still run in processes of their own.
   const args = [
     '-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-f', codec === 'h264' ? 'h264' : 'hevc', '-i', 'pipe:0',
+    '-threads', '1', '-f', codec === 'h264' ? 'h264' : 'hevc', '-i', 'pipe:0',
     '-an', '-fps_mode', 'passthrough', ...scaleFilter(request),
-    ...encoder, '-f', 'image2pipe', 'pipe:1',
+    ...encoder, '-threads', '1', '-f', 'image2pipe', 'pipe:1',
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpeg, args, { stdio: ['pipe', 'pipe', 'pipe'] });
