@@ -68,6 +68,8 @@ export interface Millrace {
   readonly objects: ObjectStore;
   /** Firehose delivery (firehose/delivery/engine.ts): one lease per delivery stream. */
   readonly delivery: DeliveryEngine;
+  /** What GetImages decodes with (video/images/choose-decoder.ts), for the banner. */
+  readonly imagesDecoder?: string;
   /** Stops accepting, lets requests in flight finish (SHUTDOWN_DRAIN_MS at most), closes the store. */
   close(): Promise<void>;
 }
@@ -220,6 +222,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     functions,
     objects,
     delivery,
+    imagesDecoder: videoMedia?.imagesDecoder,
     async close() {
       // Drain (listener.ts): no new connections or streams, requests in flight answered,
       // subscriptions completed as event streams that end normally; then the leases, then the store.

@@ -12,6 +12,8 @@ import { GetImagesCommand, KinesisVideoArchivedMediaClient, type GetImagesComman
 import { startTestServer, type TestServer } from './helpers.js';
 import { producerStream, readMedia } from './video-producer.js';
 import { parseSps, nalUnits } from '../src/video/images/h264-sps.js';
+import { banner } from '../src/banner.js';
+import { DEFAULT_CONFIG } from '../src/config.js';
 
 /**
  * GetImages through the pure-npm decoder (`--images-decoder npm`: tinyh264 WASM, jpeg-js,
@@ -101,8 +103,8 @@ function assertQuadrants(actual: number[][], expected: number[][], what: string)
 }
 
 before(async () => {
-  const logger = pino({ level: 'info' }, { write: (line: string) => logLines.push(line) });
-  server = await startTestServer({ imagesDecoder: 'npm', logLevel: 'info' }, logger);
+  const logger = pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) });
+  server = await startTestServer({ imagesDecoder: 'npm', logLevel: 'debug' }, logger);
   kvs = new KinesisVideoClient({ endpoint: server.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   archived = new KinesisVideoArchivedMediaClient({ endpoint: server.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   if (HAS_FFMPEG) await putStream('quadrants', quadrantVideo());
@@ -114,10 +116,12 @@ after(async () => {
   await server.stop();
 });
 
-test('the start-up log names the decoder GetImages uses', () => {
+test('the start-up banner and debug log name the decoder GetImages uses', () => {
   const line = logLines.find((l) => l.includes('GetImages decodes with'));
   assert.ok(line, logLines.join('\n'));
   assert.equal(JSON.parse(line).imagesDecoder, 'npm');
+  assert.match(server.imagesDecoder ?? '', /^tinyh264 .*H\.264 Baseline only$/);
+  assert.match(banner({ ...DEFAULT_CONFIG, host: '127.0.0.1' }, server), /^  images +GetImages decodes with tinyh264 /m);
 });
 
 test('JPEG of H.264 Baseline without ffmpeg: 640×360 (the SPS crop applied), each quadrant its colour', needsFfmpeg, async () => {

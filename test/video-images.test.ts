@@ -231,7 +231,7 @@ test('media no decoder takes is MEDIA_ERROR per image, never a failed request', 
 
 test('forced to ffmpeg without one, every image is MEDIA_ERROR (the maker makes none), with a reason logged', needsFfmpeg, async () => {
   const lines: string[] = [];
-  const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+  const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
   const decoder = chooseImageDecoder('ffmpeg', '/nonexistent/ffmpeg', log);
   assert.equal(decoder, undefined);
   assert.ok(lines.some((l) => l.includes('no ffmpeg')), lines.join('\n'));

@@ -22,7 +22,8 @@ export function createVideoMediaRoutes(video: Pick<VideoContext, 'store' | 'conf
   const runtime = new MediaRuntime(video.store, video.config.enforceLimits);
   const playback = createPlaybackRoutes(video, runtime);
   // Chosen at start-up, and logged: which decoder GetImages has on this node.
-  const images = new ImageMaker(chooseImageDecoder(video.config.imagesDecoder, video.config.ffmpeg, video.log), video.log);
+  const decoder = chooseImageDecoder(video.config.imagesDecoder, video.config.ffmpeg, video.log);
+  const images = new ImageMaker(decoder, video.log);
   return {
     playback: playback.playback,
     operations: {
@@ -35,6 +36,7 @@ export function createVideoMediaRoutes(video: Pick<VideoContext, 'store' | 'conf
     putMedia: (req, res, context) => putMedia(runtime, req, res, context),
     // With --credentials, signatures are checked with PutMedia's own payload-hash rule.
     ...(video.config.credentials ? { authenticatePutMedia: putMediaAuthenticator(video.config.credentials, video.config.region) } : {}),
+    imagesDecoder: decoder?.description ?? 'none: --images-decoder ffmpeg and no ffmpeg found (every image is MEDIA_ERROR)',
     close: () => images.close(),
     async onStreamDeleted(stream: VideoStreamDoc) {
       // Uploads on this node end with STREAM_NOT_ACTIVE; on other nodes their lease renewal fails.
