@@ -211,6 +211,18 @@ for (const pixelFormat of ['yuv420p', 'yuvj420p']) {
   });
 }
 
+test('a Baseline stream whose key frames are garbage: MEDIA_ERROR per image, and the decoder still decodes good ones after', needsFfmpeg, async () => {
+  const media = await readMedia(quadrantVideo({ size: '320x240' }));
+  const broken = { tracks: media.tracks, frames: media.frames.map((f) => ({ ...f, data: Buffer.concat([Buffer.from([0, 0, 0, 8, 0x65]), Buffer.alloc(7, 0xff)]) })) };
+  await kvs.send(new CreateStreamCommand({ StreamName: 'garbage', DataRetentionInHours: 24 }));
+  await putMedia('garbage', producerStream(broken));
+  const garbage = await images({ StreamName: 'garbage', EndTimestamp: new Date(PRODUCER_START + 1000) });
+  assert.deepEqual(garbage.Images!.map((i) => [i.Error, i.ImageContent]), [['MEDIA_ERROR', undefined], ['MEDIA_ERROR', undefined]]);
+  const good = await images({ EndTimestamp: new Date(PRODUCER_START) });
+  assert.equal(good.Images![0].Error, undefined);
+  assertQuadrants(await quadrants(good.Images![0].ImageContent!), FIRST, 'after the garbage');
+});
+
 test('SPS parsing: profile and crop window of x264 Baseline and High', needsFfmpeg, () => {
   const sps = (profile: string, size: string, pixelFormat = 'yuv420p') => {
     const h264 = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=red:s=${size}:d=0.04`, '-c:v', 'libx264', '-profile:v', profile, '-pix_fmt', pixelFormat, '-f', 'h264', '-']);
