@@ -12,9 +12,9 @@ import type { FrameResult, FrameTask } from './npm-decoder-worker.js';
  */
 
 /**
- * Worker threads at most, each with its own tinyh264 instance: one per core up to two, so that a
- * busy GetImages leaves a core to the rest of the server on a small machine. The first starts at
- * the first GetImages, a second when the first has work queued.
+ * Worker threads at most, each with its own tinyh264 instance: one per core, capped at two so
+ * that GetImages cannot take every core of a larger machine from the rest of the server. The
+ * first starts at the first GetImages, another when the ones running have work queued.
  */
 export const NPM_DECODER_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
 
