@@ -3,8 +3,10 @@
  * ffmpeg-made H.264 testsrc (a key frame every second) put through PutMedia into Millrace in a
  * process of its own (bin/millrace, embedded store), then GetImages pages of 25 distinct key
  * frames (SamplingInterval 1 s) from `--concurrency` clients for `--seconds`. Reports images/s
- * and the latency of a page (p50/p99).
- * Run: `npx tsc -p . && node dist/bench/video-images.js [--seconds N] [--concurrency N]`.
+ * and the latency of a page (p50/p99), one JSON line per decoder (`--images-decoder`), each on a
+ * server of its own in the same run: ffmpeg is the npm decoder's peer.
+ * Run: `npx tsc -p . && node dist/bench/video-images.js [--seconds N] [--concurrency N]
+ * [--decoders ffmpeg,npm] [--profile baseline|high]` (the npm decoder takes Baseline only).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
@@ -21,7 +23,13 @@ const argument = (name: string, fallback: number) => {
   const at = process.argv.indexOf(name);
   return at > 0 ? Number(process.argv[at + 1]) : fallback;
 };
+const text = (name: string, fallback: string) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : fallback;
+};
 const SECONDS = argument('--seconds', 10);
+const DECODERS = text('--decoders', 'ffmpeg,npm').split(',');
+const PROFILE = text('--profile', 'baseline');
 const CONCURRENCY = argument('--concurrency', 2);
 const MEDIA_SECONDS = 60;
 const PAGE = 25;
@@ -69,11 +77,11 @@ function putMedia(endpoint: string, pieces: Buffer[]): Promise<void> {
   });
 }
 
-async function main() {
+async function run(decoder: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'millrace-bench-images-'));
   const port = await freePort();
   const bin = fileURLToPath(new URL('../../bin/millrace', import.meta.url));
-  const child = spawn(bin, ['--port', String(port), '--data', dataDir, '--log-level', 'silent'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(bin, ['--port', String(port), '--data', dataDir, '--log-level', 'silent', '--images-decoder', decoder], { stdio: ['ignore', 'ignore', 'inherit'] });
   const endpoint = `http://127.0.0.1:${port}`;
   const kvs = new KinesisVideoClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
   const archived = new KinesisVideoArchivedMediaClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
@@ -89,7 +97,7 @@ async function main() {
     }
     const mkv = execFileSync('ffmpeg', [
       '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25', '-t', String(MEDIA_SECONDS),
-      '-c:v', 'libx264', '-profile:v', 'high', '-pix_fmt', 'yuv420p', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-f', 'matroska', '-',
+      '-c:v', 'libx264', '-profile:v', PROFILE, ...(PROFILE === 'baseline' ? ['-bf', '0'] : []), '-pix_fmt', 'yuv420p', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-f', 'matroska', '-',
     ], { maxBuffer: 256 * 1024 * 1024 });
     await putMedia(endpoint, producerStream(await readMedia(mkv)));
 
@@ -118,13 +126,13 @@ async function main() {
     const elapsed = (Date.now() - started) / 1000;
     const cpu = cpuSeconds(child.pid!) - cpuBefore;
     console.log(JSON.stringify({
-      benchmark: 'GetImages JPEG 640x360 (H.264 High, key frames, ffmpeg)',
+      benchmark: `GetImages JPEG 640x360 (H.264 ${PROFILE}, key frames, ${decoder} decoder)`,
       concurrency: CONCURRENCY,
       pages: latencies.length,
       images,
       failed,
       imagesPerSecond: Math.round((images / elapsed) * 10) / 10,
-      serverAndFfmpegCpuSeconds: Math.round(cpu * 100) / 100,
+      serverCpuSeconds: Math.round(cpu * 100) / 100,
       imagesPerCpuSecond: Math.round((images / cpu) * 10) / 10,
       loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ')[0],
       pageMsP50: Math.round(percentile(latencies, 50)),
@@ -139,4 +147,4 @@ async function main() {
   }
 }
 
-await main();
+for (const decoder of DECODERS) await run(decoder);

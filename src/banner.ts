@@ -6,7 +6,7 @@ import { VERSION } from './version.js';
 import { consoleMode } from './console/access.js';
 
 /** What a person needs to start using the server, on stdout once it listens. */
-export function banner(config: Config, server: Pick<Millrace, 'port' | 'secureEndpoint' | 'certificateFile'>): string {
+export function banner(config: Config, server: Pick<Millrace, 'port' | 'secureEndpoint' | 'certificateFile' | 'imagesDecoder'>): string {
   const port = server.port;
   const urls = (scheme: string) => reachableHosts(config.host).map((host) => `${scheme}://${host}:${port}`);
   const http = urls('http');
@@ -22,6 +22,8 @@ export function banner(config: Config, server: Pick<Millrace, 'port' | 'secureEn
   row('metrics', `${http[0]}/_millrace/metrics (Prometheus; also /metrics)`);
   // The services server.ts routes to on this port.
   row('services', 'Kinesis Data Streams, Data Firehose, Managed Flink / Data Analytics, Video Streams, Glue catalog, S3 (objects), Lambda Invoke (functions), CloudWatch metrics');
+  // Which GetImages decoder was chosen at start-up (--images-decoder), and so which streams it takes.
+  if (server.imagesDecoder) row('images', `GetImages decodes with ${server.imagesDecoder}`);
   row('data', config.store ? `NATS JetStream at ${config.store}` : config.memory || !config.dataDir ? 'in memory (gone when it stops)' : resolve(config.dataDir));
   if (server.certificateFile) row('certificate', `${server.certificateFile} (self-signed for localhost, 127.0.0.1, ::1)`);
   const declared = config.streams ?? [];

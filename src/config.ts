@@ -56,8 +56,10 @@ export interface Config {
   bodyTimeoutMs: number;
   /** Enforce Kinesis's per-shard and control-plane rates (KINESIS-SPEC §4.9; kinesis/domain/throughput.ts). */
   enforceLimits: boolean;
-  /** ffmpeg for GetImages (video/images/decoder.ts); looked up on PATH when not given. */
+  /** ffmpeg for GetImages (video/images/ffmpeg-decoder.ts); looked up on PATH when not given. */
   ffmpeg?: string;
+  /** GetImages' decoder (video/images/choose-decoder.ts): ffmpeg when found (auto), or forced. */
+  imagesDecoder: 'auto' | 'ffmpeg' | 'npm';
   /** STUN/TURN servers GetIceServerConfig answers with (video/signaling/ice-servers.ts); none by default. */
   iceServers?: string;
   /** An S3-compatible server to keep objects in instead of the embedded object store (objects/external-objects.ts). */
@@ -159,6 +161,7 @@ export const SETTINGS: Setting[] = [
   { key: 'credentials', flag: 'credentials', env: 'MILLRACE_CREDENTIALS', kind: 'string', value: 'JSON|FILE', help: 'JSON array of {accessKeyId, secretAccessKey, accountId} or a file holding it: verify SigV4 signatures' },
   { key: 'enforceLimits', flag: 'enforce-limits', env: 'MILLRACE_ENFORCE_LIMITS', kind: 'boolean', fallback: false, help: 'throttle as Kinesis does: 1 MiB/s and 1,000 records/s in, 2 MiB/s and 5 reads/s out per shard, control-plane TPS; and Firehose DirectPut quotas per delivery stream' },
   { key: 'ffmpeg', flag: 'ffmpeg', env: 'MILLRACE_FFMPEG', kind: 'string', value: 'PATH', help: 'ffmpeg binary GetImages decodes with (default: ffmpeg on PATH)' },
+  { key: 'imagesDecoder', flag: 'images-decoder', env: 'MILLRACE_IMAGES_DECODER', kind: 'string', value: 'DECODER', choices: ['auto', 'ffmpeg', 'npm'], fallback: 'auto', help: 'GetImages decoder: auto (ffmpeg when found, else npm), ffmpeg, or npm (tinyh264 WASM, H.264 Baseline only)' },
   { key: 'iceServers', flag: 'ice-servers', env: 'MILLRACE_ICE_SERVERS', kind: 'string', value: 'URIS', help: 'STUN/TURN servers for GetIceServerConfig: comma list of turn:user:pass@host:port / stun:host:port URIs, or a JSON IceServerList (default none)' },
   { key: 'store', flag: 'store', env: 'MILLRACE_STORE', kind: 'string', value: 'URL', help: 'nats://HOST:PORT[,HOST:PORT...]: keep everything in a NATS JetStream cluster (distributed mode)' },
   { key: 'replicas', flag: 'replicas', env: 'MILLRACE_REPLICAS', kind: 'integer', value: 'N', fallback: 3, help: 'JetStream replicas of each shard log and of the metadata (distributed mode)' },

@@ -28,6 +28,7 @@ import { startVideoLifecycleSweep } from './video/background.js';
 import { createVideoContext, createVideoService } from './video/service.js';
 import { createVideoMediaRoutes } from './video/media/routes.js';
 import { createSignaling, withSignaling, type Signaling } from './video/signaling/signaling.js';
+import type { VideoMediaRoutes } from './video/context.js';
 import { openObjectStore } from './objects/open.js';
 import type { ObjectStore } from './objects/object-store.js';
 import { createS3Service } from './s3/service.js';
@@ -67,6 +68,8 @@ export interface Millrace {
   readonly objects: ObjectStore;
   /** Firehose delivery (firehose/delivery/engine.ts): one lease per delivery stream. */
   readonly delivery: DeliveryEngine;
+  /** What GetImages decodes with (video/images/choose-decoder.ts), for the banner. */
+  readonly imagesDecoder?: string;
   /** Stops accepting, lets requests in flight finish (SHUTDOWN_DRAIN_MS at most), closes the store. */
   close(): Promise<void>;
 }
@@ -122,6 +125,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
   let metrics: Metrics;
   let certificateFile: string | undefined;
   let signaling: Signaling;
+  let videoMedia: VideoMediaRoutes | undefined;
   try {
     functions = await openFunctionInvoker(config, log);
     opened.push(() => functions.close());
@@ -146,7 +150,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     const jsonSigningNames = ['kinesis', FIREHOSE_SIGNING_NAME, GLUE_SIGNING_NAME, ANALYTICS_SIGNING_NAME];
     const restServices: HttpService[] = [
       // Before S3: S3 claims every anonymous path-style GET, the video playback URLs are exact paths.
-      await createVideoService(video, authenticator, withSignaling(createVideoMediaRoutes(video), (signaling = createSignaling(video, authenticator)))),
+      await createVideoService(video, authenticator, withSignaling((videoMedia = createVideoMediaRoutes(video)), (signaling = createSignaling(video, authenticator)))),
       await createS3Service({ objects, authenticator, config, log }),
       createLambdaService({ functions, authenticator, log, bodyIdleTimeoutMs: config.bodyTimeoutMs }),
       metrics.cloudwatch,
@@ -218,6 +222,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
     functions,
     objects,
     delivery,
+    imagesDecoder: videoMedia?.imagesDecoder,
     async close() {
       // Drain (listener.ts): no new connections or streams, requests in flight answered,
       // subscriptions completed as event streams that end normally; then the leases, then the store.
@@ -232,6 +237,7 @@ export async function startMillrace(overrides: Partial<Config> = {}, logger?: Lo
       await delivery.stop(); // what is buffered stays in the ingest logs
       await metrics.stop(); // the last counts, into the store before it closes
       await analyticsBackground.stop(); // running jobs stop where their last checkpoint is
+      await videoMedia?.close?.(); // GetImages' decoder threads
       await leases.stop(); // hands every lease over while the store is still open
       await functions.close();
       await objects.close();

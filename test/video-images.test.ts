@@ -9,8 +9,9 @@ import { GetImagesCommand, KinesisVideoArchivedMediaClient, ListFragmentsCommand
 import { startTestServer, type TestServer } from './helpers.js';
 import { info, producerStream, readMedia, tracksElement, type Media } from './video-producer.js';
 import { ImageMaker } from '../src/video/images/image-maker.js';
+import { chooseImageDecoder } from '../src/video/images/choose-decoder.js';
 import { videoTrackOf } from '../src/video/images/keyframes.js';
-import { splitJpegs, splitPngs } from '../src/video/images/decoder.js';
+import { splitJpegs, splitPngs } from '../src/video/images/ffmpeg-decoder.js';
 
 /**
  * GetImages end to end (issue 17 §5): H.264 made by ffmpeg (2 s red, 2 s blue, 2 s green, a key
@@ -228,15 +229,23 @@ test('media no decoder takes is MEDIA_ERROR per image, never a failed request', 
   assert.deepEqual(other.Images!.map((i) => i.Error), ['MEDIA_ERROR']);
 });
 
-test('without ffmpeg every image is MEDIA_ERROR (the maker makes none), with a reason logged', needsFfmpeg, async () => {
+test('forced to ffmpeg without one, every image is MEDIA_ERROR (the maker makes none), with a reason logged', needsFfmpeg, async () => {
   const lines: string[] = [];
-  const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
-  const maker = new ImageMaker('/nonexistent/ffmpeg', log);
+  const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+  const decoder = chooseImageDecoder('ffmpeg', '/nonexistent/ffmpeg', log);
+  assert.equal(decoder, undefined);
+  assert.ok(lines.some((l) => l.includes('no ffmpeg')), lines.join('\n'));
+  const maker = new ImageMaker(decoder, log);
   const track = videoTrackOf(Buffer.concat([info(), tracksElement(media.tracks)]), 0);
   const keyFrame = media.frames.find((f) => f.keyframe)!.data;
   const made = await maker.make([{ track, trackKey: 'k', frame: keyFrame }], { format: 'JPEG', jpegQuality: 80 }, 'arn:test');
   assert.equal(made.size, 0);
-  assert.ok(lines.some((l) => l.includes('no ffmpeg')), lines.join('\n'));
+  assert.ok(lines.some((l) => l.includes('no decoder')), lines.join('\n'));
+  // auto without ffmpeg takes the npm decoder, and says so.
+  const auto = chooseImageDecoder('auto', '/nonexistent/ffmpeg', log);
+  assert.equal(auto?.name, 'npm');
+  assert.ok(lines.some((l) => l.includes('GetImages decodes with tinyh264')), lines.join('\n'));
+  await auto.close();
 });
 
 test('image splitting: concatenated JPEGs and PNGs come apart whole', needsFfmpeg, async () => {

@@ -51,6 +51,10 @@ export interface VideoMediaRoutes {
   playback?: { claims(path: string): boolean; handle(req: ServerRequest, res: ServerResponse): void };
   /** A deleted stream's document, before it is removed: drop its fragments. */
   onStreamDeleted(stream: VideoStreamDoc): Promise<void>;
+  /** What GetImages decodes with on this node (choose-decoder.ts), for the start-up banner. */
+  readonly imagesDecoder?: string;
+  /** At shutdown: stops what the routes run beside requests (GetImages' decoder threads). */
+  close?(): Promise<void>;
   /**
    * Checks a PutMedia request's signature with the payload-hash rules PutMedia clients use
    * (VIDEO-SPEC §1 fact 3). Without it the request is authenticated as if its body were empty.

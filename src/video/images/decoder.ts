@@ -1,14 +1,10 @@
-import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { VideoCodec } from './keyframes.js';
 
 /**
- * Key frames to JPEG/PNG through an ffmpeg process (VIDEO-SPEC §1 fact 11, §9.4 item 4): Debian's
- * ffmpeg, or the binary `--ffmpeg` names. One process per batch: the key frames go in as one raw
- * Annex-B elementary stream (each with its parameter sets), one image per frame comes out on
- * stdout, split here by the image format's own structure. No ffmpeg: every image is MEDIA_ERROR
- * (no pure-npm High-profile decoder exists; see the README).
+ * What GetImages asks of a decoder (VIDEO-SPEC §5.6): key frames, each one self-contained Annex-B
+ * access unit (parameter sets first), to one JPEG or PNG each. Two implementations sit behind it,
+ * chosen once at start-up (choose-decoder.ts): Debian's ffmpeg (ffmpeg-decoder.ts: H.264 of every
+ * profile and H.265) and a pure-npm one (npm-decoder.ts: tinyh264 WASM, H.264 Baseline only).
  */
 
 export type ImageFormat = 'JPEG' | 'PNG';
@@ -23,127 +19,35 @@ export interface ImageRequest {
 
 /** §5.6: JPEGQuality when FormatConfig names none. */
 export const DEFAULT_JPEG_QUALITY = 80;
-/** ffmpeg's mjpeg -q:v range: 2 is the best quality it is used with, 31 the worst. */
-const MJPEG_BEST_Q = 2;
-const MJPEG_WORST_Q = 31;
-/** An ffmpeg batch that takes longer than this is killed (its images become MEDIA_ERROR). */
+/** A batch that takes longer than this is given up (its images become MEDIA_ERROR). */
 export const DECODE_TIMEOUT_MS = 30_000;
 
+export interface DecodedImages {
+  /** One entry per frame, in order: the image, or undefined where that frame could not be made. */
+  images: Array<Buffer | undefined>;
+  /** Why some frame failed, for the log (the API only says MEDIA_ERROR). */
+  problem?: string;
+}
+
+export interface ImageDecoder {
+  readonly name: 'ffmpeg' | 'npm';
+  /** What it is and what it decodes, for the start-up log. */
+  readonly description: string;
+  decode(codec: VideoCodec, frames: Buffer[], request: ImageRequest): Promise<DecodedImages>;
+  /** Stops what it runs (worker threads); later calls start it again. */
+  close(): Promise<void>;
+}
+
+/** The decoder cannot run at all (ffmpeg missing, the WASM module failing to load). */
 export class DecoderUnavailable extends Error {}
 
-/** The ffmpeg to run: the configured path, else `ffmpeg` found on PATH; undefined when none is there. */
-export function locateFfmpeg(configured: string | undefined, path = process.env.PATH ?? ''): string | undefined {
-  const candidates = configured ? [configured] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, 'ffmpeg'));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
-}
-
-/** JPEGQuality 1..100 onto mjpeg's -q:v 31..2 (higher quality, smaller q). */
-export function mjpegQ(quality: number): number {
-  return Math.round(MJPEG_WORST_Q - ((quality - 1) * (MJPEG_WORST_Q - MJPEG_BEST_Q)) / 99);
-}
-
-/** The scale filter: both sizes stretch; one keeps the aspect ratio (§5.6); none keeps the stream's size. */
-function scaleFilter(request: ImageRequest): string[] {
-  if (request.width === undefined && request.height === undefined) return [];
-  return ['-vf', `scale=${request.width ?? -1}:${request.height ?? -1}`];
-}
-
 /**
- * Decodes Annex-B key frames (each self-contained) and encodes one image per frame. Resolves with
- * the images in order and ffmpeg's complaint if it failed; fewer images than frames means some
- * frame failed (the caller finds which).
+ * The output size (§5.6): both sizes stretch; one keeps the aspect ratio; none keeps the
+ * picture's own size. ffmpeg's `scale=W:-1` does the same rounding.
  */
-export function decodeBatch(ffmpeg: string, codec: VideoCodec, frames: Buffer[], request: ImageRequest): Promise<{ images: Buffer[]; problem?: string }> {
-  const encoder = request.format === 'JPEG'
-    ? ['-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p', '-q:v', String(mjpegQ(request.jpegQuality))]
-    : ['-c:v', 'png', '-pix_fmt', 'rgb24'];
-  const args = [
-    '-hide_banner', '-loglevel', 'error', '-nostdin',
-    '-f', codec === 'h264' ? 'h264' : 'hevc', '-i', 'pipe:0',
-    '-an', '-fps_mode', 'passthrough', ...scaleFilter(request),
-    ...encoder, '-f', 'image2pipe', 'pipe:1',
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), DECODE_TIMEOUT_MS);
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < 4096) stderr += chunk.toString();
-    });
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new DecoderUnavailable(`ffmpeg could not be started: ${err.message}`));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const data = Buffer.concat(out);
-      const images = request.format === 'JPEG' ? splitJpegs(data) : splitPngs(data);
-      // A failed run may still have produced the images before the bad frame; the caller checks the count.
-      resolve({ images, problem: code === 0 ? undefined : stderr.trim() || `ffmpeg exited with ${code}` });
-    });
-    child.stdin.on('error', () => undefined);
-    for (const frame of frames) child.stdin.write(frame);
-    child.stdin.end();
-  });
-}
-
-/** Concatenated JPEGs: SOI, marker segments up to SOS, entropy-coded data up to EOI (0xFF is stuffed in scans, so FF D9 ends it). */
-export function splitJpegs(data: Buffer): Buffer[] {
-  const images: Buffer[] = [];
-  let at = 0;
-  while (at + 4 <= data.length && data[at] === 0xff && data[at + 1] === 0xd8) {
-    let i = at + 2;
-    let end = -1;
-    while (i + 4 <= data.length) {
-      if (data[i] !== 0xff) return images;
-      const marker = data[i + 1];
-      const length = data.readUInt16BE(i + 2);
-      i += 2 + length;
-      if (marker === 0xda) {
-        while (i + 1 < data.length && !(data[i] === 0xff && data[i + 1] === 0xd9)) i++;
-        if (i + 1 >= data.length) return images;
-        end = i + 2;
-        break;
-      }
-    }
-    if (end < 0) return images;
-    images.push(data.subarray(at, end));
-    at = end;
-  }
-  return images;
-}
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** Concatenated PNGs: signature, then chunks (length, type, data, CRC) up to IEND. */
-export function splitPngs(data: Buffer): Buffer[] {
-  const images: Buffer[] = [];
-  let at = 0;
-  while (at + 8 <= data.length && data.subarray(at, at + 8).equals(PNG_SIGNATURE)) {
-    let i = at + 8;
-    let end = -1;
-    while (i + 12 <= data.length) {
-      const length = data.readUInt32BE(i);
-      const type = data.toString('latin1', i + 4, i + 8);
-      i += 12 + length;
-      if (type === 'IEND') {
-        end = i;
-        break;
-      }
-    }
-    if (end < 0 || end > data.length) return images;
-    images.push(data.subarray(at, end));
-    at = end;
-  }
-  return images;
+export function outputSize(width: number, height: number, request: Pick<ImageRequest, 'width' | 'height'>): { width: number; height: number } {
+  if (request.width !== undefined && request.height !== undefined) return { width: request.width, height: request.height };
+  if (request.width !== undefined) return { width: request.width, height: Math.max(1, Math.round((request.width * height) / width)) };
+  if (request.height !== undefined) return { width: Math.max(1, Math.round((request.height * width) / height)), height: request.height };
+  return { width, height };
 }

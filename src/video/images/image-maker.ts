@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { decodeBatch, DecoderUnavailable, locateFfmpeg, type ImageRequest } from './decoder.js';
+import { DecoderUnavailable, type ImageDecoder, type ImageRequest } from './decoder.js';
 import { annexB, MediaProblem, type VideoTrack } from './keyframes.js';
 
 /** One key frame to turn into an image. */
@@ -15,21 +15,16 @@ const TRACK_CACHE_SIZE = 256;
 /** Why images of a stream failed is logged at most this often per stream. */
 const REPORT_INTERVAL_MS = 60_000;
 
-/** The node's image side of GetImages: which ffmpeg, parsed tracks, and one decoder run per batch. */
+/** The node's image side of GetImages: its decoder (choose-decoder.ts), parsed tracks, and one decoder call per batch. */
 export class ImageMaker {
   private readonly tracks = new Map<string, VideoTrack>();
   private readonly reported = new Map<string, number>();
-  private ffmpeg: string | undefined | null = null;
 
-  constructor(private readonly configuredFfmpeg: string | undefined, private readonly log: Logger) {}
+  /** `decoder` undefined: none could be had (forced to ffmpeg without one), every image is MEDIA_ERROR. */
+  constructor(private readonly decoder: ImageDecoder | undefined, private readonly log: Logger) {}
 
-  /** The ffmpeg binary, looked up once (PATH or --ffmpeg); undefined when there is none. */
-  decoder(): string | undefined {
-    if (this.ffmpeg === null) {
-      this.ffmpeg = locateFfmpeg(this.configuredFfmpeg);
-      if (!this.ffmpeg) this.log.warn({ ffmpeg: this.configuredFfmpeg ?? 'PATH' }, 'no ffmpeg: GetImages answers MEDIA_ERROR for every image');
-    }
-    return this.ffmpeg;
+  close(): Promise<void> {
+    return this.decoder?.close() ?? Promise.resolve();
   }
 
   async trackOf(key: string, load: () => Promise<VideoTrack>): Promise<VideoTrack> {
@@ -54,9 +49,9 @@ export class ImageMaker {
   async make(jobs: ImageJob[], request: ImageRequest, streamArn: string): Promise<Map<ImageJob, Buffer>> {
     const out = new Map<ImageJob, Buffer>();
     if (jobs.length === 0) return out;
-    const ffmpeg = this.decoder();
-    if (!ffmpeg) {
-      this.report(streamArn, 'no decoder: ffmpeg is not on PATH and --ffmpeg is not set');
+    const decoder = this.decoder;
+    if (!decoder) {
+      this.report(streamArn, 'no decoder: --images-decoder ffmpeg, and no ffmpeg on PATH or at --ffmpeg');
       return out;
     }
     const groups = new Map<string, Array<{ job: ImageJob; unit: Buffer }>>();
@@ -75,18 +70,12 @@ export class ImageMaker {
     }
     try {
       await Promise.all([...groups.values()].map(async (group) => {
-        const codec = group[0].job.track.codec;
-        const batch = await decodeBatch(ffmpeg, codec, group.map((g) => g.unit), request);
-        if (batch.images.length === group.length) {
-          group.forEach((g, n) => out.set(g.job, batch.images[n]));
-          return;
-        }
-        // Some frame failed: one run per frame tells which.
-        this.report(streamArn, batch.problem ?? 'the decoder produced fewer images than frames');
-        for (const g of group) {
-          const single = await decodeBatch(ffmpeg, codec, [g.unit], request);
-          if (single.images.length === 1) out.set(g.job, single.images[0]);
-        }
+        const decoded = await decoder.decode(group[0].job.track.codec, group.map((g) => g.unit), request);
+        group.forEach((g, n) => {
+          const image = decoded.images[n];
+          if (image) out.set(g.job, image);
+        });
+        if (decoded.problem) this.report(streamArn, decoded.problem);
       }));
     } catch (error) {
       if (!(error instanceof DecoderUnavailable)) throw error;

@@ -3,6 +3,7 @@ import type { VideoStreamDoc } from '../domain/video-stream.js';
 import { getMediaForFragmentList } from '../archived/get-media-for-fragment-list.js';
 import { listFragments } from '../archived/list-fragments.js';
 import { getImages } from '../images/get-images.js';
+import { chooseImageDecoder } from '../images/choose-decoder.js';
 import { ImageMaker } from '../images/image-maker.js';
 import { connectionKey } from './connections.js';
 import { streamLogs } from './fragment-store.js';
@@ -20,7 +21,9 @@ import { createPlaybackRoutes } from '../playback/playback-routes.js';
 export function createVideoMediaRoutes(video: Pick<VideoContext, 'store' | 'config' | 'streams' | 'log'>): VideoMediaRoutes {
   const runtime = new MediaRuntime(video.store, video.config.enforceLimits);
   const playback = createPlaybackRoutes(video, runtime);
-  let images: ImageMaker | undefined;
+  // Chosen at start-up, and logged: which decoder GetImages has on this node.
+  const decoder = chooseImageDecoder(video.config.imagesDecoder, video.config.ffmpeg, video.log);
+  const images = new ImageMaker(decoder, video.log);
   return {
     playback: playback.playback,
     operations: {
@@ -28,11 +31,13 @@ export function createVideoMediaRoutes(video: Pick<VideoContext, 'store' | 'conf
       GetMedia: (input, context) => getMedia(runtime, input, context),
       ListFragments: (input, context) => listFragments(runtime, input, context),
       GetMediaForFragmentList: (input, context) => getMediaForFragmentList(runtime, input, context),
-      GetImages: (input, context) => getImages(runtime, (images ??= new ImageMaker(video.config.ffmpeg, context.video.log)), input, context),
+      GetImages: (input, context) => getImages(runtime, images, input, context),
     },
     putMedia: (req, res, context) => putMedia(runtime, req, res, context),
     // With --credentials, signatures are checked with PutMedia's own payload-hash rule.
     ...(video.config.credentials ? { authenticatePutMedia: putMediaAuthenticator(video.config.credentials, video.config.region) } : {}),
+    imagesDecoder: decoder?.description ?? 'none: --images-decoder ffmpeg and no ffmpeg found (every image is MEDIA_ERROR)',
+    close: () => images.close(),
     async onStreamDeleted(stream: VideoStreamDoc) {
       // Uploads on this node end with STREAM_NOT_ACTIVE; on other nodes their lease renewal fails.
       for (const end of runtime.putSessions.get(stream.StreamARN) ?? []) end('STREAM_NOT_ACTIVE');
