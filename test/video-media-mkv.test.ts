@@ -159,3 +159,26 @@ test('ingest: bad input gets the ERROR ack AWS sends', needsFfmpeg, async () => 
   assert.equal(truncated.error?.code, 'INVALID_MKV_DATA');
   assert.equal((await truncated.fragments.readFragments(truncated.logs, 0, 0)).fragments.length, 0, 'nothing half-written is visible');
 });
+
+test('retention: trim drops the fragments committed before the horizon and the media chunks only they used', needsFfmpeg, async () => {
+  const { fragments, logs, store } = await ingest([video], 4093);
+  const { fragments: stored } = await fragments.readFragments(logs, 0, 0);
+  assert.equal(stored.length, 6);
+  // A horizon after the first commit (when the commits are not all in one millisecond) keeps the
+  // fragments committed at or after it, whole, with their media.
+  const later = stored.filter((f) => f.committed > stored[0].committed);
+  if (later.length) {
+    await fragments.trim(logs, later[0].committed);
+    const kept = (await fragments.readFragments(logs, 0, 0)).fragments;
+    assert.deepEqual(kept.map((f) => f.fn), later.map((f) => f.fn));
+    for (const f of kept) {
+      let bytes = 0;
+      for await (const chunk of fragments.media(logs, f)) bytes += chunk.length;
+      assert.equal(bytes, f.size, 'a kept fragment keeps all its media');
+    }
+  }
+  // Past every commit: nothing is left.
+  await fragments.trim(logs, Date.now() + 1000);
+  assert.equal((await fragments.readFragments(logs, 0, 0)).fragments.length, 0);
+  assert.equal((await store.records.read(logs.media, 0, { limit: 10, maxBytes: 1 << 20, notBefore: 0 })).records.length, 0);
+});

@@ -152,6 +152,11 @@ async function layout(output: Buffer) {
   return chunks;
 }
 
+/** Every packet's timestamp (seconds, as ffprobe prints it) in file order. */
+function ffprobeTimestamps(file: string): string[] {
+  return execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]).toString().trim().split('\n');
+}
+
 function ffprobePackets(file: string): number {
   return Number(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file]).toString().trim());
 }
@@ -225,6 +230,12 @@ test('GetMedia EARLIEST: AWS layout per fragment, and ffprobe reads as many pack
   const file = join(tmp, 'earliest.mkv');
   writeFileSync(file, bytes);
   assert.equal(ffprobePackets(file), media.frames.length);
+  // The same timestamps as the input (RELATIVE: the Cluster timecodes come back as they were put).
+  const input = join(tmp, 'input.mkv');
+  writeFileSync(input, video);
+  const timestamps = ffprobeTimestamps(file);
+  assert.equal(timestamps.length, media.frames.length);
+  assert.deepEqual(timestamps, ffprobeTimestamps(input));
 });
 
 test('GetMedia selectors: FRAGMENT_NUMBER, CONTINUATION_TOKEN, SERVER_TIMESTAMP, PRODUCER_TIMESTAMP', needsFfmpeg, async () => {

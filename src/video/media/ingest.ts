@@ -117,7 +117,11 @@ export class MediaIngest implements MkvHandler {
       this.reader.finish();
       this.closeFragment();
     } catch (error) {
-      throw this.fail(error);
+      // The fragments closed before the failure are still committed, and their PERSISTED acks go
+      // out before the ERROR ack (as on every other error path).
+      const failure = this.fail(error);
+      await this.settle();
+      throw failure;
     }
     await this.settle();
     this.throwIfFailed();
