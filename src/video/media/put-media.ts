@@ -75,7 +75,7 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
     const persisted = stream.DataRetentionInHours > 0;
     const ingest = new MediaIngest(runtime.fragments, logs, {
       timecodeType: timecodeType as TimecodeType, producerStartMs: producerStartMs ?? Date.now(), persistedAcks: persisted,
-      firstSeq: await runtime.fragments.tip(logs),
+      firstSeq: await runtime.fragments.tip(logs), unpersisted: runtime.unpersisted,
     }, send);
 
     // Quiet is time spent waiting for the producer's next piece: while the upload is held back for
