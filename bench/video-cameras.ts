@@ -57,7 +57,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? NaN;
 const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
 
 /** The body's parts, built once: header, a Cluster head per fragment, the pieces of 5 frames. */
@@ -136,9 +136,23 @@ function camera(port: number, stream: string, startAt: number, fragments: number
 
 const TOKEN_TAG = Buffer.from('AWS_KINESISVIDEO_CONTINUATION_TOKEN');
 
-/** A live GetMedia (NOW) on `stream`: when each fragment's trailing CONTINUATION_TOKEN arrived, by fragment number. */
-function liveReader(port: number, stream: string): Promise<Map<string, number>> {
+/**
+ * A live GetMedia on `stream` until `done()`: NOW first, then (a GetMedia response ends after 5 s
+ * without a fragment) again from the last CONTINUATION_TOKEN received, as consumers reconnect.
+ * When each fragment's trailing CONTINUATION_TOKEN arrived, by fragment number.
+ */
+async function liveReader(port: number, stream: string, done: () => boolean): Promise<Map<string, number>> {
   const received = new Map<string, number>();
+  let last: string | undefined;
+  while (!done()) {
+    const selector: Record<string, string> = last ? { StartSelectorType: 'CONTINUATION_TOKEN', ContinuationToken: last } : { StartSelectorType: 'NOW' };
+    await readOnce(port, stream, selector, received);
+    last = [...received.keys()].at(-1) ?? last;
+  }
+  return received;
+}
+
+function readOnce(port: number, stream: string, selector: Record<string, string>, received: Map<string, number>): Promise<void> {
   return new Promise((resolve) => {
     const req = http.request({ host: '127.0.0.1', port, path: '/getMedia', method: 'POST', agent, headers: { ...auth, 'content-type': 'application/json' } }, (res) => {
       let tail = Buffer.alloc(0);
@@ -155,10 +169,10 @@ function liveReader(port: number, stream: string): Promise<Map<string, number>> 
         }
         if (tail.length > 4096 && tail.indexOf(TOKEN_TAG) === -1) tail = tail.subarray(tail.length - 4096);
       });
-      res.on('end', () => resolve(received));
+      res.on('end', () => resolve());
     });
-    req.on('error', () => resolve(received));
-    req.end(JSON.stringify({ StreamName: stream, StartSelector: { StartSelectorType: 'NOW' } }));
+    req.on('error', () => resolve());
+    req.end(JSON.stringify({ StreamName: stream, StartSelector: selector }));
   });
 }
 
@@ -208,11 +222,12 @@ async function run(target: 'millrace' | 'floor'): Promise<void> {
     const reading: Array<Promise<Map<string, number>>> = [];
     const cameras = names.map((name, n) => {
       const startAt = start + (n / CAMERAS) * FRAGMENT_MS;
+      const done = { value: false };
       if (readers.includes(name)) {
         // Opened just before its camera starts (NOW = the next fragment to arrive).
-        reading.push(sleepUntil(startAt - 300).then(() => liveReader(port, name)));
+        reading.push(sleepUntil(startAt - 300).then(() => liveReader(port, name, () => done.value)));
       }
-      return camera(port, name, startAt, fragments, target === 'floor');
+      return camera(port, name, startAt, fragments, target === 'floor').then((result) => ((done.value = true), result));
     });
     const results = await Promise.all(cameras);
     const errors = results.flatMap((r) => r.errors);
