@@ -6,6 +6,8 @@ import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis
 import { GetMediaCommand, KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
 import { GetMediaForFragmentListCommand, KinesisVideoArchivedMediaClient, ListFragmentsCommand } from '@aws-sdk/client-kinesis-video-archived-media';
 import { startTestServer, type TestServer } from './helpers.js';
+import { streamLogs } from '../src/video/media/fragment-store.js';
+import { decodeEbml } from './video-producer.js';
 import { cluster, ebmlHeader, el, END_OF_FRAGMENT, info, producerStream, segmentStart, tracksElement, type Frame } from './video-producer.js';
 import { fragmentsIn, putMediaHeaders, readFragments, syntheticMedia, type AckLine } from './video-gaps-helpers.js';
 
@@ -216,4 +218,21 @@ test('--enforce-limits: a fourth concurrent GetMedia on a stream gets Connection
   for (const out of open) for await (const _ of out.Payload as AsyncIterable<Uint8Array>) void _;
   const next = await mediaClient.send(new GetMediaCommand({ StreamName: 'readers', StartSelector: { StartSelectorType: 'NOW' } }));
   for await (const _ of next.Payload as AsyncIterable<Uint8Array>) void _;
+});
+
+test('GetMedia of a fragment whose media went meanwhile (as a trim racing the read): the error tags 4000, and the response ends there', async () => {
+  const { StreamARN } = await create('vanished');
+  const put = await putMedia('vanished', producerStream(media));
+  assert.equal(persisted(put.acks), 2);
+  // The fragment records stay; their media chunks go (what a retention trim does between listing and reading).
+  await server.store.records.drop(streamLogs(StreamARN!).media);
+  const out = await mediaClient.send(new GetMediaCommand({ StreamName: 'vanished', StartSelector: { StartSelectorType: 'EARLIEST' } }));
+  const parts: Buffer[] = [];
+  for await (const chunk of out.Payload as AsyncIterable<Uint8Array>) parts.push(Buffer.from(chunk));
+  const tags: string[] = [];
+  for (const [kind, tag] of await decodeEbml(Buffer.concat(parts))) {
+    if (kind === 'tag' && (tag.name === 'TagName' || tag.name === 'TagString')) tags.push(String(tag.value));
+    assert.notEqual(tag.name, 'Cluster', 'no cut fragment is sent');
+  }
+  assert.deepEqual(tags, ['AWS_KINESISVIDEO_ERROR_CODE', 'FRAGMENT_NOT_FOUND', 'AWS_KINESISVIDEO_ERROR_ID', '4000']);
 });
