@@ -117,31 +117,33 @@ class NodeSha256 {
   reset() {}
 }
 
-test('Java v1 style: x-amz-content-sha256 STREAMING-AWS4-HMAC-SHA256-PAYLOAD over a plain chunked body', needsFfmpeg, async () => {
-  const url = new URL(server.endpoint);
-  const signer = new SignatureV4({ service: 'kinesisvideo', region: 'us-east-1', credentials: ALICE, sha256: NodeSha256 as never });
-  const signed = await signer.sign({
-    method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/putMedia', query: {},
-    headers: {
-      host: url.host, 'x-amzn-stream-name': 'signed', 'x-amzn-fragment-timecode-type': 'ABSOLUTE',
-      'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
-    },
-  } as never);
-  const acks = await new Promise<string>((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: '/putMedia', method: 'POST', headers: { ...(signed as unknown as { headers: Record<string, string> }).headers, 'transfer-encoding': 'chunked' } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve(`${res.statusCode}\n${text}`));
+test('x-amz-content-sha256 used verbatim: Java v1\'s STREAMING-AWS4-HMAC-SHA256-PAYLOAD and UNSIGNED-PAYLOAD over a plain chunked body', needsFfmpeg, async () => {
+  for (const payloadHash of ['STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'UNSIGNED-PAYLOAD']) {
+    const url = new URL(server.endpoint);
+    const signer = new SignatureV4({ service: 'kinesisvideo', region: 'us-east-1', credentials: ALICE, sha256: NodeSha256 as never });
+    const signed = await signer.sign({
+      method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/putMedia', query: {},
+      headers: {
+        host: url.host, 'x-amzn-stream-name': 'signed', 'x-amzn-fragment-timecode-type': 'ABSOLUTE',
+        'x-amz-content-sha256': payloadHash,
+      },
+    } as never);
+    const acks = await new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: url.hostname, port: url.port, path: '/putMedia', method: 'POST', headers: { ...(signed as unknown as { headers: Record<string, string> }).headers, 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve(`${res.statusCode}\n${text}`));
+      });
+      req.on('error', reject);
+      const pieces = producerStream(media, { timecodeBase: Date.now() });
+      for (const piece of pieces) req.write(piece);
+      req.end();
     });
-    req.on('error', reject);
-    const pieces = producerStream(media, { timecodeBase: Date.now() });
-    for (const piece of pieces) req.write(piece);
-    req.end();
-  });
-  const [status, ...lines] = acks.trimEnd().split('\n');
-  assert.equal(status, '200');
-  const persisted = lines.map((l) => JSON.parse(l)).filter((a) => a.EventType === 'PERSISTED');
-  assert.equal(persisted.length, 2);
-  // ABSOLUTE timecodes are epoch ms and echoed raw.
-  assert.ok(persisted[0].FragmentTimecode > 1_600_000_000_000);
+    const [status, ...lines] = acks.trimEnd().split('\n');
+    assert.equal(status, '200');
+    const persisted = lines.map((l) => JSON.parse(l)).filter((a) => a.EventType === 'PERSISTED');
+    assert.equal(persisted.length, 2);
+    // ABSOLUTE timecodes are epoch ms and echoed raw.
+    assert.ok(persisted[0].FragmentTimecode > 1_600_000_000_000);
+  }
 });

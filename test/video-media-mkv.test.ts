@@ -6,6 +6,7 @@ import { decodeFragmentNumber, encodeFragmentNumber } from '../src/video/media/f
 import { openMemoryStore } from '../src/store/memory-store.js';
 import { FragmentStore, streamLogs } from '../src/video/media/fragment-store.js';
 import { MediaIngest } from '../src/video/media/ingest.js';
+import { MAX_UNPERSISTED_BYTES_PER_NODE } from '../src/video/media/limits.js';
 import type { Ack } from '../src/video/media/acks.js';
 import { cluster, ebmlHeader, END_OF_FRAGMENT, info, readMedia, producerStream, segmentStart, testVideo, tracksElement, type Media } from './video-producer.js';
 
@@ -158,4 +159,39 @@ test('ingest: bad input gets the ERROR ack AWS sends', needsFfmpeg, async () => 
   const truncated = await ingest([header, cluster(0, frames.slice(0, 25)).subarray(0, 500)]);
   assert.equal(truncated.error?.code, 'INVALID_MKV_DATA');
   assert.equal((await truncated.fragments.readFragments(truncated.logs, 0, 0)).fragments.length, 0, 'nothing half-written is visible');
+});
+
+test('retention: trim drops the fragments committed before the horizon and the media chunks only they used', needsFfmpeg, async () => {
+  const { fragments, logs, store } = await ingest([video], 4093);
+  const { fragments: stored } = await fragments.readFragments(logs, 0, 0);
+  assert.equal(stored.length, 6);
+  // A horizon after the first commit (when the commits are not all in one millisecond) keeps the
+  // fragments committed at or after it, whole, with their media.
+  const later = stored.filter((f) => f.committed > stored[0].committed);
+  if (later.length) {
+    await fragments.trim(logs, later[0].committed);
+    const kept = (await fragments.readFragments(logs, 0, 0)).fragments;
+    assert.deepEqual(kept.map((f) => f.fn), later.map((f) => f.fn));
+    for (const f of kept) {
+      let bytes = 0;
+      for await (const chunk of fragments.media(logs, f)) bytes += chunk.length;
+      assert.equal(bytes, f.size, 'a kept fragment keeps all its media');
+    }
+  }
+  // Past every commit: nothing is left.
+  await fragments.trim(logs, Date.now() + 1000);
+  assert.equal((await fragments.readFragments(logs, 0, 0)).fragments.length, 0);
+  assert.equal((await store.records.read(logs.media, 0, { limit: 10, maxBytes: 1 << 20, notBefore: 0 })).records.length, 0);
+});
+
+test('the node-wide count of media not yet durable rises with the writes and falls back as they become durable; over the bound, ingest still completes', needsFfmpeg, async () => {
+  // Other connections of the node hold more than the bound: this one waits only for its own writes.
+  const others = MAX_UNPERSISTED_BYTES_PER_NODE + 1;
+  const unpersisted = { bytes: others };
+  let peak = 0;
+  const { error, acks } = await ingest([video], 4093, { unpersisted, now: () => ((peak = Math.max(peak, unpersisted.bytes)), Date.now()) });
+  assert.equal(error, undefined);
+  assert.equal(acks.filter((a) => a.EventType === 'PERSISTED').length, 6);
+  assert.ok(peak > others, 'its writes were counted');
+  assert.equal(unpersisted.bytes, others, 'and uncounted once durable');
 });

@@ -1,14 +1,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateStreamCommand, DeleteStreamCommand, DescribeStreamCommand, GetDataEndpointCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { GetMediaCommand, KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
 import { GetMediaForFragmentListCommand, KinesisVideoArchivedMediaClient, ListFragmentsCommand } from '@aws-sdk/client-kinesis-video-archived-media';
-import { startTestServer, type TestServer } from './helpers.js';
+import { available, startTestServer, type TestServer } from './helpers.js';
 import { decodeEbml, ffmpegMkv, producerStream, readMedia, testVideo, ebmlHeader, segmentStart, info, tracksElement, cluster, END_OF_FRAGMENT, type Media } from './video-producer.js';
 
 /**
@@ -152,6 +152,11 @@ async function layout(output: Buffer) {
   return chunks;
 }
 
+/** Every packet's timestamp (seconds, as ffprobe prints it) in file order. */
+function ffprobeTimestamps(file: string): string[] {
+  return execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]).toString().trim().split('\n');
+}
+
 function ffprobePackets(file: string): number {
   return Number(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file]).toString().trim());
 }
@@ -225,6 +230,12 @@ test('GetMedia EARLIEST: AWS layout per fragment, and ffprobe reads as many pack
   const file = join(tmp, 'earliest.mkv');
   writeFileSync(file, bytes);
   assert.equal(ffprobePackets(file), media.frames.length);
+  // The same timestamps as the input (RELATIVE: the Cluster timecodes come back as they were put).
+  const input = join(tmp, 'input.mkv');
+  writeFileSync(input, video);
+  const timestamps = ffprobeTimestamps(file);
+  assert.equal(timestamps.length, media.frames.length);
+  assert.deepEqual(timestamps, ffprobeTimestamps(input));
 });
 
 test('GetMedia selectors: FRAGMENT_NUMBER, CONTINUATION_TOKEN, SERVER_TIMESTAMP, PRODUCER_TIMESTAMP', needsFfmpeg, async () => {
@@ -374,4 +385,30 @@ test('ffmpeg with audio: the last audio-only Cluster is refused as AWS refuses i
   assert.ok(persisted.length >= 2);
   const last = acks.at(-1)!;
   if (last.EventType === 'ERROR') assert.deepEqual([last.ErrorId, last.ErrorCode], [4011, 'FRAMES_MISSING_FOR_TRACK']);
+});
+
+test('the AWS CLI as the issue uses it: get-media into out.mkv (played back by ffprobe), list-fragments', needsFfmpeg, async (t) => {
+  if (!(await available('aws', ['--version']))) return t.skip('`aws --version` does not run here');
+  const env = {
+    PATH: process.env.PATH, HOME: process.env.HOME, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-east-1', AWS_DEFAULT_OUTPUT: 'json', AWS_CONFIG_FILE: '/nonexistent/millrace-config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/millrace-credentials', AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '',
+  };
+  const aws = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile('aws', ['--endpoint-url', endpoint, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+  });
+  const out = join(tmp, 'cli-out.mkv');
+  // The response ends GET_MEDIA_IDLE_END_MS after the last fragment; the CLI writes the payload to the file.
+  const got = await aws('kinesis-video-media', 'get-media', '--stream-name', 'cam', '--start-selector', 'StartSelectorType=EARLIEST', out);
+  assert.equal(got.code, 0, got.stderr);
+  assert.equal(JSON.parse(got.stdout).ContentType, 'video/webm');
+  assert.equal(ffprobePackets(out), media.frames.length);
+  const listedByCli = await aws('kinesis-video-archived-media', 'list-fragments', '--stream-name', 'cam');
+  assert.equal(listedByCli.code, 0, listedByCli.stderr);
+  const fragments = JSON.parse(listedByCli.stdout).Fragments as Array<{ FragmentNumber: string }>;
+  assert.deepEqual(fragments.map((f) => f.FragmentNumber), [...new Set(curlAcks.map((a) => a.FragmentNumber))]);
+  const missing = await aws('kinesis-video-media', 'get-media', '--stream-name', 'nope', '--start-selector', 'StartSelectorType=NOW', join(tmp, 'none.mkv'));
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /ResourceNotFoundException.*The requested stream is not found or not active\./);
 });

@@ -4,6 +4,7 @@ import { streamNotFound } from '../errors.js';
 import { simpleTags } from '../mkv/writer.js';
 import { connectionLimitExceeded, GET_MEDIA_CONNECTION_LIMIT } from '../media/errors.js';
 import { decodeFragmentNumber } from '../media/fragment-number.js';
+import { GET_MEDIA_CONTENT_TYPE } from '../media/get-media.js';
 import { streamLogs, type FragmentStore, type StoredFragment, type StreamLogs } from '../media/fragment-store.js';
 import { GET_MEDIA_FOR_FRAGMENT_LIST_CONNECTIONS } from '../media/limits.js';
 import {
@@ -17,8 +18,8 @@ import { retentionHorizon, servesMedia, type MediaRuntime } from '../media/runti
  * not exist (or is gone) becomes the per-fragment failure tags instead.
  */
 
-/** The response's Content-Type, as GetMedia's (UNVERIFIED). */
-export const GET_MEDIA_FOR_FRAGMENT_LIST_CONTENT_TYPE = 'video/webm';
+/** The response's Content-Type: GetMedia's one UNVERIFIED constant. */
+export const GET_MEDIA_FOR_FRAGMENT_LIST_CONTENT_TYPE = GET_MEDIA_CONTENT_TYPE;
 /** UNVERIFIED: the failure tags' code and message for a fragment that is not there. */
 export const FRAGMENT_MISSING_CODE = 'ResourceNotFoundException';
 export const FRAGMENT_MISSING_MESSAGE = 'The requested fragment is not found.';

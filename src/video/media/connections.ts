@@ -22,6 +22,7 @@ export class PutMediaLease {
   private revision = 0;
   private timer?: NodeJS.Timeout;
   private released = false;
+  private renewing = false;
 
   private constructor(private readonly meta: MetadataStore, private readonly key: string, private readonly owner: string) {}
 
@@ -34,7 +35,12 @@ export class PutMediaLease {
     if (revision === undefined) throw connectionLimitExceeded(PUT_MEDIA_CONNECTION_LIMIT);
     lease.revision = revision;
     lease.timer = setInterval(() => {
+      // One renewal at a time: on a slow store a second one would race the first with the same
+      // revision, lose the compare-and-set and take the lease for lost (STREAM_NOT_ACTIVE).
+      if (lease.renewing) return;
+      lease.renewing = true;
       void lease.renew().then((held) => {
+        lease.renewing = false;
         if (!held && !lease.released) {
           lease.stop();
           onLost();

@@ -5,7 +5,9 @@ import { AckError, type Ack } from './acks.js';
 import { encodeFragmentNumber } from './fragment-number.js';
 import { MAX_HEADER_BYTES, type FragmentStore, type StreamLogs } from './fragment-store.js';
 import { MEDIA_CHUNK_BYTES, MediaBuffer } from './media-buffer.js';
-import { MAX_FRAGMENT_BYTES, MAX_FRAGMENT_DURATION_MS, MAX_FRAGMENT_METADATA_TAGS, MAX_TRACKS, MAX_UNPERSISTED_BYTES_PER_CONNECTION } from './limits.js';
+import {
+  MAX_FRAGMENT_BYTES, MAX_FRAGMENT_DURATION_MS, MAX_FRAGMENT_METADATA_TAGS, MAX_TRACKS, MAX_UNPERSISTED_BYTES_PER_CONNECTION, MAX_UNPERSISTED_BYTES_PER_NODE,
+} from './limits.js';
 
 /**
  * One PutMedia body turned into fragments (VIDEO-SPEC §3.2–§3.4): the MKV is parsed as it
@@ -30,6 +32,8 @@ export interface IngestOptions {
   /** The sequence number the session's first fragment gets (the fragment log's tip). */
   firstSeq: number;
   now?: () => number;
+  /** The node's count of media not yet durable, shared by its PutMedia connections. */
+  unpersisted?: { bytes: number };
 }
 
 export interface CommittedFragment {
@@ -104,7 +108,9 @@ export class MediaIngest implements MkvHandler {
 
   /** Resolves when the media not yet durable is back under the per-connection bound (back-pressure). */
   async waitForRoom(): Promise<void> {
-    while (this.inFlightBytes > MAX_UNPERSISTED_BYTES_PER_CONNECTION && this.inFlight.size) {
+    const node = this.options.unpersisted;
+    while (this.inFlight.size && (this.inFlightBytes > MAX_UNPERSISTED_BYTES_PER_CONNECTION ||
+      (node !== undefined && node.bytes > MAX_UNPERSISTED_BYTES_PER_NODE && this.inFlightBytes > 0))) {
       await Promise.race(this.inFlight);
     }
     this.throwIfFailed();
@@ -117,7 +123,11 @@ export class MediaIngest implements MkvHandler {
       this.reader.finish();
       this.closeFragment();
     } catch (error) {
-      throw this.fail(error);
+      // The fragments closed before the failure are still committed, and their PERSISTED acks go
+      // out before the ERROR ack (as on every other error path).
+      const failure = this.fail(error);
+      await this.settle();
+      throw failure;
     }
     await this.settle();
     this.throwIfFailed();
@@ -264,6 +274,8 @@ export class MediaIngest implements MkvHandler {
   /** Counts a store write as in flight (back-pressure) and keeps its rejection from going unhandled. */
   private track<T>(write: Promise<T>, bytes: number): Promise<T> {
     this.inFlightBytes += bytes;
+    const node = this.options.unpersisted;
+    if (node) node.bytes += bytes;
     const settled = write.then(
       () => undefined,
       () => undefined,
@@ -272,6 +284,7 @@ export class MediaIngest implements MkvHandler {
     void settled.then(() => {
       this.inFlight.delete(settled);
       this.inFlightBytes -= bytes;
+      if (node) node.bytes -= bytes;
     });
     return write;
   }

@@ -41,6 +41,12 @@ export const IDLE_CLOSE_MS = 30_000;
  * (back-pressure: a slow store slows the producer instead of growing memory).
  */
 export const MAX_UNPERSISTED_BYTES_PER_CONNECTION = 16 * 1024 * 1024;
+/**
+ * The same for all PutMedia connections of a node together: past it, a connection that has media
+ * of its own in flight waits for it before reading on (N uploads would otherwise hold N × the
+ * per-connection bound while the store is slower than the cameras).
+ */
+export const MAX_UNPERSISTED_BYTES_PER_NODE = 64 * 1024 * 1024;
 
 /** Retention 0 keeps fragments this long for live readers (VIDEO-SPEC §9.3), without PERSISTED acks. */
 export const NO_RETENTION_WINDOW_MS = 5 * 60 * 1000;

@@ -75,12 +75,15 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
     const persisted = stream.DataRetentionInHours > 0;
     const ingest = new MediaIngest(runtime.fragments, logs, {
       timecodeType: timecodeType as TimecodeType, producerStartMs: producerStartMs ?? Date.now(), persistedAcks: persisted,
-      firstSeq: await runtime.fragments.tip(logs),
+      firstSeq: await runtime.fragments.tip(logs), unpersisted: runtime.unpersisted,
     }, send);
 
-    let lastData = Date.now();
+    // Quiet is time spent waiting for the producer's next piece: while the upload is held back for
+    // a slow store (back-pressure, pacing) the producer is not quiet, and nothing is closed for it.
+    let waitingSince: number | undefined = Date.now();
     timers.push(setInterval(() => {
-      const quiet = Date.now() - lastData;
+      if (waitingSince === undefined) return;
+      const quiet = Date.now() - waitingSince;
       if (quiet >= IDLE_CLOSE_MS) stop({ reason: 'idle' });
       else if (quiet >= IDLE_ACK_INTERVAL_MS) send({ EventType: 'IDLE' });
     }, IDLE_ACK_INTERVAL_MS));
@@ -93,6 +96,7 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
     let trimmedAt = 0;
     for (;;) {
       let next: IteratorResult<Buffer> | Stop;
+      waitingSince = Date.now();
       try {
         next = await new Promise<IteratorResult<Buffer> | Stop>((resolve, reject) => {
           if (stopped) return resolve(stopped);
@@ -104,6 +108,7 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
         break;
       } finally {
         wake = undefined;
+        waitingSince = undefined;
       }
       if ('reason' in next) {
         outcome = next;
@@ -113,7 +118,6 @@ export async function putMedia(runtime: MediaRuntime, req: ServerRequest, res: S
         outcome = 'end';
         break;
       }
-      lastData = Date.now();
       context.video.metrics?.putMediaBytes(stream, next.value.length);
       try {
         ingest.push(next.value);

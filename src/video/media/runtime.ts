@@ -15,6 +15,8 @@ export class MediaRuntime {
   readonly putSessions = new Map<string, Set<(code: AckErrorCode) => void>>();
   /** GetMedia / GetMediaForFragmentList connections on this node by StreamARN. */
   readonly readers = new Map<string, number>();
+  /** Media of this node's PutMedia connections not yet durable (the node-wide back-pressure bound). */
+  readonly unpersisted = { bytes: 0 };
   /** PutMedia request times per StreamARN in the last second (--enforce-limits TPS). */
   private readonly putTimes = new Map<string, number[]>();
 
