@@ -16,8 +16,8 @@ import { banner } from '../src/banner.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
 
 /**
- * GetImages through the pure-npm decoder (`--images-decoder npm`: tinyh264 WASM, jpeg-js,
- * fast-png), as a machine without ffmpeg has it. Debian's ffmpeg only makes the test media: H.264
+ * GetImages through the pure-npm decoder (`--images-decoder npm`: tinyh264 WASM, sharp
+ * encoding), as a machine without ffmpeg has it. Debian's ffmpeg only makes the test media: H.264
  * Baseline of four coloured quadrants (red, lime / blue, white for 2 s, then turned half a circle
  * for 2 s, a key frame every second), put through PutMedia; @aws-sdk/client-kinesis-video-archived-media
  * asks for the images and sharp reads them back for their size and the colour of each quadrant.

@@ -2,11 +2,11 @@ import { parentPort } from 'node:worker_threads';
 import type { TinyH264Module } from 'tinyh264/es/TinyH264.js';
 import type { ImageRequest } from './decoder.js';
 import { NAL_SPS, nalUnits, parseSps } from './h264-sps.js';
-import { encodeImage } from './yuv-image.js';
+import { encodeImage, type YuvPicture } from './yuv-image.js';
 
 /**
  * The npm decoder's worker thread (npm-decoder.ts): tinyh264, h264bsd compiled to WASM, decodes
- * one key frame at a time to YUV 4:2:0, then yuv-image.ts encodes it. Off the main thread, so that
+ * one key frame at a time to YUV 4:2:0, then yuv-image.ts encodes it (sharp, on libuv's pool). Off the main thread, so that
  * the server keeps serving while frames decode (a 640×360 frame takes tens of milliseconds).
  */
 
@@ -32,8 +32,8 @@ function load(): Promise<TinyH264Module> {
   return (loading ??= import('tinyh264/es/TinyH264.js').then(({ default: factory }) => factory()));
 }
 
-/** One key frame (Annex-B, parameter sets first) to an image, or why not. */
-function decodeFrame(h264: TinyH264Module, frame: Uint8Array, request: ImageRequest): { image: Uint8Array } | { problem: string } {
+/** One key frame (Annex-B, parameter sets first) to its picture, or why not. */
+function decodeFrame(h264: TinyH264Module, frame: Uint8Array): { picture: YuvPicture } | { problem: string } {
   const spsNal = nalUnits(frame).find((nal) => (nal[0] & 0x1f) === NAL_SPS);
   if (!spsNal) return { problem: 'the key frame has no sequence parameter set' };
   let sps;
@@ -62,7 +62,7 @@ function decodeFrame(h264: TinyH264Module, frame: Uint8Array, request: ImageRequ
       return { problem: `the SPS crop window does not fit the ${codedWidth}×${codedHeight} picture` };
     }
     const data = h264.HEAPU8.slice(picture, picture + (codedWidth * codedHeight * 3) / 2);
-    return { image: encodeImage({ data, codedWidth, codedHeight, fullRange: sps.fullRange, cropLeft: sps.cropLeft, cropTop: sps.cropTop, width: sps.width, height: sps.height }, request) };
+    return { picture: { data, codedWidth, codedHeight, fullRange: sps.fullRange, cropLeft: sps.cropLeft, cropTop: sps.cropTop, width: sps.width, height: sps.height } };
   } catch (error) {
     // A WASM trap (corrupt data driving h264bsd out of bounds) may leave its heap broken: the next frame gets a fresh module.
     if (error instanceof WebAssembly.RuntimeError) {
@@ -82,11 +82,11 @@ function decodeFrame(h264: TinyH264Module, frame: Uint8Array, request: ImageRequ
 
 parentPort!.on('message', (task: FrameTask) => {
   load().then(
-    (h264) => {
+    async (h264) => {
       let result: FrameResult;
       try {
-        const made = decodeFrame(h264, task.frame, task.request);
-        result = 'image' in made ? { id: task.id, image: made.image } : { id: task.id, problem: made.problem };
+        const decoded = decodeFrame(h264, task.frame);
+        result = 'picture' in decoded ? { id: task.id, image: await encodeImage(decoded.picture, task.request) } : { id: task.id, problem: decoded.problem };
       } catch (error) {
         result = { id: task.id, problem: `the image could not be made: ${(error as Error).message}` };
       }

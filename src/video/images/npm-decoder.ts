@@ -6,7 +6,7 @@ import type { FrameResult, FrameTask } from './npm-decoder-worker.js';
 
 /**
  * The pure-npm decoder, for a machine without ffmpeg: tinyh264 (h264bsd in WASM) decodes H.264
- * Baseline key frames in worker threads, jpeg-js and fast-png encode them (npm-decoder-worker.ts).
+ * Baseline key frames in worker threads, sharp encodes them (npm-decoder-worker.ts).
  * H.265, and H.264 Main or High (CABAC, B-frames, 8×8 transforms: not in h264bsd), are refused
  * frame by frame, so their images are MEDIA_ERROR.
  */
@@ -30,7 +30,7 @@ interface DecoderThread {
 
 export class NpmDecoder implements ImageDecoder {
   readonly name = 'npm';
-  readonly description = 'tinyh264 (WASM, in worker threads) with jpeg-js and fast-png: H.264 Baseline only';
+  readonly description = 'tinyh264 (WASM, in worker threads) with sharp: H.264 Baseline only';
   private threads: DecoderThread[] = [];
   private nextId = 0;
 

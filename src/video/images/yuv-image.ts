@@ -1,13 +1,11 @@
-import { encode as encodePng } from 'fast-png';
+import sharp from 'sharp';
 import { outputSize, type ImageRequest } from './decoder.js';
-import { encodeJpeg, type Yuv420Planes } from './jpeg-encoder.js';
 
 /**
  * A decoded YUV 4:2:0 picture to a JPEG or PNG (the npm decoder's half of VIDEO-SPEC §5.6): the
- * cropping window cut out, scaled bilinearly to the requested size; for JPEG the planes are
- * widened from limited (video) to full (JFIF) range unless the stream is full range already, and encoded as they are (jpeg-encoder.ts); for
- * PNG converted to RGB with the BT.601 limited-range matrix (what x264 and every camera's H.264
- * Baseline use unless the VUI says otherwise) and encoded with fast-png.
+ * cropping window cut out, scaled bilinearly to the requested size and converted to RGB with the
+ * BT.601 matrix of the stream's range (limited unless the VUI says full: what x264 and cameras'
+ * H.264 Baseline use), then encoded by sharp (libjpeg-turbo, libspng).
  */
 
 export interface YuvPicture {
@@ -98,53 +96,12 @@ export function toRgb(picture: YuvPicture, request: Pick<ImageRequest, 'width' |
   return { width, height, data: out };
 }
 
-/** The picture's planes at the requested size, in full range: JFIF's Y = 255/219·(Y − 16), C = 128 + 255/224·(C − 128). */
-export function toYuv420(picture: YuvPicture, request: Pick<ImageRequest, 'width' | 'height'>): Yuv420Planes {
-  const { width, height } = outputSize(picture.width, picture.height, request);
-  const chromaWidth = (width + 1) >> 1;
-  const chromaHeight = (height + 1) >> 1;
-  const { codedWidth, codedHeight } = picture;
-  const sourceChromaWidth = codedWidth >> 1;
-  const sourceChromaHeight = codedHeight >> 1;
-  const lumaSize = codedWidth * codedHeight;
-  const chromaSize = sourceChromaWidth * sourceChromaHeight;
-  const source = [
-    picture.data.subarray(0, lumaSize),
-    picture.data.subarray(lumaSize, lumaSize + chromaSize),
-    picture.data.subarray(lumaSize + chromaSize, lumaSize + 2 * chromaSize),
-  ];
-  const planes = { width, height, y: new Uint8Array(width * height), cb: new Uint8Array(chromaWidth * chromaHeight), cr: new Uint8Array(chromaWidth * chromaHeight) };
-  const line = new Float32Array(width);
-  const lumaRange = picture.fullRange ? { scale: 1, offset: 0 } : { scale: 255 / 219, offset: 16 };
-  const chromaScale = picture.fullRange ? 1 : 255 / 224;
-  const lumaCols = taps(width, picture.width, picture.cropLeft, codedWidth);
-  const lumaRows = taps(height, picture.height, picture.cropTop, codedHeight);
-  for (let row = 0; row < height; row++) {
-    const r = lumaRows.index[row];
-    sampleRow(source[0], codedWidth, r, lumaRows.weight[row], r + 1 < codedHeight ? 1 : 0, lumaCols, line, codedWidth);
-    const at = row * width;
-    for (let x = 0; x < width; x++) planes.y[at + x] = clamp(lumaRange.scale * (line[x] - lumaRange.offset));
-  }
-  const chromaLine = line.subarray(0, chromaWidth);
-  const chromaCols = taps(chromaWidth, picture.width / 2, picture.cropLeft >> 1, sourceChromaWidth);
-  const chromaRows = taps(chromaHeight, picture.height / 2, picture.cropTop >> 1, sourceChromaHeight);
-  for (const [plane, out] of [[source[1], planes.cb], [source[2], planes.cr]] as const) {
-    for (let row = 0; row < chromaHeight; row++) {
-      const r = chromaRows.index[row];
-      sampleRow(plane, sourceChromaWidth, r, chromaRows.weight[row], r + 1 < sourceChromaHeight ? 1 : 0, chromaCols, chromaLine, sourceChromaWidth);
-      const at = row * chromaWidth;
-      for (let x = 0; x < chromaWidth; x++) out[at + x] = clamp(128 + chromaScale * (chromaLine[x] - 128));
-    }
-  }
-  return planes;
-}
-
 const clamp = (value: number) => (value <= 0 ? 0 : value >= 255 ? 255 : Math.round(value));
 
 /** The picture as the requested image. */
-export function encodeImage(picture: YuvPicture, request: ImageRequest): Buffer {
-  if (request.format === 'JPEG') return encodeJpeg(toYuv420(picture, request), request.jpegQuality);
+export async function encodeImage(picture: YuvPicture, request: ImageRequest): Promise<Buffer> {
   const rgb = toRgb(picture, request, 3);
-  const png = encodePng({ width: rgb.width, height: rgb.height, data: rgb.data, channels: 3, depth: 8 });
-  return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+  const image = sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } });
+  // JPEGQuality is libjpeg's 1..100 scale, which sharp takes as it is.
+  return request.format === 'JPEG' ? image.jpeg({ quality: request.jpegQuality }).toBuffer() : image.png().toBuffer();
 }
