@@ -376,3 +376,39 @@ test('dash.js in chromium plays a LIVE (dynamic) getDASHManifest.mpd while the p
     await page.close();
   }
 });
+
+test('the console\'s video page plays the LIVE stream in chromium (the page feeds Media Source Extensions itself)', { skip: SKIP, timeout: 4 * WAIT_MS }, async (t) => {
+  const page = await browser!.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  try {
+    await page.goto(`${server.endpoint}/_millrace/#/video/camera/player`);
+    await page.locator('#player-state[data-state="ready"]').waitFor({ timeout: WAIT_MS });
+    if (!(await page.evaluate((type) => MediaSource.isTypeSupported(type), H264_MSE_TYPE))) return t.skip(`this chromium's MSE does not play H.264 (${H264_MSE_TYPE})`);
+    const state = () => page.evaluate(() => {
+      const video = document.querySelector('video[aria-label="live video"]') as HTMLVideoElement;
+      const end = video.buffered.length ? video.buffered.end(video.buffered.length - 1) : 0;
+      return { currentTime: video.currentTime, frames: video.getVideoPlaybackQuality().totalVideoFrames, paused: video.paused, end, error: document.getElementById('player-error')?.textContent ?? null };
+    });
+    const until = async (what: string, done: (s: Awaited<ReturnType<typeof state>>) => boolean) => {
+      const deadline = Date.now() + WAIT_MS;
+      for (;;) {
+        const s = await state();
+        if (done(s)) return s;
+        if (s.error) assert.fail(`${what}: ${s.error}`);
+        if (Date.now() > deadline) assert.fail(`${what}: not reached; ${JSON.stringify(s)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    const started = await until('playing', (s) => !s.paused && s.frames > 0);
+    // Past the end of what was buffered when playback began: fragments appended since were played.
+    await until(`currentTime past +${PLAYED_SECONDS} s, ${PLAYED_FRAMES} more frames, and past the first buffered end`,
+      (s) => s.currentTime >= started.currentTime + PLAYED_SECONDS && s.frames - started.frames >= PLAYED_FRAMES && s.currentTime > started.end + 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});

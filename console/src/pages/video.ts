@@ -4,6 +4,7 @@ import { get } from '../api.js';
 import { fmtBytes, fmtTime } from '../format.js';
 import { href, scopeParams } from '../route.js';
 import { html, useApi, ErrorBox, Status, CopyBlock, type Node } from '../ui.js';
+import { playLiveHls } from './live-mse.js';
 
 interface Fragment {
   fragmentNumber: string;
@@ -117,10 +118,17 @@ function Player({ name }: { name: string }): Node {
   const [playError, setPlayError] = useState<string | undefined>(undefined);
   const answer = session.data;
   const url = answer?.available ? sameOrigin(answer.url) : undefined;
-  const native = typeof document !== 'undefined' && document.createElement('video').canPlayType(HLS_TYPE) !== '';
+  // Media Source Extensions where the browser has them (as hls.js does): a browser's own HLS is
+  // used only without them (iOS Safari), since "maybe" from canPlayType does not mean it plays.
+  const native = typeof MediaSource === 'undefined' && typeof document !== 'undefined' && document.createElement('video').canPlayType(HLS_TYPE) !== '';
   useEffect(() => {
     setPlayError(undefined);
-    if (!url || !native || !video.current) return;
+    if (!url || !video.current) return;
+    if (!native) {
+      // No HLS in this browser: the page feeds Media Source Extensions itself (live-mse.ts).
+      const playback = playLiveHls(video.current, url, setPlayError);
+      return () => playback.stop();
+    }
     video.current.src = url;
     video.current.play().catch((err: Error) => setPlayError(err.message));
   }, [url]);
@@ -134,10 +142,8 @@ function Player({ name }: { name: string }): Node {
     </div>`}
     ${url &&
     html`<div id="player-state" data-state="ready">
-      ${native
-        ? html`<video ref=${video} controls muted autoplay playsinline style="max-width:100%;background:#000" aria-label="live video"></video>
-            ${playError && html`<p class="warn">The browser could not play it: ${playError}</p>`}`
-        : html`<p class="notice" role="status">This browser does not play HLS by itself (Safari, and Chrome with HLS support, do). Open the session URL below in VLC, ffplay or mpv.</p>`}
+      <video ref=${video} controls muted autoplay playsinline style="max-width:100%;background:#000" aria-label="live video"></video>
+      ${playError && html`<p class="warn" id="player-error">The browser could not play it: ${playError}. The session URL below plays in VLC, ffplay or mpv.</p>`}
       <${CopyBlock} label="HLS session URL (LIVE)" text=${url} />
     </div>`}`;
 }
