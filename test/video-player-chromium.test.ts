@@ -45,8 +45,11 @@ const PLAYED_FRAMES = PLAYED_SECONDS * 25 - 25;
 const PREFILL_FRAGMENTS = 3;
 /** Seconds of media the live producer has to put, one fragment a second. */
 const PRODUCER_SECONDS = 90;
-/** Non-fatal hls.js ERROR events that are its normal recovery over small holes in the buffer. */
-const HLS_GAP_HANDLING = ['bufferSeekOverHole', 'bufferNudgeOnStall'];
+/**
+ * Non-fatal hls.js ERROR events of its normal work: recovery over small holes in the buffer, and a
+ * fragment load it aborted itself (as dash.js's cancelled loads below; seen at load ~5 for audio).
+ */
+const HLS_GAP_HANDLING = ['bufferSeekOverHole', 'bufferNudgeOnStall', 'aborted'];
 /** Generous waits for a loaded machine: the condition decides, never the clock. */
 const WAIT_MS = 45_000;
 
@@ -219,6 +222,14 @@ const videoState = (page: Page): Promise<VideoState> => page.evaluate(() => {
   return { currentTime: video.currentTime, frames: video.getVideoPlaybackQuality().totalVideoFrames, paused: video.paused, playing: w.playing === true, seeks: w.seeks ?? 0, error: video.error ? `${video.error.code} ${video.error.message}` : null };
 });
 
+/** What the player did so far (its log, the element's buffered ranges and ready state), for a failure's message. */
+const playerSummary = (page: Page): Promise<string> => page.evaluate(() => {
+  const video = document.getElementById('video') as HTMLVideoElement;
+  const log = (window as any).log ?? {};
+  const ranges = Array.from({ length: video.buffered.length }, (_, i) => [video.buffered.start(i), video.buffered.end(i)]);
+  return JSON.stringify({ readyState: video.readyState, buffered: ranges, seekTargets: (window as any).seekTargets, playlists: log.levels?.length ?? log.manifests, fragments: (log.fragments ?? []).map((f: any) => f.type ?? f.mediaType).join(' '), errors: log.errors });
+});
+
 /** Waits until the page's state satisfies `done`, failing with the player's errors once it has any fatal one. */
 async function waitFor(page: Page, what: string, done: (state: VideoState) => boolean, fatal: () => Promise<unknown[]>): Promise<VideoState> {
   const deadline = Date.now() + WAIT_MS;
@@ -227,7 +238,7 @@ async function waitFor(page: Page, what: string, done: (state: VideoState) => bo
     if (done(state)) return state;
     const errors = await fatal();
     if (errors.length || state.error) assert.fail(`${what}: player failed: ${JSON.stringify({ errors, video: state.error })}`);
-    if (Date.now() > deadline) assert.fail(`${what}: not reached; video ${JSON.stringify(state)}`);
+    if (Date.now() > deadline) assert.fail(`${what}: not reached; video ${JSON.stringify(state)}; player ${await playerSummary(page)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
