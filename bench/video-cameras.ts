@@ -15,15 +15,15 @@
  *
  * Run: `npx tsc -p . && node dist/bench/video-cameras.js [--cameras 200] [--seconds 20] [--readers 10] [--target millrace|floor|both]`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { peakRss, startProcess } from './launcher.js';
 import { END_OF_FRAGMENT, ebmlHeader, el, info, segmentStart, tracksElement } from '../test/video-producer.js';
 
 const argument = (name: string, fallback: string) => {
@@ -176,30 +176,7 @@ function readOnce(port: number, stream: string, selector: Record<string, string>
   });
 }
 
-async function startProcess(command: string, args: string[], port: number, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
-  for (let i = 0; ; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/' }, (res) => {
-        res.resume();
-        resolve(true);
-      });
-      req.on('error', () => resolve(false));
-    });
-    if (up) return child;
-    if (i > 200 || child.exitCode !== null) throw new Error(`${command} did not start`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-function peakRss(child: ChildProcess): number | undefined {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
-  }
-}
 
 async function run(target: 'millrace' | 'floor'): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), `millrace-bench-cameras-${target}-`));

@@ -12,10 +12,10 @@
  * Run: `npx tsc -p . && node dist/bench/video.js [--mb N] [--target millrace|floor|both] [--runs N] [--profile DIR]`.
  * `--profile DIR` runs Millrace under `node --cpu-prof` and leaves the .cpuprofile in DIR. MB = 10^6 bytes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis
 import { openLmdbStore } from '../src/store/lmdb-store.js';
 import { MEDIA_CHUNK_BYTES, MediaBuffer } from '../src/video/media/media-buffer.js';
 import { MAX_UNPERSISTED_BYTES_PER_CONNECTION } from '../src/video/media/limits.js';
+import { peakRss, startProcess } from './launcher.js';
 import { END_OF_FRAGMENT, ebmlHeader, el, info, segmentStart, tracksElement } from '../test/video-producer.js';
 
 const argument = (name: string, fallback: string) => {
@@ -135,32 +136,7 @@ async function putMedia(port: number, fragments: number, extraHeaders: Record<st
   return { mbPerSecond: bytes / 1e6 / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), fragments };
 }
 
-/** Starts a process and waits until `port` answers HTTP. */
-async function startProcess(command: string, args: string[], port: number, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
-  for (let i = 0; ; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/' }, (res) => {
-        res.resume();
-        resolve(true);
-      });
-      req.on('error', () => resolve(false));
-    });
-    if (up) return child;
-    if (i > 200 || child.exitCode !== null) throw new Error(`${command} did not start`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-/** The process's peak resident set (Linux VmHWM), in MB. */
-function peakRss(child: ChildProcess): number | undefined {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
-  }
-}
 
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
