@@ -200,6 +200,16 @@ test('ListFragments: every fragment with sizes, timestamps and lengths; paging w
     FragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(producer[1]), EndTimestamp: new Date(producer[3]) } },
   }));
   assert.deepEqual(byProducer.Fragments!.map((f) => f.FragmentNumber), all.Fragments!.slice(1, 4).map((f) => f.FragmentNumber));
+  // Paged by producer time (the producer-time index): a token only while more fragments in range follow.
+  const producerPage = (NextToken?: string) => archived.send(new ListFragmentsCommand({
+    StreamName: 'cam', MaxResults: 2, NextToken,
+    FragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(producer[1]), EndTimestamp: new Date(producer[4]) } },
+  }));
+  const firstByProducer = await producerPage();
+  assert.ok(firstByProducer.NextToken);
+  const secondByProducer = await producerPage(firstByProducer.NextToken);
+  assert.equal(secondByProducer.NextToken, undefined);
+  assert.deepEqual([...firstByProducer.Fragments!, ...secondByProducer.Fragments!].map((f) => f.FragmentNumber), all.Fragments!.slice(1, 5).map((f) => f.FragmentNumber));
   const server = all.Fragments!.map((f) => f.ServerTimestamp!.getTime());
   const byServer = await archived.send(new ListFragmentsCommand({
     StreamName: 'cam',

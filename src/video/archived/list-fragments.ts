@@ -34,7 +34,6 @@ export async function listFragments(runtime: MediaRuntime, input: ListFragmentsI
   const endMs = selector?.TimestampRange.EndTimestamp.getTime();
   if (startMs !== undefined && endMs !== undefined && startMs > endMs) throw invalidArgument(TIMESTAMP_RANGE_INVALID);
   const byServer = selector?.FragmentSelectorType === 'SERVER_TIMESTAMP';
-  const timeOf = (f: StoredFragment) => (byServer ? f.st : f.pt);
 
   let index: number;
   if (input.NextToken !== undefined) index = decodeToken(input.NextToken);
@@ -42,26 +41,24 @@ export async function listFragments(runtime: MediaRuntime, input: ListFragmentsI
   else index = byServer ? await fragments.indexAtTime(logs, startMs!) : 0;
 
   const max = input.MaxResults ?? LIST_FRAGMENTS_DEFAULT_MAX_RESULTS;
+  const horizon = retentionHorizon(stream);
+  if (selector && !byServer) {
+    // Producer time: the index names the fragments in range (log order); one more than a page says whether a token is due.
+    const found = (await fragments.producerTimes(logs, horizon)).inRange(startMs!, endMs!, index, max + 1);
+    const page = await fragments.fragmentsAt(logs, found.slice(0, max), horizon);
+    return { Fragments: page.map(describe), NextToken: found.length > max ? encodeToken(found[max]!) : undefined };
+  }
   const out: Array<Record<string, unknown>> = [];
   let scanned = 0;
   let nextIndex: number | undefined;
-  const horizon = retentionHorizon(stream);
   scan: for (;;) {
     const batch = await fragments.readFragments(logs, index, horizon);
     for (const fragment of batch.fragments) {
       scanned++;
-      const t = timeOf(fragment);
+      const t = fragment.st;
       // Server timestamps grow along the log: past the end, nothing later is in range.
       if (byServer && t > endMs!) break scan;
-      if (startMs === undefined || (t >= startMs && t <= endMs!)) {
-        out.push({
-          FragmentNumber: fragment.fn,
-          FragmentSizeInBytes: fragment.size,
-          ProducerTimestamp: new Date(fragment.pt),
-          ServerTimestamp: new Date(fragment.st),
-          FragmentLengthInMilliseconds: fragment.len,
-        });
-      }
+      if (startMs === undefined || (t >= startMs && t <= endMs!)) out.push(describe(fragment));
       if (out.length >= max || scanned >= LIST_FRAGMENTS_SCAN_LIMIT) {
         nextIndex = fragment.index + 1;
         break scan;
@@ -74,6 +71,14 @@ export async function listFragments(runtime: MediaRuntime, input: ListFragmentsI
   if (nextIndex !== undefined && nextIndex >= (await fragments.tip(logs))) nextIndex = undefined;
   return { Fragments: out, NextToken: nextIndex === undefined ? undefined : encodeToken(nextIndex) };
 }
+
+const describe = (fragment: StoredFragment) => ({
+  FragmentNumber: fragment.fn,
+  FragmentSizeInBytes: fragment.size,
+  ProducerTimestamp: new Date(fragment.pt),
+  ServerTimestamp: new Date(fragment.st),
+  FragmentLengthInMilliseconds: fragment.len,
+});
 
 const TOKEN_PREFIX = 'lf1:';
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Store, StoredRecord } from '../../store/store.js';
 import { MEDIA_CHUNK_BYTES } from './media-buffer.js';
+import { ProducerTimes } from './producer-times.js';
 
 /**
  * Fragments in the store (VIDEO-SPEC §9.3). Each stream incarnation (its StreamARN, which carries
@@ -61,6 +62,8 @@ export function streamLogs(streamArn: string): StreamLogs {
   return { media: `video/${id}/media`, fragments: `video/${id}/fragments`, headers: `video-media/headers/${id}/` };
 }
 
+/** Stream incarnations whose producer-time index a node keeps (least recently used go first; each costs ~32 bytes a fragment). */
+export const MAX_PRODUCER_TIME_INDEXES = 256;
 /** Reads of fragment records are batched by this many (each is a few hundred bytes). */
 const FRAGMENT_READ_BATCH = 500;
 /** A media read brings at most this many bytes at once. */
@@ -69,6 +72,8 @@ const MEDIA_READ_BYTES = 4 * MEDIA_CHUNK_BYTES;
 export class FragmentStore {
   /** Headers are immutable (named by their hash), so any node may cache them. */
   private readonly headerCache = new Map<string, Buffer>();
+  /** Producer-time indexes by fragment log, most recently used last (producer-times.ts). */
+  private readonly producerTimeIndexes = new Map<string, ProducerTimes>();
   /** Told when this node drops a stream incarnation (caches of its media let go of it). */
   private readonly dropListeners: Array<(logs: StreamLogs) => void> = [];
 
@@ -129,6 +134,40 @@ export class FragmentStore {
     }
   }
 
+  /** The incarnation's producer-time index, brought up to the log's durable end and to retention (`horizon`). */
+  async producerTimes(logs: StreamLogs, horizon: number): Promise<ProducerTimes> {
+    let times = this.producerTimeIndexes.get(logs.fragments);
+    if (times) this.producerTimeIndexes.delete(logs.fragments);
+    else {
+      times = new ProducerTimes();
+      while (this.producerTimeIndexes.size >= MAX_PRODUCER_TIME_INDEXES) this.producerTimeIndexes.delete(this.producerTimeIndexes.keys().next().value!);
+    }
+    this.producerTimeIndexes.set(logs.fragments, times);
+    for (;;) {
+      const from = times.next;
+      const { fragments, nextIndex } = await this.readFragments(logs, from, horizon);
+      if (times.next !== from) continue; // extended meanwhile by a concurrent caller
+      times.extend(fragments, nextIndex);
+      if (fragments.length === 0 || nextIndex === from) break;
+    }
+    times.dropBefore(horizon);
+    return times;
+  }
+
+  /** The fragments at the given log indices (ascending), read in stretches of consecutive ones; trimmed ones left out. */
+  async fragmentsAt(logs: StreamLogs, indices: readonly number[], horizon: number): Promise<StoredFragment[]> {
+    const out: StoredFragment[] = [];
+    for (let i = 0; i < indices.length; ) {
+      let j = i + 1;
+      while (j < indices.length && indices[j] === indices[j - 1]! + 1 && j - i < FRAGMENT_READ_BATCH) j++;
+      const wanted = new Set(indices.slice(i, j));
+      const { fragments } = await this.readFragments(logs, indices[i]!, horizon, j - i);
+      for (const fragment of fragments) if (wanted.has(fragment.index)) out.push(fragment);
+      i = j;
+    }
+    return out;
+  }
+
   tip(logs: StreamLogs): Promise<number> {
     return this.store.records.tip(logs.fragments);
   }
@@ -183,6 +222,7 @@ export class FragmentStore {
     await this.store.records.drop(logs.media);
     for (const entry of await this.store.meta.list(logs.headers)) await this.store.meta.delete(entry.key, entry.revision);
     for (const key of [...this.headerCache.keys()]) if (key.startsWith(logs.headers)) this.headerCache.delete(key);
+    this.producerTimeIndexes.delete(logs.fragments);
     for (const listener of this.dropListeners) listener(logs);
   }
 }

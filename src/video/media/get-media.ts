@@ -172,19 +172,23 @@ export async function fragmentContaining(
   ms: number,
   horizon: number,
 ): Promise<number | undefined> {
+  if (type === 'PRODUCER_TIMESTAMP') {
+    // The producer-time index gives, in log order, the first fragment starting after `ms` and the one before it.
+    const { before, after } = (await fragments.producerTimes(logs, horizon)).around(ms);
+    if (before && ms <= before.pt + before.len) return before.index;
+    return after?.index;
+  }
   // Commit times are at or after server times, and a fragment lasts at most MAX_FRAGMENT_DURATION_MS:
-  // a server-time search starts there; producer times have no index, so they scan from the start.
-  const from = type === 'SERVER_TIMESTAMP' ? await fragments.indexAtTime(logs, ms - MAX_FRAGMENT_DURATION_MS) : 0;
+  // a server-time search starts there.
+  const from = await fragments.indexAtTime(logs, ms - MAX_FRAGMENT_DURATION_MS);
   let candidate: StoredFragment | undefined;
   for await (const fragment of fragments.scan(logs, from, horizon)) {
-    const begins = type === 'SERVER_TIMESTAMP' ? fragment.st : fragment.pt;
-    if (begins <= ms) {
+    if (fragment.st <= ms) {
       candidate = fragment;
       continue;
     }
-    if (candidate && (type === 'SERVER_TIMESTAMP' || ms <= candidate.pt + candidate.len)) return candidate.index;
-    return fragment.index;
+    return (candidate ?? fragment).index;
   }
-  if (candidate && ms <= (type === 'SERVER_TIMESTAMP' ? candidate.st : candidate.pt) + candidate.len) return candidate.index;
+  if (candidate && ms <= candidate.st + candidate.len) return candidate.index;
   return undefined;
 }

@@ -20,7 +20,7 @@ export const DEFAULT_ON_DEMAND_MAX_RESULTS = 1000;
 export const LIVE_RECENT_MS = 30_000;
 /** A gap or overlap between fragments larger than this is a discontinuity (§5.4 ON_DISCONTINUITY). */
 export const DISCONTINUITY_TOLERANCE_MS = 50;
-/** Fragments looked at for one ON_DEMAND / LIVE_REPLAY selection (bounds a request's work). */
+/** Fragments looked at (server time) or taken from the index (producer time) for one ON_DEMAND / LIVE_REPLAY selection (bounds a request's work). */
 export const SELECTION_SCAN_LIMIT = 100_000;
 
 export interface Selection {
@@ -37,19 +37,20 @@ export const selectorTime = (session: Pick<PlaybackSession, 'selector'>, f: Stor
 export async function fragmentsInRange(
   fragments: FragmentStore, logs: StreamLogs, session: Pick<PlaybackSession, 'selector'>, start: number, end: number | undefined, horizon: number, limit: number,
 ): Promise<StoredFragment[]> {
-  const byServer = session.selector === 'SERVER_TIMESTAMP';
-  const from = byServer ? await fragments.indexAtTime(logs, start) : 0;
-  const out: StoredFragment[] = [];
-  let scanned = 0;
-  for await (const fragment of fragments.scan(logs, from, horizon)) {
-    const t = selectorTime(session, fragment);
-    if (byServer && end !== undefined && t > end) break;
-    if (t >= start && (end === undefined || t <= end)) out.push(fragment);
-    if (byServer && out.length >= limit) break;
-    if (++scanned >= SELECTION_SCAN_LIMIT) break;
+  if (session.selector === 'SERVER_TIMESTAMP') {
+    const out: StoredFragment[] = [];
+    let scanned = 0;
+    for await (const fragment of fragments.scan(logs, await fragments.indexAtTime(logs, start), horizon)) {
+      if (end !== undefined && fragment.st > end) break;
+      if (fragment.st >= start) out.push(fragment);
+      if (out.length >= limit || ++scanned >= SELECTION_SCAN_LIMIT) break;
+    }
+    return out;
   }
-  if (byServer) return out;
-  // Producer time: sorted, duplicates of one start time resolved to the higher fragment number.
+  // Producer time: the fragments in range from the producer-time index (in log order), then sorted,
+  // duplicates of one start time resolved to the higher fragment number.
+  const indices = (await fragments.producerTimes(logs, horizon)).inRange(start, end ?? Infinity, 0, SELECTION_SCAN_LIMIT);
+  const out = await fragments.fragmentsAt(logs, indices, horizon);
   out.sort((a, b) => a.pt - b.pt || (a.fn < b.fn ? -1 : 1));
   const unique: StoredFragment[] = [];
   for (const f of out) {
