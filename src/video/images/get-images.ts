@@ -157,14 +157,18 @@ export async function getImages(runtime: MediaRuntime, maker: ImageMaker, input:
 /** Fragments whose span may hold an instant in [from, to], in log order. */
 async function spanningFragments(runtime: MediaRuntime, logs: StreamLogs, byServer: boolean, from: number, to: number, horizon: number): Promise<StoredFragment[]> {
   const out: StoredFragment[] = [];
+  // A fragment starting before `from − reach` cannot span `from`.
   const reach = MAX_FRAGMENT_DURATION_MS + FRAME_SPAN_TOLERANCE_MS;
-  // Commit time ≥ server timestamp: a fragment starting before `from − reach` cannot span `from`.
-  const index = byServer ? await runtime.fragments.indexAtTime(logs, from - reach) : 0;
-  for await (const fragment of runtime.fragments.scan(logs, index, horizon)) {
-    const start = byServer ? fragment.st : fragment.pt;
-    // Server timestamps grow along the log; producer timestamps may go back across sessions.
-    if (byServer && start > to) break;
-    if (start <= to && start + fragment.len + FRAME_SPAN_TOLERANCE_MS >= from) out.push(fragment);
+  const spans = (fragment: StoredFragment, start: number) => start <= to && start + fragment.len + FRAME_SPAN_TOLERANCE_MS >= from;
+  if (!byServer) {
+    // Producer timestamps may go back across sessions: the producer-time index finds them in any run.
+    const indices = (await runtime.fragments.producerTimes(logs, horizon)).inRange(from - reach, to, 0, Number.MAX_SAFE_INTEGER);
+    return (await runtime.fragments.fragmentsAt(logs, indices, horizon)).filter((f) => spans(f, f.pt));
+  }
+  // Commit time ≥ server timestamp, and server timestamps grow along the log.
+  for await (const fragment of runtime.fragments.scan(logs, await runtime.fragments.indexAtTime(logs, from - reach), horizon)) {
+    if (fragment.st > to) break;
+    if (spans(fragment, fragment.st)) out.push(fragment);
   }
   return out;
 }
