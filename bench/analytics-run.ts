@@ -59,12 +59,8 @@ async function outputCount(kinesis: Kinesis, name: string): Promise<number> {
   return n;
 }
 
-/**
- * Seconds from StartApplication until the last result is durable, and until the start's operation
- * succeeded; and the CPU seconds the process (every thread: the server's and its jobs' workers) spent
- * meanwhile, which a machine shared with other work disturbs less than the wall clock.
- */
-async function runApp(server: Millrace, kda: KinesisAnalyticsV2Client, name: string, sql: string, output: string, expected: number): Promise<{ seconds: number; startSeconds: number; cpuSeconds: number }> {
+/** Seconds from StartApplication until the last result is durable, and until the start's operation succeeded. */
+async function runApp(server: Millrace, kda: KinesisAnalyticsV2Client, name: string, sql: string, output: string, expected: number): Promise<{ seconds: number; startSeconds: number }> {
   await kda.send(
     new CreateApplicationCommand({
       ApplicationName: name,
@@ -74,7 +70,6 @@ async function runApp(server: Millrace, kda: KinesisAnalyticsV2Client, name: str
     }),
   );
   const started = performance.now();
-  const cpuAtStart = process.cpuUsage();
   await kda.send(new StartApplicationCommand({ ApplicationName: name }));
   const kinesis = server.analytics.kinesis!;
   let startSeconds = NaN;
@@ -88,8 +83,7 @@ async function runApp(server: Millrace, kda: KinesisAnalyticsV2Client, name: str
     }
     await sleep(10);
   }
-  const cpu = process.cpuUsage(cpuAtStart);
-  return { seconds: (performance.now() - started) / 1000, startSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { seconds: (performance.now() - started) / 1000, startSeconds };
 }
 
 /** Only reading the records and writing them to another stream: the floor the job is compared with. */
@@ -110,7 +104,7 @@ async function copyOnly(kinesis: Kinesis, from: StreamMeta, to: StreamMeta): Pro
 }
 
 /** rows/s over the whole run, and after the start (the start's compile, lease and first cycle excluded). */
-const row = (scenario: string, r: { seconds: number; startSeconds: number; cpuSeconds: number }, copy: number) => ({
+const row = (scenario: string, r: { seconds: number; startSeconds: number }, copy: number) => ({
   scenario,
   rows: ROWS,
   seconds: +r.seconds.toFixed(2),
@@ -119,7 +113,6 @@ const row = (scenario: string, r: { seconds: number; startSeconds: number; cpuSe
   runningRowsPerSecond: Math.round(ROWS / (r.seconds - r.startSeconds)),
   copyOnlyRowsPerSecond: Math.round(ROWS / copy),
   ratio: +((r.seconds - r.startSeconds) / copy).toFixed(2),
-  cpuSeconds: +r.cpuSeconds.toFixed(2),
 });
 
 const source = (name: string) => `CREATE TABLE events (k STRING, v INT, price DOUBLE, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)

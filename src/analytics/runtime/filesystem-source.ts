@@ -1,10 +1,9 @@
 import type { Readable } from 'node:stream';
 import { ObjectStoreError, type ObjectStore } from '../../objects/object-store.js';
-import { createFormat, javaRegex, type Format, type SourceRecord } from '../sql/index.js';
+import { createFormat, javaRegex, type Format, type SourceRecord, type SourceTable } from '../sql/index.js';
 import type { Row } from '../sql/values.js';
 import { missingBucket, parseOptionDuration, requireBucket, type ObjectPath } from './filesystem-path.js';
 import { DEFAULT_PARTITION_NAME } from './filesystem-sink.js';
-import type { ReadBudget, SourceFeed } from './isolated-job.js';
 import { JobError } from './job-error.js';
 
 /**
@@ -93,7 +92,7 @@ export class FilesystemTableReader {
 
   constructor(
     private readonly objects: ObjectStore,
-    private readonly source: SourceFeed,
+    private readonly source: SourceTable,
     private readonly path: ObjectPath,
     readonly position: FileSourcePosition,
   ) {
@@ -194,10 +193,10 @@ export class FilesystemTableReader {
     };
   }
 
-  /** One read: up to MAX_LINES_PER_READ lines of the current file (fewer when `budget` is smaller) pushed into the job; resolves with the rows read. */
-  async poll(budget: ReadBudget = { rows: Infinity, bytes: Infinity }): Promise<number> {
+  /** One read: up to MAX_LINES_PER_READ lines of the current file pushed into the job; resolves with the rows read. */
+  async poll(): Promise<number> {
     const pos = this.position;
-    if (pos.finished || budget.rows <= 0) return 0;
+    if (pos.finished) return 0;
     if (this.monitorMs !== undefined && Date.now() - this.listedAt >= this.monitorMs) await this.discover();
     while (pos.next < pos.files.length) {
       const key = pos.files[pos.next]!;
@@ -209,7 +208,7 @@ export class FilesystemTableReader {
         this.current = undefined;
         continue;
       }
-      const end = Math.min(file.lines.length, pos.line + Math.min(MAX_LINES_PER_READ, budget.rows));
+      const end = Math.min(file.lines.length, pos.line + MAX_LINES_PER_READ);
       const rows: (Row | undefined)[] = new Array(end - pos.line);
       for (let i = pos.line; i < end; i++) rows[i - pos.line] = this.row(file, file.lines[i]!);
       this.source.pushPhysical(rows, FILE_SPLIT, file.record);

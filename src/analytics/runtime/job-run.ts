@@ -6,10 +6,9 @@ import type { Lease } from '../../leases/leases.js';
 import type { ObjectStore } from '../../objects/object-store.js';
 import { LeaseLostError } from '../../leases/progress.js';
 import type { Store } from '../../store/store.js';
-import { tableEndpoint, type JobState } from '../sql/index.js';
+import { compileJob, tableEndpoint, type Job, type JobState } from '../sql/index.js';
 import { parseObjectPath } from './filesystem-path.js';
 import { FilesystemTableReader, type FileSourcePosition } from './filesystem-source.js';
-import { IsolatedJob } from './isolated-job.js';
 import { JobError, describeFailure } from './job-error.js';
 import { KinesisTableReader, type SourcePositions } from './kinesis-source.js';
 import { RunGoneError, checkpointPrefix, updateRun, type RunDoc } from './run-doc.js';
@@ -17,10 +16,8 @@ import { sinkWriter, type SinkWriter } from './sinks.js';
 import { dropBlob, readBlob, writeBlob, type BlobRef } from './state-blobs.js';
 
 /**
- * One application's Flink SQL job on the node that holds its lease (host.ts): runs the compiled script
- * in a worker thread of its own (isolated-job.ts), so that a job that fails, loops or runs out of heap
- * fails alone while the server and the other jobs go on. This side (the node's thread) resumes from the
- * run's last checkpoint (a restart, a failover) or from the snapshot the start named,
+ * One application's Flink SQL job on the node that holds its lease (host.ts): compiles the script,
+ * resumes from the run's last checkpoint (a restart, a failover) or from the snapshot the start named,
  * reads its Kinesis sources, writes its sinks, and checkpoints — operator state and source positions in
  * one blob, committed by one compare-and-set of the run document under the lease's term, after the
  * sinks' writes are durable. So a window is never lost nor counted twice across a stop with snapshot,
@@ -104,10 +101,8 @@ export async function runLeasedJob(deps: RuntimeDeps, key: string, lease: Lease)
     try {
       await run.execute();
       await run.discard(); // the lease went (the run was removed, or another node took it)
-      await run.close();
     } catch (err) {
       await run.discard();
-      await run.close();
       if (err instanceof LeaseLostError || lease.signal.aborted) return;
       if (err instanceof RunGoneError) continue; // stopped by force, or replaced by a newer start: the loop looks again
       const error = describeFailure(err);
@@ -132,7 +127,7 @@ class JobRun {
   private readonly writers: SinkWriter[] = [];
   /** Writers that stage their writes per checkpoint, by sink table. */
   private readonly transactional = new Map<string, SinkWriter>();
-  private job: IsolatedJob | undefined;
+  private job!: Job;
   private checkpointRef: RunDoc['checkpoint'];
   private lastCheckpointAt = Date.now();
   private lastDocAt = 0;
@@ -152,17 +147,18 @@ class JobRun {
 
   private async open(): Promise<void> {
     const { doc, deps } = this;
+    const job = (this.job = compileJob(doc.script, { config: doc.config }));
     const from: BlobRef | undefined = doc.checkpoint ?? doc.restore;
     const saved = from ? await readBlob<JobCheckpoint>(this.meta, from) : undefined;
-    // AllowNonRestoredState (a snapshot restore, not a restart): the worker drops state of operators the new program lacks.
-    const job = (this.job = await IsolatedJob.open({
-      application: doc.app.name,
-      script: doc.script,
-      config: doc.config,
-      restore: saved?.job,
-      dropUnknownOperators: doc.allowNonRestoredState && !doc.checkpoint,
-      signal: this.lease.signal,
-    }));
+    if (saved) {
+      const state = structuredClone(saved.job);
+      if (doc.allowNonRestoredState && !doc.checkpoint) {
+        // AllowNonRestoredState: state of operators the new program lacks is dropped, as Flink's --allowNonRestoredState.
+        const probe = job.checkpoint();
+        for (const id of Object.keys(state.operators)) if (!(id in probe.operators)) delete state.operators[id];
+      }
+      job.restore(state);
+    }
     const scope = { account: doc.app.account, region: doc.app.region };
     for (const [name, source] of Object.entries(job.sources)) {
       const endpoint = tableEndpoint(source.table);
@@ -188,7 +184,7 @@ class JobRun {
       const writer = sinkWriter(sink, tableEndpoint(sink.table), deps, { ...scope, application: doc.app.name, runId: doc.runId });
       if (writer.restore) await writer.restore(saved?.sinks?.[name]);
       if (writer.preCommit) this.transactional.set(name, writer);
-      job.subscribe(name, (records) => writer.add(records));
+      sink.subscribe((records) => writer.add(records));
       this.writers.push(writer);
     }
   }
@@ -196,7 +192,6 @@ class JobRun {
   /** Runs until the lease is lost, the run is gone, or a stop was asked (then checkpoints and says STOPPED). */
   async execute(): Promise<void> {
     await this.open();
-    const job = this.job!;
     const signal = this.lease.signal;
     while (!signal.aborted) {
       const now = Date.now();
@@ -211,11 +206,10 @@ class JobRun {
       }
       let read = 0;
       // The next reads overlap the previous batch's sink writes; writes stay in order, one flush at a time.
-      // The reads stop at what the worker may take in one step (job.room()).
-      for (const reader of this.readers.values()) read += await reader.poll(job.room());
-      for (const reader of this.fileReaders.values()) read += await reader.poll(job.room());
-      await job.step(Date.now());
-      this.deps.metrics?.report(this.doc.app, job.metrics);
+      for (const reader of this.readers.values()) read += await reader.poll();
+      for (const reader of this.fileReaders.values()) read += await reader.poll();
+      this.job.advance(Date.now());
+      this.deps.metrics?.report(this.doc.app, this.job.metrics);
       await this.writing;
       this.writing = this.flush();
       if (!this.started) {
@@ -243,11 +237,6 @@ class JobRun {
     await Promise.all(writers.map((w) => w.discard!().catch(() => {})));
   }
 
-  /** Ends the job's worker thread. */
-  async close(): Promise<void> {
-    await this.job?.close();
-  }
-
   /** Writes what the sinks hold; a failure surfaces where the job next awaits `writing`. */
   private async flush(): Promise<void> {
     await Promise.all(this.writers.map((w) => w.flush()));
@@ -265,8 +254,10 @@ class JobRun {
   private async checkpoint(): Promise<void> {
     await this.writing; // what the checkpoint counts as consumed is durable in the sinks first
     const served = this.requested;
-    const positions = Object.fromEntries([...this.readers].map(([name, r]) => [name, structuredClone(r.positions)]));
-    const state: JobCheckpoint = { job: await this.job!.checkpoint(), positions };
+    const state: JobCheckpoint = {
+      job: this.job.checkpoint(),
+      positions: Object.fromEntries([...this.readers].map(([name, r]) => [name, r.positions])),
+    };
     if (this.fileReaders.size > 0) state.files = Object.fromEntries([...this.fileReaders].map(([name, r]) => [name, r.position]));
     const transactional = [...this.transactional];
     const staged = await Promise.all(transactional.map(async ([name, w]) => [name, await w.preCommit!()] as const));

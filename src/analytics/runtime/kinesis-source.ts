@@ -6,8 +6,7 @@ import { ShardSequences, closedShardEnd, retentionHorizon } from '../../kinesis/
 import { formatShardId } from '../../kinesis/domain/shard-id.js';
 import { shardLogName, visibleShards, type ShardMeta, type StreamMeta } from '../../kinesis/domain/stream.js';
 import type { ReadResult } from '../../store/store.js';
-import type { SourceRecord, TableEndpoint } from '../sql/index.js';
-import type { ReadBudget, SourceFeed } from './isolated-job.js';
+import type { SourceRecord, SourceTable, TableEndpoint } from '../sql/index.js';
 import { JobError } from './job-error.js';
 
 /**
@@ -50,7 +49,7 @@ export class KinesisTableReader {
 
   constructor(
     private readonly kinesis: Kinesis,
-    private readonly source: SourceFeed,
+    private readonly source: SourceTable,
     private readonly endpoint: KinesisEndpoint,
     private readonly scope: { account: string; region: string },
     readonly positions: SourcePositions,
@@ -110,13 +109,8 @@ export class KinesisTableReader {
     return this.stream.shards.filter((s) => !this.positions[formatShardId(s.index)]?.finished).map((s) => shardLogName(this.stream, s));
   }
 
-  /**
-   * One read of every readable shard, pushed into the job; resolves with the records read. The shards
-   * share `budget` (what the job's worker may still take before its next step): a job that has not taken
-   * its input yet holds its sources back.
-   */
-  async poll(budget: ReadBudget = { rows: Infinity, bytes: Infinity }): Promise<number> {
-    if (budget.rows <= 0 || budget.bytes <= 0) return 0;
+  /** One read of every readable shard, pushed into the job; resolves with the records read. */
+  async poll(): Promise<number> {
     if (Date.now() - this.discoveredAt >= SHARD_DISCOVERY_INTERVAL_MS) {
       const latest = await this.find();
       if (latest.id !== this.stream.id) throw new JobError('java.lang.IllegalStateException', `Stream ${this.endpoint.streamName} was deleted and created again while source table ${this.source.name} read it.`);
@@ -127,7 +121,7 @@ export class KinesisTableReader {
     const visible = visibleShards(this.stream, at);
     const visibleIndexes = new Set(visible.map((s) => s.index));
     // Every readable shard is read at once (one round trip to the store), then pushed in shard order.
-    const readable: { shard: ShardMeta; id: string }[] = [];
+    const reads: { shard: ShardMeta; id: string; pos: ShardPosition; read: Promise<ReadResult> }[] = [];
     for (const shard of visible) {
       const id = formatShardId(shard.index);
       let pos = this.positions[id];
@@ -139,16 +133,9 @@ export class KinesisTableReader {
         pos = this.positions[id] = { next: 0 };
         this.source.addShard(id);
       }
-      readable.push({ shard, id });
+      const log = shardLogName(this.stream, shard);
+      reads.push({ shard, id, pos, read: this.kinesis.store.records.read(log, pos.next, { limit: MAX_RECORDS_PER_READ, maxBytes: MAX_BYTES_PER_READ, notBefore: retentionHorizon(this.stream, at) }) });
     }
-    // Each shard's share of the budget; at least one record, so every shard moves on.
-    const limit = Math.max(1, Math.min(MAX_RECORDS_PER_READ, Math.floor(budget.rows / readable.length)));
-    const maxBytes = Math.max(1, Math.min(MAX_BYTES_PER_READ, Math.floor(budget.bytes / readable.length)));
-    const reads = readable.map(({ shard, id }) => {
-      const pos = this.positions[id]!;
-      const read = this.kinesis.store.records.read(shardLogName(this.stream, shard), pos.next, { limit, maxBytes, notBefore: retentionHorizon(this.stream, at) });
-      return { shard, id, pos, read };
-    });
     await Promise.allSettled(reads.map((r) => r.read));
     let total = 0;
     for (const { shard, id, pos, read: pending } of reads) {
