@@ -156,7 +156,6 @@ export async function getImages(runtime: MediaRuntime, maker: ImageMaker, input:
 
 /** Fragments whose span may hold an instant in [from, to], in log order. */
 async function spanningFragments(runtime: MediaRuntime, logs: StreamLogs, byServer: boolean, from: number, to: number, horizon: number): Promise<StoredFragment[]> {
-  const out: StoredFragment[] = [];
   // A fragment starting before `from − reach` cannot span `from`.
   const reach = MAX_FRAGMENT_DURATION_MS + FRAME_SPAN_TOLERANCE_MS;
   const spans = (fragment: StoredFragment, start: number) => start <= to && start + fragment.len + FRAME_SPAN_TOLERANCE_MS >= from;
@@ -166,6 +165,7 @@ async function spanningFragments(runtime: MediaRuntime, logs: StreamLogs, byServ
     return (await runtime.fragments.fragmentsAt(logs, indices, horizon)).filter((f) => spans(f, f.pt));
   }
   // Commit time ≥ server timestamp, and server timestamps grow along the log.
+  const out: StoredFragment[] = [];
   for await (const fragment of runtime.fragments.scan(logs, await runtime.fragments.indexAtTime(logs, from - reach), horizon)) {
     if (fragment.st > to) break;
     if (spans(fragment, fragment.st)) out.push(fragment);
