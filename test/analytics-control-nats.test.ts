@@ -101,7 +101,13 @@ describe('Analytics lifecycle across two nodes over JetStream', { skip, timeout:
     const { OperationId } = await viaOther.send(new StartApplicationCommand({ ApplicationName: 'dist' }));
     await status(viaHolder, 'dist', 'RUNNING');
     assert.ok(runner.running.has('dist'));
-    const op = (await viaHolder.send(new DescribeApplicationOperationCommand({ ApplicationName: 'dist', OperationId }))).ApplicationOperationInfoDetails!;
+    // The application's status and its operation's record are two writes: the operation may still
+    // read IN_PROGRESS for a moment after RUNNING shows; it must then end SUCCESSFUL.
+    let op = (await viaHolder.send(new DescribeApplicationOperationCommand({ ApplicationName: 'dist', OperationId }))).ApplicationOperationInfoDetails!;
+    for (let i = 0; i < 600 && op.OperationStatus === 'IN_PROGRESS'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      op = (await viaHolder.send(new DescribeApplicationOperationCommand({ ApplicationName: 'dist', OperationId }))).ApplicationOperationInfoDetails!;
+    }
     assert.equal(op.OperationStatus, 'SUCCESSFUL');
 
     await nodes[holding].close();
