@@ -3,6 +3,7 @@ import type { Kinesis } from './context.js';
 import type { Lease, Leases } from '../leases/leases.js';
 import { shardLogName } from './domain/stream.js';
 import { scaleOnDemandStreams } from './domain/on-demand.js';
+import { pause } from '../leases/pause.js';
 
 /** How often transitions are completed and retention is enforced on disk. */
 export const SWEEP_INTERVAL_MS = 1_000;
@@ -42,15 +43,3 @@ export function startBackgroundWork(kinesis: Kinesis, log: Logger, leases: Lease
   return { stop: () => leases.unregister(MAINTENANCE_LEASE) };
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms).unref();
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Lease, Leases } from '../leases/leases.js';
 import type { VideoContext } from './context.js';
+import { pause } from '../leases/pause.js';
 
 /** How often due transitions (CREATING → ACTIVE, UPDATING → ACTIVE, DELETING → gone) are completed. */
 export const LIFECYCLE_SWEEP_INTERVAL_MS = 1_000;
@@ -22,14 +23,3 @@ export function startVideoLifecycleSweep(video: VideoContext, log: Logger, lease
   return { stop: () => leases.unregister(LIFECYCLE_LEASE) };
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms).unref();
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -3,6 +3,7 @@ import type { Lease, Leases } from '../../leases/leases.js';
 import type { Analytics } from '../context.js';
 import { FlinkUnreachableError, TERMINAL_STATES } from './client.js';
 import { FLINK_RUN_PREFIX, summarize, type FlinkRunDoc, type FlinkRestRunner } from './runner.js';
+import { pause } from '../../leases/pause.js';
 
 /**
  * Watches each JAR application's job on the Flink cluster from the node holding the application's work
@@ -21,16 +22,6 @@ export const FLINK_JOB_LEASE_PREFIX = 'analytics/flink-job/';
 const leaseOf = (runKey: string) => FLINK_JOB_LEASE_PREFIX + runKey.slice(FLINK_RUN_PREFIX.length);
 const runKeyOf = (lease: string) => FLINK_RUN_PREFIX + lease.slice(FLINK_JOB_LEASE_PREFIX.length);
 
-const pause = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 export function startFlinkJobWatch(analytics: Analytics, runner: FlinkRestRunner, leases: Leases, log: Logger): { wake(): void; stop(): Promise<void> } {
   let stopped = false;

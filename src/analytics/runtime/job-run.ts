@@ -14,6 +14,7 @@ import { KinesisTableReader, type SourcePositions } from './kinesis-source.js';
 import { RunGoneError, checkpointPrefix, updateRun, type RunDoc } from './run-doc.js';
 import { sinkWriter, type SinkWriter } from './sinks.js';
 import { dropBlob, readBlob, writeBlob, type BlobRef } from './state-blobs.js';
+import { pause } from '../../leases/pause.js';
 
 /**
  * One application's Flink SQL job on the node that holds its lease (host.ts): compiles the script,
@@ -60,16 +61,6 @@ export interface JobCheckpoint {
   sinks?: Record<string, unknown>;
 }
 
-const pause = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /** Runs the job under `key` while `lease` is held; resolves when the lease is lost or the run is gone. */
 export async function runLeasedJob(deps: RuntimeDeps, key: string, lease: Lease): Promise<void> {
