@@ -20,6 +20,7 @@ import { FirehoseClient, PutRecordBatchCommand, CreateDeliveryStreamCommand } fr
 import { startMillrace, type Millrace } from '../src/server.js';
 import { Target } from './targets.js';
 import { prepare, WireClient } from './wire.js';
+import { compress } from '../src/firehose/delivery/compression.js';
 import { drive } from './load.js';
 import { DESTINATION_ID, deliveryStreamArn, deliveryStreamKey, ingestLogName, progressKey, type DeliveryStreamDocument } from '../src/firehose/domain/delivery-stream.js';
 
@@ -154,8 +155,25 @@ async function putRecordBatchRate(endpoint: string, label: string, create: boole
  * Kinesis bench sends PutRecords), so that the server and not the SDK client is measured. The
  * stream must exist (putRecordBatchRate created it).
  */
-async function putRecordBatchWireRate(endpoint: string, name: string, kind: 'raw' | 'node-http'): Promise<number | string> {
+/** CPU time (user + system) of another process so far, in µs (Linux: /proc/<pid>/stat, in clock ticks). */
+function processCpuUs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    // After "(comm) ": state is field 3, utime 14 and stime 15 (proc(5)); CLK_TCK is 100 on Linux.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `serverPid`: the server's process, to print the CPU each side spent per batch beside the rate (on
+ * a shared 2-core machine, which side costs more per batch tells which one limits the rate).
+ */
+async function putRecordBatchWireRate(endpoint: string, name: string, kind: 'raw' | 'node-http', serverPid?: number, label = ''): Promise<number | string> {
   const client = new WireClient(endpoint, 8, kind);
+  const clientCpu = process.cpuUsage();
+  const serverCpu = serverPid ? processCpuUs(serverPid) : undefined;
   try {
     const base = prepare('PutRecordBatch', {
       DeliveryStreamName: name,
@@ -171,6 +189,10 @@ async function putRecordBatchWireRate(endpoint: string, name: string, kind: 'raw
       if (!failed) throw new Error(`PutRecordBatch: HTTP ${reply.status} ${reply.body.toString('latin1').slice(0, 200)}`);
       return { units: 500 - Number(failed[1]), bytes: 0 };
     });
+    const clientUs = (({ user, system }) => user + system)(process.cpuUsage(clientCpu));
+    const serverUs = serverPid && serverCpu !== undefined ? processCpuUs(serverPid)! - serverCpu : undefined;
+    const batches = result.units / 500;
+    console.log(`  ${label} ${kind}: ${(result.units / result.seconds).toFixed(0)} records/s; CPU per 500-record batch: client ${(clientUs / batches).toFixed(0)} µs, server ${serverUs === undefined ? '?' : (serverUs / batches).toFixed(0)} µs`);
     if (result.errors > 0) return `${result.errors} failed requests, first: ${result.firstError}`;
     return result.units / result.seconds;
   } catch (err) {
@@ -180,7 +202,7 @@ async function putRecordBatchWireRate(endpoint: string, name: string, kind: 'raw
   }
 }
 
-async function startMoto(): Promise<{ endpoint: string; stop(): void } | undefined> {
+async function startMoto(): Promise<{ endpoint: string; pid: number; stop(): void } | undefined> {
   const port = await freePort();
   const child = spawn('moto_server', ['-p', String(port), '-H', '127.0.0.1'], { stdio: 'ignore' });
   const failed = await new Promise<boolean>((resolve) => {
@@ -191,7 +213,7 @@ async function startMoto(): Promise<{ endpoint: string; stop(): void } | undefin
   for (let i = 0; i < 100; i++) {
     try {
       await fetch(`http://127.0.0.1:${port}/moto-api/`);
-      return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+      return { endpoint: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill('SIGTERM') };
     } catch {
       await sleep(100);
     }
@@ -228,8 +250,8 @@ async function main() {
     const millracePut = await putRecordBatchRate(target.endpoint, 'Millrace', true)
       .then(async (rate) => {
         if (typeof rate === 'number') {
-          millraceWire = await putRecordBatchWireRate(target.endpoint, PUT_BENCH_STREAM, 'raw');
-          millraceNodeHttp = await putRecordBatchWireRate(target.endpoint, PUT_BENCH_STREAM, 'node-http');
+          millraceWire = await putRecordBatchWireRate(target.endpoint, PUT_BENCH_STREAM, 'raw', target.pid, 'Millrace');
+          millraceNodeHttp = await putRecordBatchWireRate(target.endpoint, PUT_BENCH_STREAM, 'node-http', target.pid, 'Millrace');
         }
         return rate;
       })
@@ -255,8 +277,8 @@ async function main() {
       const motoPut = await putRecordBatchRate(moto.endpoint, 'moto', true);
       // The same two pre-encoded clients as for Millrace. moto_server's Werkzeug answers
       // `Connection: close`: the raw client then opens a new connection per request (node:http's does too).
-      const motoWire = typeof motoPut === 'number' ? await putRecordBatchWireRate(moto.endpoint, PUT_BENCH_STREAM, 'raw') : 'not measured';
-      const motoNodeHttp = typeof motoPut === 'number' ? await putRecordBatchWireRate(moto.endpoint, PUT_BENCH_STREAM, 'node-http') : 'not measured';
+      const motoWire = typeof motoPut === 'number' ? await putRecordBatchWireRate(moto.endpoint, PUT_BENCH_STREAM, 'raw', moto.pid, 'moto_server') : 'not measured';
+      const motoNodeHttp = typeof motoPut === 'number' ? await putRecordBatchWireRate(moto.endpoint, PUT_BENCH_STREAM, 'node-http', moto.pid, 'moto_server') : 'not measured';
       moto.stop();
       const ratio = (a: number | string, b: number | string) => (typeof a === 'number' && typeof b === 'number' ? ` (Millrace ${(a / b).toFixed(1)}x)` : '');
       const rate = (r: number | string) => (typeof r === 'number' ? `${r.toFixed(0)} records/s` : r);
@@ -293,7 +315,20 @@ async function main() {
         const used = process.cpuUsage(cpu);
         note('floor putObject', (objects * objectBytes) / 1e6, performance.now() - started, (used.user + used.system) / 1000);
       }
-      for (const compression of round === 0 || DELIVERY_GZIP_EVERY_ROUND ? ['UNCOMPRESSED', 'GZIP'] : ['UNCOMPRESSED']) {
+      const gzipRound = round === 0 || DELIVERY_GZIP_EVERY_ROUND;
+      if (gzipRound) {
+        // GZIP's floor: the same records through the same deflate (delivery/compression.ts: level,
+        // segments on the thread pool), then putObject of the result. MB counted uncompressed.
+        const cpu = process.cpuUsage();
+        const started = performance.now();
+        for (let i = 0; i < objects; i++) {
+          const gzipped = await compress('GZIP', [floorBody]);
+          await server.objects.putObject('floor-bench', `r${round}/gz${i}`, gzipped.body, { contentType: 'application/octet-stream', contentEncoding: 'gzip' });
+        }
+        const used = process.cpuUsage(cpu);
+        note('floor gzip + putObject', (objects * objectBytes) / 1e6, performance.now() - started, (used.user + used.system) / 1000);
+      }
+      for (const compression of gzipRound ? ['UNCOMPRESSED', 'GZIP'] : ['UNCOMPRESSED']) {
         const doc = await createStream(server, 'delivery-bench', { SizeInMBs: DELIVERY_SIZE_MB, IntervalInSeconds: 1 }, compression, 'CREATING');
         const records = await appendMB(server, doc, DELIVERY_MB);
         if (MARKS) console.log(`mark start ${process.hrtime.bigint() / 1000n}`);
@@ -311,9 +346,10 @@ async function main() {
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     const range = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
-    const floor = rows['floor putObject']!;
     for (const [label, row] of Object.entries(rows)) {
-      const ratio = label === 'floor putObject' ? '' : `, ${(median(row.wall) / median(floor.wall)).toFixed(2)}x the floor's wall median`;
+      const floorLabel = label === 'delivery GZIP' ? 'floor gzip + putObject' : 'floor putObject';
+      const floor = rows[floorLabel]!;
+      const ratio = label.startsWith('floor') ? '' : `, ${(median(row.wall) / median(floor.wall)).toFixed(2)}x ${floorLabel}'s wall median, ${(median(row.cpu) / median(floor.cpu)).toFixed(2)}x its MB per CPU-s`;
       const line = `${label.padEnd(24)} ${median(row.wall).toFixed(0).padStart(4)} MB/s wall median (${range(row.wall)}, ${row.wall.length} rounds), ${median(row.cpu).toFixed(0)} MB per CPU-s (${range(row.cpu)})${ratio}`;
       results.push(line);
     }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLmdbStore } from '../src/store/lmdb-store.js';
 import { openMemoryStore } from '../src/store/memory-store.js';
-import { SealedLogError, type NewRecord, type Store } from '../src/store/store.js';
+import { SealedLogError, type NewRecord, type Store, type StoredRecord } from '../src/store/store.js';
 
 /**
  * The RecordLog contract on both embedded stores. The LMDB store keeps each append as one chunk,
@@ -94,6 +94,42 @@ for (const [kind, open] of kinds) {
           assert.equal(record.data.length, sizes[i]);
           assert.ok(record.data.every((byte) => byte === 1 + i), `record ${i} (${sizes[i]} B) changed under a later read`);
           assert.equal(record.partitionKey, `k${i}`);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
+    test('readBulk (delivery\'s reads, where the store has it) returns what read returns; its records keep their bytes', async () => {
+      const store = open();
+      try {
+        const readBulk = (store.records.readBulk ?? store.records.read).bind(store.records);
+        const sizes = [16, 4_000, 90_000, 700_000, 3 * 1024 * 1024];
+        for (const [i, size] of sizes.entries()) {
+          await store.records.append('bulk/0', [{ partitionKey: `k${i}`, data: Buffer.alloc(size, 1 + i) }, { partitionKey: '', data: Buffer.from(`tail-${i}`), keyRef: i === 2 ? 'key-v1' : undefined }]);
+          await store.records.append('bulk/1', [{ partitionKey: `o${i}`, data: Buffer.alloc(size, 100 + i) }]);
+        }
+        const shape = (r: { records: StoredRecord[]; nextIndex: number; tipIndex: number }) => ({
+          records: r.records.map((record) => ({ ...record, data: Buffer.from(record.data) })),
+          nextIndex: r.nextIndex,
+          tipIndex: r.tipIndex,
+        });
+        for (const from of [0, 1, 3, 9, 10, 11]) {
+          for (const options of [ALL, { ...ALL, limit: 3 }, { ...ALL, maxBytes: 100_000 }, { ...ALL, maxBytes: 1 }]) {
+            assert.deepEqual(shape(await readBulk('bulk/0', from, options)), shape(await store.records.read('bulk/0', from, options)), `from ${from}, ${JSON.stringify(options)}`);
+          }
+        }
+        const first = await readBulk('bulk/0', 0, { ...ALL, maxBytes: 64 * 1024 * 1024 });
+        assert.equal(first.records.length, 2 * sizes.length);
+        for (let round = 0; round < 3; round++) {
+          for (const log of ['bulk/1', 'bulk/0']) await readBulk(log, 0, { ...ALL, maxBytes: 64 * 1024 * 1024 });
+          await store.records.append('bulk/1', batch(2, `more-${round}`));
+        }
+        for (const [i, size] of sizes.entries()) {
+          const record = first.records[2 * i];
+          assert.equal(record.data.length, size);
+          assert.ok(record.data.every((byte) => byte === 1 + i), `record ${i} (${size} B) changed under a later read`);
+          assert.equal(first.records[2 * i + 1].data.toString(), `tail-${i}`);
         }
       } finally {
         await store.close();

@@ -115,6 +115,11 @@ export interface RecordLog {
   appendOne?(log: string, record: NewRecord, writesEnd?: number): Promise<StoredRecord>;
   /** Reads forward from `fromIndex` (inclusive). */
   read(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult>;
+  /**
+   * `read` for a consumer that reads a log through in large reads (Firehose delivery), where a store
+   * has a cheaper way for it; callers fall back to `read` without it. Same records, same result.
+   */
+  readBulk?(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult>;
   /** The index of the first record that arrived at or after `time` (the tip if none has). */
   indexAtTime(log: string, time: number): Promise<number>;
   /** The index the next appended record will get. */

@@ -453,7 +453,9 @@ class StreamWorker {
     // Without partitions, read no more than the buffer has room for: objects come out near SizeInMBs.
     const room = this.settings!.dynamicPartitioning ? READ_MAX_BYTES : this.main!.hints.sizeBytes - this.main!.bytes;
     const maxBytes = Math.max(1, Math.min(READ_MAX_BYTES, room));
-    const result = await this.deps.store.records.read(logName, this.readIndex, { limit: READ_MAX_RECORDS, maxBytes, notBefore: 0 });
+    const records = this.deps.store.records;
+    const options = { limit: READ_MAX_RECORDS, maxBytes, notBefore: 0 };
+    const result = await (records.readBulk ? records.readBulk(logName, this.readIndex, options) : records.read(logName, this.readIndex, options));
     if (result.records.length === 0) {
       this.readIndex = Math.max(this.readIndex, result.nextIndex);
       return 0;
