@@ -34,8 +34,13 @@ export interface BufferedRecord<T> {
 
 /** Records waiting for one object (one partition, the backup, or one error output type). */
 export class RecordBuffer<T> {
+  /** Records go in through `add` and out through `take` only: the minimums below follow them. */
   readonly items: BufferedRecord<T>[] = [];
   bytes = 0;
+  // Kept as records are added rather than scanned for: the engine asks at every turn of its loop,
+  // and a buffer of small records holds tens of thousands of them.
+  private oldest = Infinity;
+  private min = Infinity;
 
   constructor(
     readonly key: string,
@@ -45,6 +50,8 @@ export class RecordBuffer<T> {
   add(record: BufferedRecord<T>): void {
     this.items.push(record);
     this.bytes += record.bytes;
+    if (record.arrival < this.oldest) this.oldest = record.arrival;
+    if (record.index < this.min) this.min = record.index;
   }
 
   get empty(): boolean {
@@ -53,15 +60,11 @@ export class RecordBuffer<T> {
 
   /** Arrival of the oldest record (arrivals only grow along the log, but processing may reorder). */
   get oldestArrival(): number {
-    let oldest = Infinity;
-    for (const record of this.items) if (record.arrival < oldest) oldest = record.arrival;
-    return oldest;
+    return this.oldest;
   }
 
   get minIndex(): number {
-    let min = Infinity;
-    for (const record of this.items) if (record.index < min) min = record.index;
-    return min;
+    return this.min;
   }
 
   /** When the interval runs out (epoch ms), Infinity when empty. */
@@ -77,6 +80,8 @@ export class RecordBuffer<T> {
   take(): BufferedRecord<T>[] {
     const taken = this.items.splice(0);
     this.bytes = 0;
+    this.oldest = Infinity;
+    this.min = Infinity;
     return taken;
   }
 }
