@@ -264,6 +264,19 @@ class LmdbRecordLog implements RecordLog {
   }
 
   async read(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult> {
+    return this.scan(log, fromIndex, options, true);
+  }
+
+  /**
+   * `read` without its second copy: records are views into the values lmdb-js copied out of the map
+   * (a Buffer of its own per chunk, test/embedded-store.test.ts). For delivery's 8 MiB reads that copy
+   * was a third of reading the log (bench/results.md, issue 14). GetRecords keeps the copy (see scan).
+   */
+  async readBulk(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult> {
+    return this.scan(log, fromIndex, options, false);
+  }
+
+  private scan(log: string, fromIndex: number, options: ReadOptions, copy: boolean): ReadResult {
     const state = this.states.get(log);
     const end = state.durable;
     let from = fromIndex;
@@ -283,8 +296,8 @@ class LmdbRecordLog implements RecordLog {
       // lmdb-js 3.5 already hands each value of a binary range out as a Buffer of its own (test/
       // embedded-store.test.ts checks that records read earlier keep their bytes), yet records decoded
       // straight from it made GetRecords cost 1.75× the CPU per record (bench/ab.js getrecords: 2.6
-      // against 1.5 µs, also when re-wrapped without a copy), so the chunk is copied once more.
-      for (const record of decodeChunk(key[1], Buffer.from(value))) {
+      // against 1.5 µs, also when re-wrapped without a copy), so for GetRecords (`copy`) the chunk is copied once more.
+      for (const record of decodeChunk(key[1], copy ? Buffer.from(value) : value)) {
         if (record.index < from) continue;
         if (records.length >= options.limit) {
           exhausted = false;
@@ -301,45 +314,6 @@ class LmdbRecordLog implements RecordLog {
       }
     }
     // Reading through to the durable end means every position below it was seen (gaps included).
-    if (exhausted) nextIndex = Math.max(nextIndex, end);
-    return { records, nextIndex, tipIndex: end, lastArrival: state.lastArrival || undefined };
-  }
-
-  /**
-   * `read` without its second copy: records are views into the values lmdb-js copied out of the map
-   * (a Buffer of its own per chunk, test/embedded-store.test.ts). For delivery's 8 MiB reads that copy
-   * was a third of reading the log (bench/results.md, issue 14). A method of its own, not a flag of
-   * `read`, so that GetRecords' path (see the note there) stays exactly as measured.
-   */
-  async readBulk(log: string, fromIndex: number, options: ReadOptions): Promise<ReadResult> {
-    const state = this.states.get(log);
-    const end = state.durable;
-    let from = fromIndex;
-    const first = this.firstFrom(log, from, end);
-    if (first && first.arrival < options.notBefore) from = Math.max(from, this.indexAtTimeSync(log, options.notBefore, end));
-    const records: StoredRecord[] = [];
-    let bytes = 0;
-    let nextIndex = from;
-    let exhausted = true;
-    const holding = this.chunkAtOrBefore(log, from);
-    const scanFrom = holding && holding.first + chunkCount(holding.value) > from ? holding.first : from;
-    scan: for (const { key, value } of this.db.getRange({ start: [log, scanFrom], end: [log, end] })) {
-      for (const record of decodeChunk(key[1], value)) {
-        if (record.index < from) continue;
-        if (records.length >= options.limit) {
-          exhausted = false;
-          break scan;
-        }
-        const size = recordSize(record);
-        if (records.length > 0 && bytes + size > options.maxBytes) {
-          exhausted = false;
-          break scan;
-        }
-        bytes += size;
-        records.push(record);
-        nextIndex = record.index + 1;
-      }
-    }
     if (exhausted) nextIndex = Math.max(nextIndex, end);
     return { records, nextIndex, tipIndex: end, lastArrival: state.lastArrival || undefined };
   }
